@@ -1,0 +1,76 @@
+# Parley: `make run` and `make test` are the two commands of the quick start.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
+GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
+
+.PHONY: run build livekit web test test-go test-web test-browser lint bench clean help
+
+help:
+	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
+	@echo "make test   vet, unit, integration (real LiveKit), web and browser tests"
+	@echo "make build  bin/parley (with the web app when npm is available)"
+	@echo "make livekit  bin/livekit-server from the pinned Go tool"
+	@echo "make bench  the performance table (bench/README.md)"
+	@echo "make lint   gofmt + go vet"
+
+run: build livekit
+	@mkdir -p data
+	./bin/parley $(ARGS)
+
+build: bin/parley
+
+# The web app is embedded when it is built (-tags webui); without npm the binary serves a page
+# that says how to build it.
+bin/parley: $(GO_SRC) web/dist/index.html
+	@mkdir -p bin
+	@if [ -f web/dist/index.html ]; then tags="-tags webui"; else tags=""; echo "note: building without the web app (npm missing)"; fi; \
+	$(GO) build $$tags -ldflags "$(LDFLAGS)" -o bin/parley ./server
+
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@if command -v npm >/dev/null; then cd web && npm ci --no-audit --no-fund; else echo "npm not found: skipping the web app"; fi
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	@if command -v npm >/dev/null; then cd web && npm run build; fi
+
+# livekit-server is a Go tool pinned in go.mod; the build cache makes this a no-op when current.
+livekit: bin/livekit-server
+
+bin/livekit-server: go.mod go.sum
+	@mkdir -p bin
+	@[ -x $@ ] || echo "Building livekit-server v1.13.5 from the pinned Go tool (the first build takes a few minutes)..."
+	$(GO) build -o $@ github.com/livekit/livekit-server/cmd/server
+	@touch $@
+
+# A real S3-compatible server for the recording storage tests, from its own module so its
+# dependencies stay out of Parley's go.mod.
+bin/versitygw: tools/s3server/go.mod tools/s3server/go.sum
+	@mkdir -p bin
+	cd tools/s3server && $(GO) build -o ../../bin/versitygw github.com/versity/versitygw/cmd/versitygw
+	@touch $@
+
+lint:
+	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Browser tests run on their own, after everything else, so Chromium has the CPU.
+test: lint livekit build test-go test-web test-browser
+
+test-go: livekit bin/versitygw
+	$(GO) test -p 2 -timeout 20m $$($(GO) list ./... | grep -v /test/browser)
+
+test-web: web/node_modules/.package-lock.json
+	@if command -v npm >/dev/null; then cd web && npm test; else echo "!!! npm not found: SKIPPING web unit tests"; fi
+
+test-browser: build livekit
+	$(GO) test -count=1 -timeout 10m ./test/browser/...
+
+bench: build livekit
+	$(GO) run ./bench/cmd/parleybench
+
+clean:
+	rm -rf bin web/dist

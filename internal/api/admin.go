@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/live"
+)
+
+// AdminService answers the admin overview and live rooms. (Owned by the live-state work.)
+type AdminService interface {
+	LiveKitStatus() live.LiveKitStatus
+	Counts(ctx context.Context) (activeRooms, participants int64, err error)
+	Usage(ctx context.Context, since time.Time) (live.Usage, error)
+	ActiveRooms(ctx context.Context) ([]live.RoomState, error)
+}
+
+// adminOverview: LiveKit's state, counts and usage over the last ?days= (default 30).
+func (s *server) adminOverview(c *fiber.Ctx) error {
+	if s.d.Admin == nil {
+		return notImplemented(c)
+	}
+	days := 30
+	if v := c.Query("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 366 {
+			return httpx.FieldError("days", "must be a whole number from 1 to 366")
+		}
+		days = n
+	}
+	ctx := c.UserContext()
+	activeRooms, participants, err := s.d.Admin.Counts(ctx)
+	if err != nil {
+		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
+	}
+	counts := fiber.Map{"users": int64(0), "rooms": int64(0), "activeRecordings": int64(0),
+		"activeRooms": activeRooms, "participants": participants}
+	for name, count := range s.d.Counters {
+		n, err := count(ctx)
+		if err != nil {
+			s.d.Log.Warn("admin overview: counter failed", "counter", name, "err", err)
+			continue
+		}
+		counts[name] = n
+	}
+	usage, err := s.d.Admin.Usage(ctx, time.Now().UTC().AddDate(0, 0, -days))
+	if err != nil {
+		return httpx.Unavailable("unavailable", "usage unavailable").WithCause(err)
+	}
+	st := s.d.Admin.LiveKitStatus()
+	lk := fiber.Map{"mode": st.Mode, "state": st.State, "version": st.Version, "url": st.URL, "restarts": st.Restarts}
+	if !st.StartedAt.IsZero() {
+		lk["startedAt"] = st.StartedAt.UTC()
+	}
+	if st.Reason != "" {
+		lk["reason"] = st.Reason
+	}
+	return c.JSON(fiber.Map{"livekit": lk, "counts": counts, "usage": usage})
+}
+
+// adminRooms lists the running rooms, each with the participants in it now.
+func (s *server) adminRooms(c *fiber.Ctx) error {
+	if s.d.Admin == nil {
+		return notImplemented(c)
+	}
+	rooms, err := s.d.Admin.ActiveRooms(c.UserContext())
+	if err != nil {
+		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
+	}
+	return c.JSON(httpx.List[live.RoomState]{Items: rooms})
+}

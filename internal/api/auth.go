@@ -1,0 +1,232 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/httpx"
+)
+
+// AuthService is what the auth routes and middlewares need (*auth.Service).
+type AuthService interface {
+	Register(ctx context.Context, in auth.Registration, cl auth.Client) (auth.Grant, error)
+	Login(ctx context.Context, email, password string, cl auth.Client) (auth.Grant, error)
+	Refresh(ctx context.Context, refreshToken, callerID string, cl auth.Client) (auth.Grant, error)
+	Logout(ctx context.Context, refreshToken, callerID string) error
+	Authenticate(ctx context.Context, accessToken string) (auth.Principal, error)
+	ChangePassword(ctx context.Context, p auth.Principal, current, next string) error
+	User(ctx context.Context, id string) (auth.User, error)
+}
+
+// middlewares builds the auth gates every route group uses.
+func (s *server) middlewares() httpx.Middlewares {
+	if s.d.Auth == nil {
+		return httpx.Middlewares{RequireUser: notImplemented, OptionalUser: func(c *fiber.Ctx) error { return c.Next() }, RequireAdmin: notImplemented}
+	}
+	return httpx.Middlewares{
+		RequireUser:  s.authenticate(true, false),
+		OptionalUser: s.authenticate(false, false),
+		RequireAdmin: s.authenticate(true, true),
+	}
+}
+
+// authenticate sets the principal from the bearer token. A missing token is a 401 when
+// required and anonymous otherwise; a present but invalid one is always a 401.
+func (s *server) authenticate(required, admin bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		token := bearerToken(c)
+		if token == "" {
+			if required {
+				return httpx.Unauthorized("unauthorized", "this route needs Authorization: Bearer <accessToken> (log in first)")
+			}
+			return c.Next()
+		}
+		p, err := s.d.Auth.Authenticate(c.UserContext(), token)
+		if err != nil {
+			return authError(err)
+		}
+		if admin && p.Role != auth.RoleAdmin {
+			return httpx.Forbidden("forbidden", "this route is for administrators")
+		}
+		httpx.SetPrincipal(c, &httpx.Principal{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, SessionID: p.SessionID})
+		return c.Next()
+	}
+}
+
+// bearerToken reads the access token from the Authorization header, or for a GET of an
+// event stream from ?access_token= (EventSource cannot send headers).
+func bearerToken(c *fiber.Ctx) string {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
+		return h // not a bearer: Authenticate refuses it as an invalid token
+	}
+	if c.Method() == fiber.MethodGet && strings.HasSuffix(c.Path(), "/events") {
+		return c.Query("access_token")
+	}
+	return ""
+}
+
+// callerID is the user of a valid bearer token sent to an unauthenticated route, or "".
+func (s *server) callerID(c *fiber.Ctx) string {
+	if t := bearerToken(c); t != "" {
+		if p, err := s.d.Auth.Authenticate(c.UserContext(), t); err == nil {
+			return p.UserID
+		}
+	}
+	return ""
+}
+
+func clientOf(c *fiber.Ctx) auth.Client {
+	return auth.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+}
+
+func (s *server) register(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Name     string `json:"name"`
+	}
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.d.Auth.Register(c.UserContext(), auth.Registration{Email: in.Email, Password: in.Password, Name: in.Name}, clientOf(c))
+	if err != nil {
+		return authError(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+func (s *server) login(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.d.Auth.Login(c.UserContext(), in.Email, in.Password, clientOf(c))
+	if err != nil {
+		return authError(err)
+	}
+	return c.JSON(g)
+}
+
+type refreshBody struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+func (s *server) refresh(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	var in refreshBody
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.d.Auth.Refresh(c.UserContext(), in.RefreshToken, s.callerID(c), clientOf(c))
+	if err != nil {
+		return authError(err)
+	}
+	return c.JSON(g)
+}
+
+func (s *server) logout(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	var in refreshBody
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.d.Auth.Logout(c.UserContext(), in.RefreshToken, s.callerID(c)); err != nil {
+		return authError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) me(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	u, err := s.d.Auth.User(c.UserContext(), httpx.PrincipalFrom(c).UserID)
+	if err != nil {
+		return authError(err)
+	}
+	return c.JSON(u)
+}
+
+func (s *server) changePassword(c *fiber.Ctx) error {
+	if s.d.Auth == nil {
+		return notImplemented(c)
+	}
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	p := httpx.PrincipalFrom(c)
+	err := s.d.Auth.ChangePassword(c.UserContext(), auth.Principal{UserID: p.UserID, SessionID: p.SessionID}, in.CurrentPassword, in.NewPassword)
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		// 403, not 401: the session is fine (a 401 makes clients refresh and retry).
+		return httpx.Forbidden("invalid_credentials", "currentPassword is not the account's password")
+	}
+	if err != nil {
+		return authError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// authError maps the auth package's errors to API errors; anything else is a logged 500.
+func authError(err error) error {
+	var fe *auth.FieldError
+	var rl *auth.RateLimitError
+	switch {
+	case errors.As(err, &fe):
+		code := "invalid_field"
+		if errors.Is(fe.Err, auth.ErrWeakPassword) {
+			code = "weak_password"
+		}
+		return httpx.BadRequest(code, "%s", fe.Error())
+	case errors.As(err, &rl):
+		e := httpx.NewError(fiber.StatusTooManyRequests, "rate_limited", "too many attempts: try again in %d s", retrySeconds(rl))
+		e.RetryAfter = retrySeconds(rl)
+		return e
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return httpx.Unauthorized("invalid_credentials", "wrong email or password")
+	case errors.Is(err, auth.ErrTokenExpired):
+		return httpx.Unauthorized("token_expired", "the token has expired: refresh it or log in again")
+	case errors.Is(err, auth.ErrSessionRevoked):
+		return httpx.Unauthorized("session_revoked", "this session has ended: log in again")
+	case errors.Is(err, auth.ErrInvalidToken):
+		return httpx.Unauthorized("invalid_token", "the token is not valid")
+	case errors.Is(err, auth.ErrUserDisabled):
+		return httpx.Forbidden("user_disabled", "this account is disabled")
+	case errors.Is(err, auth.ErrRegistrationDisabled):
+		return httpx.Forbidden("registration_disabled", "registration is closed on this server: ask an administrator for an account")
+	case errors.Is(err, auth.ErrEmailTaken):
+		return httpx.Conflict("email_taken", "an account with this email already exists")
+	case errors.Is(err, auth.ErrLastAdmin):
+		return httpx.Conflict("last_admin", "this is the last administrator: promote another user first")
+	case errors.Is(err, auth.ErrUserNotFound):
+		return httpx.NotFound("user_not_found", "no such user")
+	}
+	return err
+}
+
+func retrySeconds(rl *auth.RateLimitError) int {
+	return max(1, int(math.Ceil(rl.RetryAfter.Seconds())))
+}

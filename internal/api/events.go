@@ -1,0 +1,64 @@
+package api
+
+import (
+	"bufio"
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/live"
+)
+
+// LiveService is the live state: participants, events. (Owned by the live-state work.)
+type LiveService interface {
+	// Subscribe returns state changes; the channel closes when the subscriber falls behind
+	// or the server shuts down.
+	Subscribe(buf int) (<-chan live.Event, func())
+}
+
+// sseBuffer is how many events a stream may fall behind before it is dropped.
+const sseBuffer = 256
+
+// roomEvents streams one room's state changes to its moderators.
+func (s *server) roomEvents(c *fiber.Ctx) error {
+	if s.d.Live == nil {
+		return notImplemented(c)
+	}
+	name, p := c.Params("name"), httpx.PrincipalFrom(c) // safe past the handler: the app is Immutable
+	if !p.IsAdmin() {
+		if s.d.RoomModerator == nil {
+			return notImplemented(c)
+		}
+		ok, err := s.d.RoomModerator(c.UserContext(), name, p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpx.Forbidden("forbidden", "only the room's moderators may follow its events")
+		}
+	}
+	return s.stream(c, func(e live.Event) bool { return e.Room == name })
+}
+
+// adminEvents streams every state change to administrators.
+func (s *server) adminEvents(c *fiber.Ctx) error {
+	if s.d.Live == nil {
+		return notImplemented(c)
+	}
+	return s.stream(c, nil)
+}
+
+// stream serves Server-Sent Events until the client goes, falls behind or the server stops.
+// The subscription is taken before the handler returns so no event is missed.
+func (s *server) stream(c *fiber.Ctx, keep func(live.Event) bool) error {
+	events, cancel := s.d.Live.Subscribe(sseBuffer)
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderConnection, "keep-alive")
+	c.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
+		_ = live.ServeSSE(context.Background(), w, events, keep, live.HeartbeatInterval)
+	})
+	return nil
+}

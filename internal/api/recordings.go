@@ -1,0 +1,320 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/recording"
+	"github.com/parley/parley/internal/room"
+)
+
+// RecordingService is what the recording routes need (*recording.Service).
+type RecordingService interface {
+	Start(ctx context.Context, p recording.StartParams) (recording.Recording, error)
+	Stop(ctx context.Context, id string) (recording.Recording, error)
+	Get(ctx context.Context, id string) (recording.Recording, error)
+	List(ctx context.Context, f recording.Filter) ([]recording.Recording, string, error)
+	OpenFile(ctx context.Context, id string) (recording.File, error)
+	Delete(ctx context.Context, id string) error
+	BackendName() string
+}
+
+// RoomAccess is the room work's access contract (*room.Service): who owns and moderates a room.
+type RoomAccess interface {
+	Access(ctx context.Context, roomName string, c room.Caller) (room.Access, error)
+}
+
+// RecordingJSON is API.md's `recording`.
+type RecordingJSON struct {
+	ID              string     `json:"id"`
+	Room            string     `json:"room"`
+	Backend         string     `json:"backend"`
+	Status          string     `json:"status"`
+	StartedBy       string     `json:"startedBy"`
+	StartedAt       time.Time  `json:"startedAt"`
+	EndedAt         *time.Time `json:"endedAt,omitempty"`
+	DurationSeconds *float64   `json:"durationSeconds,omitempty"`
+	SizeBytes       *int64     `json:"sizeBytes,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	Note            string     `json:"note,omitempty"`
+	Progress        float64    `json:"progress,omitempty"`
+	FileURL         string     `json:"fileURL,omitempty"`
+}
+
+// RecordingView renders a recording for the API and the event bus.
+func RecordingView(r recording.Recording) RecordingJSON {
+	v := RecordingJSON{ID: r.ID, Room: r.Room, Backend: r.Backend, Status: string(r.Status), StartedBy: r.StartedBy,
+		StartedAt: r.StartedAt.UTC(), EndedAt: r.EndedAt, Error: r.Error, Note: r.Note, Progress: r.Progress}
+	if r.DurationSeconds > 0 {
+		d := r.DurationSeconds
+		v.DurationSeconds = &d
+	}
+	if r.SizeBytes > 0 {
+		n := r.SizeBytes
+		v.SizeBytes = &n
+	}
+	if r.HasFile() {
+		v.FileURL = "/api/recordings/" + r.ID + "/file"
+	}
+	return v
+}
+
+func (s *server) recordingsReady() error {
+	if s.d.Recordings == nil || s.d.RoomAccess == nil {
+		return httpx.NewError(fiber.StatusNotImplemented, "not_implemented", "recordings are not available in this build")
+	}
+	return nil
+}
+
+// roomAccess asks the room service what the caller may do in a room.
+func (s *server) roomAccess(c *fiber.Ctx, name string) (room.Access, error) {
+	p := httpx.PrincipalFrom(c)
+	acc, err := s.d.RoomAccess.Access(c.UserContext(), name, room.Caller{UserID: p.UserID, Admin: p.IsAdmin()})
+	if errors.Is(err, room.ErrNotFound) {
+		if p.IsAdmin() { // the recordings of a deleted room stay manageable by admins
+			return room.Access{Room: room.Room{Name: name}, Moderator: true}, nil
+		}
+		return acc, httpx.NotFound("room_not_found", "room %q does not exist", name)
+	}
+	if err != nil {
+		return acc, fmt.Errorf("room %q: access: %w", name, err)
+	}
+	return acc, nil
+}
+
+// recordingFor loads a recording the caller may see: moderators of its room (owner
+// included) and admins; ownerOnly narrows it to the room's owner and admins.
+func (s *server) recordingFor(c *fiber.Ctx, ownerOnly bool) (recording.Recording, error) {
+	if err := s.recordingsReady(); err != nil {
+		return recording.Recording{}, err
+	}
+	r, err := s.d.Recordings.Get(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return r, recordingError(err, "")
+	}
+	acc, err := s.roomAccess(c, r.Room)
+	if err != nil {
+		var he *httpx.Error
+		if errors.As(err, &he) && he.Status == fiber.StatusNotFound { // room gone: only admins see it
+			return r, httpx.Forbidden("forbidden", "only an administrator may manage recordings of deleted room %q", r.Room)
+		}
+		return r, err
+	}
+	p := httpx.PrincipalFrom(c)
+	switch {
+	case ownerOnly && !(acc.Owner || p.IsAdmin()):
+		return r, httpx.Forbidden("forbidden", "only the owner of room %q or an administrator may do this", r.Room)
+	case !acc.Moderator:
+		return r, httpx.Forbidden("forbidden", "only the owner and moderators of room %q may see its recordings", r.Room)
+	}
+	return r, nil
+}
+
+// recordingError maps the recording package's errors onto API answers.
+func recordingError(err error, backend string) error {
+	var code, msg string
+	status := fiber.StatusInternalServerError
+	switch {
+	case errors.Is(err, recording.ErrNotFound):
+		return httpx.NotFound("recording_not_found", "no such recording")
+	case errors.Is(err, recording.ErrAlreadyRecording):
+		return httpx.Conflict("already_recording", "the room is already being recorded: stop that recording first")
+	case errors.Is(err, recording.ErrRoomNotActive):
+		return httpx.Unprocessable("room_not_active", "the room has no meeting in progress to record")
+	case errors.Is(err, recording.ErrNotLive):
+		return httpx.Conflict("recording_not_live", "the recording has already finished")
+	case errors.Is(err, recording.ErrLive):
+		return httpx.Conflict("recording_live", "the recording is still in progress: stop it before deleting it")
+	case errors.Is(err, recording.ErrNoFile):
+		return httpx.NotFound("file_not_found", "the recording has no file: only complete recordings can be downloaded")
+	case errors.Is(err, recording.ErrInvalid):
+		return httpx.BadRequest("invalid_field", "%s", err.Error())
+	case errors.Is(err, recording.ErrBackendUnavailable) && backend == "egress":
+		status, code, msg = fiber.StatusServiceUnavailable, "egress_unavailable",
+			"LiveKit Egress did not take the recording: no egress worker answered in time, or LiveKit is unreachable"
+	case errors.Is(err, recording.ErrBackendUnavailable):
+		status, code, msg = fiber.StatusServiceUnavailable, "recording_unavailable", "the recorder is unavailable"
+		if backend == "" {
+			msg = "recording is not available on this server (see the server log)"
+		}
+	case errors.Is(err, recording.ErrStorage):
+		status, code, msg = fiber.StatusServiceUnavailable, "storage_unavailable", "the recording storage failed; try again later"
+	default:
+		return err
+	}
+	return httpx.NewError(status, code, "%s", msg).WithCause(err)
+}
+
+func (s *server) startRecording(c *fiber.Ctx) error {
+	if err := s.recordingsReady(); err != nil {
+		return err
+	}
+	var body struct{}
+	if err := httpx.BindOptionalJSON(c, &body); err != nil {
+		return err
+	}
+	acc, err := s.roomAccess(c, c.Params("name"))
+	if err != nil {
+		return err
+	}
+	if !acc.Moderator {
+		return httpx.Forbidden("forbidden", "only the moderators of room %q may record it", acc.Room.Name)
+	}
+	r, err := s.d.Recordings.Start(c.UserContext(), recording.StartParams{
+		Room: acc.Room.Name, RoomID: acc.Room.ID, StartedBy: httpx.PrincipalFrom(c).UserID})
+	if err != nil {
+		return recordingError(err, s.d.Recordings.BackendName())
+	}
+	return c.Status(fiber.StatusCreated).JSON(RecordingView(r))
+}
+
+func (s *server) stopRecording(c *fiber.Ctx) error {
+	r, err := s.recordingFor(c, false)
+	if err != nil {
+		return err
+	}
+	r, err = s.d.Recordings.Stop(c.UserContext(), r.ID)
+	if err != nil {
+		return recordingError(err, s.d.Recordings.BackendName())
+	}
+	return c.JSON(RecordingView(r))
+}
+
+func (s *server) listRecordings(c *fiber.Ctx) error {
+	if err := s.recordingsReady(); err != nil {
+		return err
+	}
+	page, err := httpx.ParsePage(c, 50, 200)
+	if err != nil {
+		return err
+	}
+	name := c.Query("room")
+	if name == "" && !httpx.PrincipalFrom(c).IsAdmin() {
+		return httpx.FieldError("room", "is required (only administrators may list every room's recordings)")
+	}
+	if name != "" {
+		acc, err := s.roomAccess(c, name)
+		if err != nil {
+			return err
+		}
+		if !acc.Moderator {
+			return httpx.Forbidden("forbidden", "only the owner and moderators of room %q may see its recordings", name)
+		}
+	}
+	items, next, err := s.d.Recordings.List(c.UserContext(), recording.Filter{Room: name, Limit: page.Limit, Cursor: page.Cursor})
+	if err != nil {
+		return recordingError(err, "")
+	}
+	out := httpx.List[RecordingJSON]{Items: make([]RecordingJSON, len(items)), NextCursor: next}
+	for i, r := range items {
+		out.Items[i] = RecordingView(r)
+	}
+	return c.JSON(out)
+}
+
+func (s *server) getRecording(c *fiber.Ctx) error {
+	r, err := s.recordingFor(c, false)
+	if err != nil {
+		return err
+	}
+	return c.JSON(RecordingView(r))
+}
+
+func (s *server) deleteRecording(c *fiber.Ctx) error {
+	r, err := s.recordingFor(c, true)
+	if err != nil {
+		return err
+	}
+	if err := s.d.Recordings.Delete(c.UserContext(), r.ID); err != nil {
+		return recordingError(err, "")
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// recordingFile sends the file: a 302 to a short-lived signed URL when the storage can
+// presign (S3), else the file streamed with single-range Range support.
+func (s *server) recordingFile(c *fiber.Ctx) error {
+	r, err := s.recordingFor(c, false)
+	if err != nil {
+		return err
+	}
+	f, err := s.d.Recordings.OpenFile(c.UserContext(), r.ID)
+	if err != nil {
+		return recordingError(err, "")
+	}
+	if f.URL != "" {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect(f.URL, fiber.StatusFound)
+	}
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
+	c.Set(fiber.HeaderContentType, "video/mp4")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", f.Name))
+	header := c.Get(fiber.HeaderRange)
+	if header == "" {
+		return c.Status(fiber.StatusOK).SendStream(f.Reader, int(f.Size))
+	}
+	start, end, ok := parseRange(header, f.Size)
+	if !ok {
+		f.Reader.Close()
+		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", f.Size))
+		return httpx.NewError(fiber.StatusRequestedRangeNotSatisfiable, "range_not_satisfiable",
+			"range %q is not a single satisfiable byte range of this %d-byte file", header, f.Size)
+	}
+	if _, err := f.Reader.Seek(start, io.SeekStart); err != nil {
+		f.Reader.Close()
+		return fmt.Errorf("recording %s: seek: %w", r.ID, err)
+	}
+	n := end - start + 1
+	c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", start, end, f.Size))
+	return c.Status(fiber.StatusPartialContent).SendStream(limitedCloser{io.LimitReader(f.Reader, n), f.Reader}, int(n))
+}
+
+// limitedCloser closes the file once fasthttp has streamed the range.
+type limitedCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// parseRange reads one "bytes=" range (first-last, first-, or -suffix) of a size-byte file
+// and returns its inclusive bounds; several ranges, bad syntax or a range wholly past the
+// end are not satisfiable.
+func parseRange(header string, size int64) (start, end int64, ok bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(header), "bytes=")
+	if !found || strings.Contains(spec, ",") || size <= 0 {
+		return 0, 0, false
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false
+	}
+	num := func(s string) (int64, bool) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil && n >= 0 && s != "" && s[0] != '+'
+	}
+	if first == "" { // suffix: the last n bytes
+		n, valid := num(last)
+		if !valid || n == 0 {
+			return 0, 0, false
+		}
+		return max(size-n, 0), size - 1, true
+	}
+	start, valid := num(first)
+	if !valid || start >= size {
+		return 0, 0, false
+	}
+	if last == "" {
+		return start, size - 1, true
+	}
+	end, valid = num(last)
+	if !valid || end < start {
+		return 0, 0, false
+	}
+	return start, min(end, size-1), true
+}

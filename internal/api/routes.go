@@ -1,0 +1,66 @@
+package api
+
+import "github.com/gofiber/fiber/v2"
+
+// routes lists every route of shared/API.md in one place. Handlers live in one file per
+// resource: health.go, auth.go, admin_users.go, rooms.go, moderation.go, webhook.go,
+// events.go, admin.go, recordings.go.
+func (s *server) routes(app *fiber.App) {
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metrics)
+
+	s.mw = s.middlewares()
+	user, optional, admin := s.mw.RequireUser, s.mw.OptionalUser, s.mw.RequireAdmin
+	api := app.Group("/api")
+
+	// Auth (auth.go)
+	api.Post("/auth/register", s.register)
+	api.Post("/auth/login", s.login)
+	api.Post("/auth/refresh", s.refresh)
+	api.Post("/auth/logout", s.logout)
+	api.Get("/auth/me", user, s.me)
+	api.Put("/auth/password", user, s.changePassword)
+
+	// Rooms (rooms.go)
+	api.Post("/rooms", user, s.createRoom)
+	api.Get("/rooms", user, s.listRooms)
+	api.Get("/rooms/:name", optional, s.getRoom)
+	api.Patch("/rooms/:name", user, s.updateRoom)
+	api.Delete("/rooms/:name", user, s.deleteRoom)
+	api.Post("/rooms/:name/join", optional, s.joinRoom)
+	api.Get("/rooms/:name/participants", optional, s.listParticipants)
+	api.Post("/rooms/:name/invite-code", user, s.rotateInviteCode)
+
+	// Moderation (moderation.go)
+	api.Post("/rooms/:name/participants/:identity/kick", user, s.kick)
+	api.Post("/rooms/:name/participants/:identity/mute", user, s.mute)
+	api.Put("/rooms/:name/participants/:identity/permissions", user, s.setPermissions)
+	api.Post("/rooms/:name/moderators/:userId", user, s.addModerator)
+	api.Delete("/rooms/:name/moderators/:userId", user, s.removeModerator)
+	api.Post("/rooms/:name/end", user, s.endMeeting)
+
+	// Live state (webhook.go, events.go)
+	api.Post("/livekit/webhook", s.webhook)
+	api.Get("/rooms/:name/events", user, s.roomEvents)
+
+	// Recordings (recordings.go)
+	api.Post("/rooms/:name/recordings", user, s.startRecording)
+	api.Get("/recordings", user, s.listRecordings)
+	api.Get("/recordings/:id", user, s.getRecording)
+	api.Post("/recordings/:id/stop", user, s.stopRecording)
+	api.Get("/recordings/:id/file", user, s.recordingFile)
+	api.Delete("/recordings/:id", user, s.deleteRecording)
+
+	// Admin (admin.go, admin_users.go)
+	api.Get("/admin/overview", admin, s.adminOverview)
+	api.Get("/admin/rooms", admin, s.adminRooms)
+	api.Get("/admin/users", admin, s.listUsers)
+	api.Patch("/admin/users/:id", admin, s.patchUser)
+	api.Get("/admin/events", admin, s.adminEvents)
+
+	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	if s.d.Static != nil {
+		app.Get("/*", s.d.Static)
+	}
+}

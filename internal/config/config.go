@@ -1,0 +1,167 @@
+// Package config is Parley's configuration contract (shared/CONFIG.md): the keys, their
+// defaults, strict YAML decoding, PARLEY_* environment overrides and validation.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration. yaml tags are the contract's key names; the
+// environment name of each key is derived from them (see EnvName).
+type Config struct {
+	Server    Server    `yaml:"server"`
+	Database  Database  `yaml:"database"`
+	Auth      Auth      `yaml:"auth"`
+	LiveKit   LiveKit   `yaml:"livekit"`
+	Recording Recording `yaml:"recording"`
+	Log       Log       `yaml:"log"`
+}
+
+// Server is the HTTP side.
+type Server struct {
+	Listen         string   `yaml:"listen"`
+	PublicURL      string   `yaml:"publicURL"`
+	DataDir        string   `yaml:"dataDir"`
+	TLS            TLS      `yaml:"tls"`
+	TrustedProxies []string `yaml:"trustedProxies"`
+	BodyLimit      int      `yaml:"bodyLimit"` // bytes; request bodies above it get 413
+}
+
+// TLS holds the certificate Parley serves, reused by TURN/TLS.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Database selects the store.
+type Database struct {
+	Driver string `yaml:"driver" secret:"-"`
+	DSN    string `yaml:"dsn" secret:"true"`
+}
+
+// Auth configures accounts and sessions.
+type Auth struct {
+	JWTSecret         string         `yaml:"jwtSecret" secret:"true"`
+	AccessTTL         Duration       `yaml:"accessTTL"`
+	RefreshTTL        Duration       `yaml:"refreshTTL"`
+	AllowRegistration bool           `yaml:"allowRegistration"`
+	BootstrapAdmin    BootstrapAdmin `yaml:"bootstrapAdmin"`
+	// LoginRate is how many login/register/refresh attempts one IP+email may make a minute.
+	LoginRate int `yaml:"loginRate"`
+}
+
+// BootstrapAdmin is the first administrator, created when no admin exists.
+type BootstrapAdmin struct {
+	Email    string `yaml:"email"`
+	Password string `yaml:"password" secret:"true"`
+}
+
+// LiveKit configures the SFU, embedded or external.
+type LiveKit struct {
+	External          bool     `yaml:"external"`
+	Binary            string   `yaml:"binary"`
+	ConfigPath        string   `yaml:"configPath"`
+	Host              string   `yaml:"host"`
+	InternalHost      string   `yaml:"internalHost"`
+	APIKey            string   `yaml:"apiKey" secret:"true"`
+	APISecret         string   `yaml:"apiSecret" secret:"true"`
+	SkipTLSVerify     bool     `yaml:"skipTLSVerify"`
+	NodeIP            string   `yaml:"nodeIP"`
+	Port              int      `yaml:"port"`
+	RTC               RTC      `yaml:"rtc"`
+	TURN              TURN     `yaml:"turn"`
+	Redis             Redis    `yaml:"redis"`
+	EmptyTimeout      Duration `yaml:"emptyTimeout"`
+	DepartureTimeout  Duration `yaml:"departureTimeout"`
+	ReconcileInterval Duration `yaml:"reconcileInterval"`
+	StartTimeout      Duration `yaml:"startTimeout"` // embedded: how long Start waits for ready
+	TokenTTL          Duration `yaml:"tokenTTL"`     // validity of join tokens
+}
+
+// RTC are LiveKit's media ports.
+type RTC struct {
+	TCPPort      int `yaml:"tcpPort"`
+	UDPPortStart int `yaml:"udpPortStart"`
+	UDPPortEnd   int `yaml:"udpPortEnd"`
+}
+
+// TURN is LiveKit's embedded TURN server.
+type TURN struct {
+	Enabled bool   `yaml:"enabled"`
+	Domain  string `yaml:"domain"`
+	UDPPort int    `yaml:"udpPort"`
+	TLSPort int    `yaml:"tlsPort"`
+}
+
+// Redis lets several LiveKit nodes form a cluster.
+type Redis struct {
+	Address  string `yaml:"address"`
+	Password string `yaml:"password" secret:"true"`
+	DB       int    `yaml:"db"`
+}
+
+// Recording configures recordings and their storage.
+type Recording struct {
+	Backend       string   `yaml:"backend"`
+	Storage       Storage  `yaml:"storage"`
+	AutoRooms     []string `yaml:"autoRooms"`
+	StartTimeout  Duration `yaml:"startTimeout"`
+	RetentionDays int      `yaml:"retentionDays"`
+	KeepTracks    bool     `yaml:"keepTracks"`
+	// DisableManifest turns off the JSON manifest written beside each recording.
+	DisableManifest bool `yaml:"disableManifest"`
+}
+
+// Storage is where finished recordings go.
+type Storage struct {
+	Type            string `yaml:"type"`
+	Root            string `yaml:"root"`
+	Bucket          string `yaml:"bucket"`
+	Prefix          string `yaml:"prefix"`
+	Region          string `yaml:"region"`
+	Endpoint        string `yaml:"endpoint"`
+	PathStyle       bool   `yaml:"pathStyle"`
+	AccessKeyID     string `yaml:"accessKeyID" secret:"true"`
+	SecretAccessKey string `yaml:"secretAccessKey" secret:"true"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default returns the built-in defaults: a zero-config single machine.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Listen:    "127.0.0.1:8090",
+			PublicURL: "http://localhost:8090",
+			DataDir:   "./data",
+			BodyLimit: 1 << 20,
+		},
+		Database: Database{Driver: "sqlite"},
+		Auth: Auth{
+			AccessTTL:         Duration(15 * time.Minute),
+			RefreshTTL:        Duration(720 * time.Hour),
+			AllowRegistration: true,
+			LoginRate:         10,
+		},
+		LiveKit: LiveKit{
+			Port:              7880,
+			RTC:               RTC{TCPPort: 7881, UDPPortStart: 50000, UDPPortEnd: 60000},
+			TURN:              TURN{UDPPort: 3478, TLSPort: 5349},
+			EmptyTimeout:      Duration(5 * time.Minute),
+			DepartureTimeout:  Duration(20 * time.Second),
+			ReconcileInterval: Duration(10 * time.Second),
+			StartTimeout:      Duration(15 * time.Second),
+			TokenTTL:          Duration(10 * time.Minute),
+		},
+		Recording: Recording{
+			Backend:      "builtin",
+			Storage:      Storage{Type: "fs"},
+			StartTimeout: Duration(30 * time.Second),
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// deriveDefaults fills keys whose default depends on other keys.
+func (c *Config) deriveDefaults() {
+	if c.Database.Driver == "sqlite" && c.Database.DSN == "" {
+		c.Database.DSN = filepath.Join(c.Server.DataDir, "parley.db")
+	}
+	if c.Recording.Storage.Type == "fs" && c.Recording.Storage.Root == "" {
+		c.Recording.Storage.Root = filepath.Join(c.Server.DataDir, "recordings")
+	}
+	if !c.LiveKit.External {
+		if c.LiveKit.Host == "" {
+			if u, err := url.Parse(c.Server.PublicURL); err == nil && u.Hostname() != "" {
+				scheme := "ws"
+				if u.Scheme == "https" {
+					scheme = "wss"
+				}
+				c.LiveKit.Host = fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(u.Hostname(), fmt.Sprint(c.LiveKit.Port)))
+			}
+		}
+		if c.LiveKit.InternalHost == "" {
+			c.LiveKit.InternalHost = fmt.Sprintf("http://127.0.0.1:%d", c.LiveKit.Port)
+		}
+	}
+}
+
+// Validate checks every key and names the key and the fix in its message.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, EnvName(key), fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		bad("server.listen", "%q is not host:port (e.g. \"127.0.0.1:8090\" or \":8090\")", c.Server.Listen)
+	}
+	if u, err := url.Parse(c.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("server.publicURL", "%q must be an http:// or https:// URL browsers use to reach Parley", c.Server.PublicURL)
+	}
+	if c.Server.DataDir == "" {
+		bad("server.dataDir", "must not be empty (default \"./data\")")
+	}
+	if (c.Server.TLS.Cert == "") != (c.Server.TLS.Key == "") {
+		bad("server.tls", "set both cert and key, or neither")
+	}
+	if c.Server.BodyLimit < 1024 {
+		bad("server.bodyLimit", "%d bytes is too small; use at least 1024", c.Server.BodyLimit)
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+	case "postgres":
+		if c.Database.DSN == "" {
+			bad("database.dsn", "postgres needs a DSN, e.g. \"postgres://user:pass@host:5432/parley\"")
+		}
+	default:
+		bad("database.driver", "%q is not supported: use sqlite or postgres", c.Database.Driver)
+	}
+	if s := c.Auth.JWTSecret; s != "" && len(s) < 32 {
+		bad("auth.jwtSecret", "is %d characters; use at least 32 (or leave it empty to have one generated)", len(s))
+	}
+	if c.Auth.AccessTTL <= 0 || c.Auth.RefreshTTL <= c.Auth.AccessTTL {
+		bad("auth.accessTTL", "must be positive and shorter than auth.refreshTTL")
+	}
+	if c.Auth.LoginRate < 1 {
+		bad("auth.loginRate", "must be at least 1 attempt a minute")
+	}
+	if (c.Auth.BootstrapAdmin.Email == "") != (c.Auth.BootstrapAdmin.Password == "") {
+		bad("auth.bootstrapAdmin", "set both email and password, or neither (a random password is printed then)")
+	}
+	c.validateLiveKit(bad)
+	c.validateRecording(bad)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q: use text or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateLiveKit(bad func(key, format string, args ...any)) {
+	lk := c.LiveKit
+	if lk.Host != "" && !hasScheme(lk.Host, "ws", "wss") {
+		bad("livekit.host", "%q must start with ws:// or wss:// (it is the URL browsers connect to)", lk.Host)
+	}
+	if lk.InternalHost != "" && !hasScheme(lk.InternalHost, "http", "https") {
+		bad("livekit.internalHost", "%q must start with http:// or https:// (it is the URL Parley's API calls use)", lk.InternalHost)
+	}
+	if lk.External {
+		for key, v := range map[string]string{"livekit.host": lk.Host, "livekit.internalHost": lk.InternalHost,
+			"livekit.apiKey": lk.APIKey, "livekit.apiSecret": lk.APISecret} {
+			if v == "" {
+				bad(key, "is required with livekit.external: true (the external server's value)")
+			}
+		}
+	}
+	if lk.APISecret != "" && len(lk.APISecret) < 32 && !lk.External {
+		bad("livekit.apiSecret", "is %d characters; LiveKit needs at least 32", len(lk.APISecret))
+	}
+	for key, p := range map[string]int{"livekit.port": lk.Port, "livekit.rtc.tcpPort": lk.RTC.TCPPort,
+		"livekit.rtc.udpPortStart": lk.RTC.UDPPortStart, "livekit.rtc.udpPortEnd": lk.RTC.UDPPortEnd,
+		"livekit.turn.udpPort": lk.TURN.UDPPort, "livekit.turn.tlsPort": lk.TURN.TLSPort} {
+		if p < 0 || p > 65535 {
+			bad(key, "%d is not a port number (1-65535)", p)
+		}
+	}
+	if lk.RTC.UDPPortEnd < lk.RTC.UDPPortStart {
+		bad("livekit.rtc.udpPortEnd", "%d is below udpPortStart %d", lk.RTC.UDPPortEnd, lk.RTC.UDPPortStart)
+	}
+	if lk.NodeIP != "" && net.ParseIP(lk.NodeIP) == nil {
+		bad("livekit.nodeIP", "%q is not an IP address", lk.NodeIP)
+	}
+	if lk.ReconcileInterval.D() < 100_000_000 {
+		bad("livekit.reconcileInterval", "must be at least 100ms")
+	}
+	if lk.TokenTTL.D() < 10_000_000_000 {
+		bad("livekit.tokenTTL", "must be at least 10s: clients need time to connect")
+	}
+}
+
+func (c *Config) validateRecording(bad func(key, format string, args ...any)) {
+	r := c.Recording
+	if r.Backend != "builtin" && r.Backend != "egress" {
+		bad("recording.backend", "%q: use builtin (this machine) or egress (LiveKit Egress workers)", r.Backend)
+	}
+	switch r.Storage.Type {
+	case "fs":
+	case "s3":
+		if r.Storage.Bucket == "" {
+			bad("recording.storage.bucket", "is required with storage type s3")
+		}
+	default:
+		bad("recording.storage.type", "%q: use fs or s3", r.Storage.Type)
+	}
+	if r.RetentionDays < 0 {
+		bad("recording.retentionDays", "must be 0 (keep forever) or more")
+	}
+	if r.StartTimeout <= 0 {
+		bad("recording.startTimeout", "must be positive")
+	}
+}
+
+func hasScheme(raw string, schemes ...string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	for _, s := range schemes {
+		if strings.EqualFold(u.Scheme, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package db_test
+
+import (
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/parley/parley/internal/db"
+	"github.com/parley/parley/internal/db/dbtest"
+	"gorm.io/gorm"
+)
+
+type widget struct {
+	ID   uint `gorm:"primaryKey"`
+	Name string
+	Size int
+}
+
+var testMigrations = []db.Migration{
+	{ID: "test_0001_widgets", Up: func(tx *gorm.DB) error {
+		return tx.Exec("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)").Error
+	}},
+	{ID: "test_0002_widget_size", Up: func(tx *gorm.DB) error {
+		return tx.Exec("ALTER TABLE widgets ADD COLUMN size INTEGER NOT NULL DEFAULT 0").Error
+	}},
+}
+
+func checkMigrations(t *testing.T, g *gorm.DB) {
+	t.Helper()
+	// dbtest applied both already: a second run is a no-op.
+	applied, err := db.Migrate(g, testMigrations)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second Migrate applied %v, err %v; want nothing", applied, err)
+	}
+	if err := g.Create(&widget{ID: 1, Name: "a", Size: 3}).Error; err != nil {
+		t.Fatalf("schema not usable: %v", err)
+	}
+	var n int64
+	g.Table("schema_migrations").Count(&n)
+	if n != 2 {
+		t.Errorf("schema_migrations has %d rows, want 2", n)
+	}
+	// A failing migration is rolled back and not recorded.
+	bad := append(testMigrations, db.Migration{ID: "test_0003_bad", Up: func(tx *gorm.DB) error {
+		if err := tx.Exec("CREATE TABLE half_done (id INTEGER)").Error; err != nil {
+			return err
+		}
+		return tx.Exec("THIS IS NOT SQL").Error
+	}})
+	if _, err := db.Migrate(g, bad); err == nil {
+		t.Fatal("bad migration succeeded")
+	}
+	g.Table("schema_migrations").Count(&n)
+	if n != 2 || g.Migrator().HasTable("half_done") {
+		t.Errorf("failed migration left traces: rows=%d half_done=%v", n, g.Migrator().HasTable("half_done"))
+	}
+	if _, err := db.Migrate(g, testMigrations, testMigrations[:1]); err == nil {
+		t.Error("duplicate migration id accepted")
+	}
+}
+
+func TestMigrationsSQLite(t *testing.T) { checkMigrations(t, dbtest.SQLite(t, testMigrations)) }
+
+func TestMigrationsPostgres(t *testing.T) { checkMigrations(t, dbtest.Postgres(t, testMigrations)) }
+
+func TestSQLitePragmas(t *testing.T) {
+	g, err := db.Open("sqlite", filepath.Join(t.TempDir(), "p.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(g)
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "synchronous": "1"} {
+		var got string
+		g.Raw("PRAGMA " + pragma).Scan(&got)
+		if got != want {
+			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := db.Open("mysql", "x", slog.Default()); err == nil {
+		t.Error("unknown driver accepted")
+	}
+	if _, err := db.Open("postgres", "host=127.0.0.1 port=1 user=x dbname=x sslmode=disable connect_timeout=1", slog.Default()); err == nil {
+		t.Error("unreachable postgres accepted")
+	}
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/db"
+	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/obs"
+	"github.com/parley/parley/internal/recording"
+	"github.com/parley/parley/internal/room"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+)
+
+// app holds what the composition root builds. Each module's wiring lives in its own
+// server/wire_<module>.go and adds its fields here.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	stdout io.Writer
+	getenv func(string) string
+	db     *gorm.DB
+	reg    *prometheus.Registry
+	deps   api.Deps
+
+	// starters run after the HTTP listener is up (LiveKit needs Parley's webhook endpoint);
+	// workers run until shutdown; closers run after the workers stop, last added first.
+	starters []func(ctx context.Context) error
+	workers  []func(ctx context.Context) error
+	closers  []func(ctx context.Context) error
+
+	// Module fields.
+	live *live.Service
+	auth *auth.Service
+
+	rooms  *room.Service
+	lkRoom *livekit.RoomClient // LiveKit RoomService; set by wireLiveKit (else wireRooms dials internalHost)
+
+	lk       *livekit.Supervisor   // embedded LiveKit process or external watcher; Status/OnReady for other modules
+	lkEgress *livekit.EgressClient // LiveKit Egress, for the egress recording backend
+}
+
+// newApp loads secrets, opens and migrates the database and wires every module.
+func newApp(ctx context.Context, cfg config.Config, stdout io.Writer, getenv func(string) string) (*app, error) {
+	log := obs.NewLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+	if _, err := config.EnsureSecrets(&cfg); err != nil {
+		return nil, err
+	}
+	g, err := db.Open(cfg.Database.Driver, cfg.Database.DSN, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w (check database.driver and database.dsn)", err)
+	}
+	a := &app{cfg: cfg, log: log, stdout: stdout, getenv: getenv, db: g, reg: obs.NewRegistry()}
+	applied, err := db.Migrate(g, a.migrations()...)
+	if err != nil {
+		_ = db.Close(g)
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied)
+	}
+	return a, nil
+}
+
+// migrations lists every module's migrations, in the order they must run.
+func (a *app) migrations() [][]db.Migration {
+	return [][]db.Migration{
+		auth.Migrations(),
+		room.Migrations(),
+		live.Migrations(),
+		recording.Migrations(),
+	}
+}
+
+// wire builds every module; the order follows their dependencies.
+func (a *app) wire(ctx context.Context) error {
+	a.deps = api.Deps{
+		Log: a.log, Registry: a.reg, BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true,
+		TrustedProxies: a.cfg.Server.TrustedProxies,
+		Checks:         map[string]func(context.Context) (string, bool){"database": a.checkDatabase},
+	}
+	if len(a.cfg.Server.TrustedProxies) > 0 {
+		a.deps.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	for _, w := range []func(context.Context) error{a.wireLiveKit, a.wireAuth, a.wireLive, a.wireRooms, a.wireRecording, a.wireWeb} {
+		if err := w(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *app) checkDatabase(ctx context.Context) (string, bool) {
+	sqlDB, err := a.db.DB()
+	if err == nil {
+		err = sqlDB.PingContext(ctx)
+	}
+	if err != nil {
+		return "unreachable: " + err.Error(), false
+	}
+	return "ok", true
+}
+
+// serve runs the server until ctx is cancelled, then shuts down in order within 10 s:
+// stop accepting and drain HTTP, stop workers, stop child processes, close the database.
+func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.Writer, getenv func(string) string) error {
+	a, err := newApp(ctx, cfg, stdout, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close(a.db)
+	a.log.Info("starting parley", "version", version, "config", orNone(src.File), "data_dir", cfg.Server.DataDir,
+		"database", cfg.Database.Driver, "livekit_external", cfg.LiveKit.External)
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	if err := a.wire(workCtx); err != nil {
+		a.close()
+		return err
+	}
+	web := api.New(a.deps)
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("server.listen %s: %w (is another Parley running? change server.listen)", cfg.Server.Listen, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.listen(web, ln) }()
+
+	for _, start := range a.starters {
+		if err := start(ctx); err != nil {
+			_ = web.ShutdownWithTimeout(2 * time.Second)
+			a.close()
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Parley is listening on %s (public URL %s)\n", urlOf(ln, cfg), cfg.Server.PublicURL)
+
+	g, gctx := errgroup.WithContext(workCtx)
+	for _, w := range a.workers {
+		g.Go(func() error { return w(gctx) })
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("http server stopped: %w", err)
+	case <-gctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownErr := web.ShutdownWithTimeout(8 * time.Second)
+	cancelWork()
+	if werr := g.Wait(); werr != nil && !errors.Is(werr, context.Canceled) && err == nil {
+		err = werr
+	}
+	a.close()
+	if shutdownErr != nil {
+		a.log.Warn("http drain incomplete", "err", shutdownErr)
+	}
+	a.log.Info("stopped")
+	return err
+}
+
+func (a *app) listen(web *fiber.App, ln net.Listener) error {
+	if a.cfg.Server.TLS.Cert != "" {
+		cert, err := loadTLS(a.cfg.Server.TLS.Cert, a.cfg.Server.TLS.Key)
+		if err != nil {
+			return err
+		}
+		ln = tlsListener(ln, cert)
+	}
+	return web.Listener(ln)
+}
+
+// close runs the closers, last added first, each bounded so shutdown stays under 10 s.
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+		if err := a.closers[i](ctx); err != nil {
+			a.log.Warn("shutdown step failed", "err", err)
+		}
+		cancel()
+	}
+	a.closers = nil
+}
+
+func urlOf(ln net.Listener, cfg config.Config) string {
+	scheme := "http"
+	if cfg.Server.TLS.Cert != "" {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s", scheme, ln.Addr().String())
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/livekit"
+)
+
+// wireLiveKit builds the LiveKit supervisor (embedded process or external watcher) and the
+// SDK clients the other modules use; LiveKit starts after Parley's listener is up, because
+// it posts webhooks to Parley.
+func (a *app) wireLiveKit(ctx context.Context) error {
+	o, err := a.liveKitOptions()
+	if err != nil {
+		return err
+	}
+	sup, err := livekit.New(o)
+	if err != nil {
+		return err
+	}
+	a.lk = sup
+	a.lkRoom = sup.RoomClient()
+	a.lkEgress = sup.EgressClient()
+	a.deps.Checks["livekit"] = sup.Check
+	a.starters = append(a.starters, func(ctx context.Context) error {
+		if a.live != nil { // wired after this module; hooked before LiveKit's first ready
+			a.hookLiveKit(a.live)
+		}
+		return sup.Start(ctx)
+	})
+	a.closers = append(a.closers, sup.Stop)
+	return nil
+}
+
+// hookLiveKit connects the supervisor to the live state: the admin overview reads its
+// status, every (re)start that reaches ready triggers a reconciliation (LiveKit lost its
+// rooms), and every state change is a livekit_state event. The LiveKit starter calls it once,
+// after every module is wired.
+func (a *app) hookLiveKit(svc *live.Service) {
+	if a.lk == nil {
+		return
+	}
+	svc.SetStatus(func() live.LiveKitStatus {
+		st := a.lk.Status()
+		return live.LiveKitStatus{Mode: st.Mode, State: st.State, Version: st.Version, URL: st.URL,
+			Restarts: st.Restarts, StartedAt: st.StartedAt, Reason: st.Reason}
+	})
+	a.lk.OnReady(svc.TriggerReconcile)
+	a.lk.OnStateChange(func(st livekit.Status) {
+		svc.Publish(live.Event{Type: live.EventLiveKitState, At: time.Now().UTC(), Data: map[string]any{
+			"state": st.State, "reason": st.Reason, "restarts": st.Restarts, "version": st.Version}})
+	})
+}
+
+// liveKitOptions translates Parley's config into the supervisor's options.
+func (a *app) liveKitOptions() (livekit.Options, error) {
+	lk := a.cfg.LiveKit
+	o := livekit.Options{
+		External: lk.External, HTTPURL: lk.InternalHost, PublicURL: lk.Host,
+		APIKey: lk.APIKey, APISecret: lk.APISecret, SkipTLSVerify: lk.SkipTLSVerify,
+		StartTimeout: time.Duration(lk.StartTimeout),
+		Log:          a.log.With("component", "livekit"), Now: time.Now, Registry: a.reg,
+	}
+	if lk.External {
+		return o, nil
+	}
+	exe, _ := os.Executable()
+	wd, _ := os.Getwd()
+	bin, err := livekit.FindBinary(lk.Binary, a.getenv, exe, wd)
+	if err != nil {
+		return o, err
+	}
+	o.Binary = bin
+	if lk.ConfigPath != "" {
+		o.ConfigPath = lk.ConfigPath
+		return o, nil
+	}
+	pub, err := url.Parse(a.cfg.Server.PublicURL)
+	if err != nil {
+		return o, fmt.Errorf("server.publicURL: %w", err)
+	}
+	publicHost := pub.Hostname()
+	node := livekit.ResolveNodeIP(lk.NodeIP, publicHost)
+	if node.Warning != "" {
+		a.log.Warn(node.Warning, "component", "livekit")
+	}
+	a.log.Info("livekit node IP", "component", "livekit", "node_ip", node.IP, "source", node.Source)
+	loopbackPublic := isLoopbackHost(publicHost)
+	var bind []string
+	if loopbackPublic {
+		bind = []string{"127.0.0.1"} // only this machine's browsers use it: do not expose LiveKit
+	}
+	turn, err := a.turnParams(publicHost)
+	if err != nil {
+		return o, err
+	}
+	o.Render = livekit.RenderParams{
+		Port: lk.Port, BindAddresses: bind, APIKey: lk.APIKey, APISecret: lk.APISecret,
+		RTCTCPPort: lk.RTC.TCPPort, UDPPortStart: lk.RTC.UDPPortStart, UDPPortEnd: lk.RTC.UDPPortEnd,
+		NodeIP: node.IP, LoopbackCandidate: loopbackPublic || net.ParseIP(node.IP).IsLoopback(),
+		TURN:         turn,
+		Redis:        livekit.RedisParams{Address: lk.Redis.Address, Password: lk.Redis.Password, DB: lk.Redis.DB},
+		EmptyTimeout: time.Duration(lk.EmptyTimeout), DepartureTimeout: time.Duration(lk.DepartureTimeout),
+		LogLevel: liveKitLogLevel(a.cfg.Log.Level),
+	}
+	o.RedisAddress = lk.Redis.Address
+	o.RunDir = filepath.Join(a.cfg.Server.DataDir, "run")
+	o.WebhookURL = func() string { return webhookURL(a.cfg.Server) }
+	switch {
+	case webhookURL(a.cfg.Server) == "":
+		a.log.Warn("server.listen has no fixed port: LiveKit cannot be told where to post webhooks; the reconciler alone keeps the live state", "component", "livekit")
+	case a.cfg.Server.TLS.Cert != "":
+		a.log.Warn("LiveKit posts webhooks to "+webhookURL(a.cfg.Server)+": Parley's certificate must be valid for 127.0.0.1 or they fail; the reconciler still repairs the live state", "component", "livekit")
+	}
+	return o, nil
+}
+
+// turnParams enables TURN when Parley serves TLS (reusing its certificate for TURN/TLS) or
+// when livekit.turn.enabled. TURN/TLS needs a DNS name: explicitly enabled TURN fails
+// without one; TURN enabled only because of server.tls falls back to UDP with a warning.
+func (a *app) turnParams(publicHost string) (livekit.TURNParams, error) {
+	c, tlsOn := a.cfg.LiveKit.TURN, a.cfg.Server.TLS.Cert != ""
+	if !c.Enabled && !tlsOn {
+		return livekit.TURNParams{}, nil
+	}
+	t := livekit.TURNParams{Enabled: true, Domain: c.Domain, UDPPort: c.UDPPort}
+	if t.Domain == "" && net.ParseIP(publicHost) == nil && !isLoopbackHost(publicHost) {
+		t.Domain = publicHost // never the bind address: the name clients resolve and the certificate names
+	}
+	if !tlsOn {
+		return t, livekit.ValidateTURN(t)
+	}
+	t.TLSPort, t.CertFile, t.KeyFile = c.TLSPort, a.cfg.Server.TLS.Cert, a.cfg.Server.TLS.Key
+	err := livekit.ValidateTURN(t)
+	if err != nil && !c.Enabled {
+		a.log.Warn("TURN/TLS disabled (TURN over UDP only): "+err.Error(), "component", "livekit")
+		t.TLSPort, t.CertFile, t.KeyFile = 0, "", ""
+		return t, livekit.ValidateTURN(t)
+	}
+	return t, err
+}
+
+// webhookURL is Parley's own webhook endpoint on loopback, at server.listen's port.
+func webhookURL(s config.Server) string {
+	host, port, err := net.SplitHostPort(s.Listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || host == "localhost" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if s.TLS.Cert != "" {
+		scheme = "https"
+	}
+	if p, _ := strconv.Atoi(port); p == 0 {
+		return "" // an ephemeral port is unknown here: no webhooks
+	}
+	return fmt.Sprintf("%s://%s/api/livekit/webhook", scheme, net.JoinHostPort(host, port))
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// liveKitLogLevel keeps LiveKit at info when Parley debugs: its debug output is a flood.
+func liveKitLogLevel(parley string) string {
+	if parley == "warn" || parley == "error" {
+		return parley
+	}
+	return "info"
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/recording"
+	"github.com/parley/parley/internal/room"
+)
+
+// wireRecording builds the storage, the recording service and its backend (the built-in
+// recorder or LiveKit Egress), and registers the routes' service, the activeRecordings
+// counter and the workers: start timeouts, reconciliation, the daily retention sweep and
+// auto-record on room_started / room_finished.
+func (a *app) wireRecording(ctx context.Context) error {
+	rc := a.cfg.Recording
+	store, s3cfg, err := a.recordingStorage()
+	if err != nil {
+		return err
+	}
+	egress := rc.Backend == "egress"
+	host, _ := os.Hostname()
+	dataDir, _ := filepath.Abs(a.cfg.Server.DataDir)
+	svc, err := recording.New(a.db, recording.Options{
+		Log: a.log, Now: time.Now, Storage: store,
+		StartTimeout:  time.Duration(rc.StartTimeout),
+		RetentionDays: rc.RetentionDays,
+		AutoRooms:     rc.AutoRooms,
+		AutoRecord:    a.roomAutoRecords,
+		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
+		WriteManifest: !rc.DisableManifest && !egress,
+		Notify:        a.publishRecording,
+		Instance:      host + ":" + dataDir,
+		LocalBackend:  !egress,
+	})
+	if err != nil {
+		return err
+	}
+	if egress {
+		eg := a.lkEgress
+		if eg == nil { // without the supervisor's client, talk to internalHost directly
+			eg = livekit.NewEgressClient(a.cfg.LiveKit.InternalHost, a.cfg.LiveKit.APIKey, a.cfg.LiveKit.APISecret, nil, 0)
+		}
+		o := recording.EgressOptions{S3: s3cfg, DisableManifest: rc.DisableManifest, Log: a.log}
+		if fs, ok := store.(*recording.FSStorage); ok {
+			o.FileRoot = fs.Root() // must be shared with the egress workers
+			a.log.Warn("recording.backend is egress with storage type fs: Egress workers write " + fs.Root() +
+				" on their own machines, so Parley only sees the files if that directory is shared with them; " +
+				"use recording.storage.type: s3 so Egress uploads where Parley can serve them")
+		}
+		if !a.cfg.LiveKit.External && a.cfg.LiveKit.Redis.Address == "" {
+			a.log.Warn("recording.backend is egress but the embedded LiveKit has no livekit.redis.address: " +
+				"LiveKit reaches Egress workers only through Redis, so every start will fail with egress_unavailable")
+		}
+		backend := recording.NewEgress(eg, svc, o)
+		svc.SetBackend(backend, "")
+		if a.live != nil {
+			a.live.SetEgressSink(backend)
+		} else {
+			a.log.Warn("recording: the live state is not wired, egress webhooks will not reach the recordings")
+		}
+	} else {
+		backend, err := a.newBuiltinRecorder(svc, store)
+		if err != nil {
+			// Parley still serves meetings; starting a recording answers 503 with this reason.
+			a.log.Warn("recording is unavailable: the built-in recorder could not be built", "err", err)
+			svc.SetBackend(nil, err.Error())
+		} else {
+			svc.SetBackend(backend, "")
+		}
+	}
+	a.deps.Recordings = svc
+	if a.rooms != nil {
+		a.deps.RoomAccess = a.rooms
+	}
+	if a.deps.Counters == nil {
+		a.deps.Counters = map[string]func(context.Context) (int64, error){}
+	}
+	a.deps.Counters["activeRecordings"] = svc.ActiveCount
+	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, func(ctx context.Context) error {
+		return svc.RunReconciler(ctx, max(time.Duration(a.cfg.LiveKit.ReconcileInterval), time.Second))
+	})
+	if a.lk != nil {
+		a.lk.OnReady(func() { // LiveKit (re)started: its egress list may have changed
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := svc.Reconcile(ctx); err != nil {
+				a.log.Debug("recording: reconcile after LiveKit start", "err", err)
+			}
+		})
+	}
+	if a.live != nil {
+		a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, svc) })
+	}
+	return nil
+}
+
+// recordingStorage builds recording.storage; for s3 it also returns the config the egress
+// backend hands to LiveKit Egress.
+func (a *app) recordingStorage() (recording.Storage, *recording.S3Config, error) {
+	sc := a.cfg.Recording.Storage
+	switch sc.Type {
+	case "s3":
+		cfg := recording.S3Config{Bucket: sc.Bucket, Prefix: sc.Prefix, Region: sc.Region, Endpoint: sc.Endpoint,
+			PathStyle: sc.PathStyle, AccessKeyID: sc.AccessKeyID, SecretAccessKey: sc.SecretAccessKey}
+		s3, err := recording.NewS3Storage(cfg, time.Now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s3.Ping(ctx); err != nil {
+			a.log.Warn("recording storage is not reachable yet: recordings will fail until it is", "err", err)
+		}
+		return s3, &cfg, nil
+	case "fs", "":
+		fs, err := recording.NewFSStorage(sc.Root, time.Now)
+		return fs, nil, err
+	}
+	return nil, nil, fmt.Errorf("recording.storage.type %q: use fs or s3", sc.Type)
+}
+
+// roomAutoRecords reads a room's own autoRecord setting.
+func (a *app) roomAutoRecords(ctx context.Context, name string) (bool, error) {
+	if a.rooms == nil {
+		return false, nil
+	}
+	acc, err := a.rooms.Access(ctx, name, room.Caller{Admin: true})
+	if errors.Is(err, room.ErrNotFound) {
+		return false, nil // a LiveKit room Parley does not manage
+	}
+	if err != nil {
+		return false, err
+	}
+	return acc.Room.AutoRecord, nil
+}
+
+// publishRecording puts every recording state change on the live event bus.
+func (a *app) publishRecording(r recording.Recording) {
+	if a.live == nil {
+		return
+	}
+	a.live.Publish(live.Event{Type: live.EventRecordingStatus, Room: r.Room, Data: api.RecordingView(r), At: time.Now().UTC()})
+}
+
+// autoRecord starts recordings on room_started and stops them on room_finished. The bus
+// drops a subscriber that falls behind, so the loop subscribes again.
+func (a *app) autoRecord(ctx context.Context, svc *recording.Service) error {
+	for ctx.Err() == nil {
+		events, cancel := a.live.Subscribe(256)
+		for ev := range eventsUntil(ctx, events) {
+			var err error
+			switch ev.Type {
+			case live.EventRoomStarted:
+				err = svc.OnRoomStarted(ctx, ev.Room)
+			case live.EventRoomFinished:
+				err = svc.OnRoomFinished(ctx, ev.Room)
+			}
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("auto-record", "event", ev.Type, "room", ev.Room, "err", err)
+			}
+		}
+		cancel()
+	}
+	return nil
+}
+
+// eventsUntil yields events until the channel closes or ctx ends.
+func eventsUntil(ctx context.Context, ch <-chan live.Event) func(func(live.Event) bool) {
+	return func(yield func(live.Event) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-ch:
+				if !ok || !yield(ev) {
+					return
+				}
+			}
+		}
+	}
+}
