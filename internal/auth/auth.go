@@ -1,0 +1,165 @@
+// Package auth knows Parley's accounts and sessions: users and their password hashes,
+// short-lived access JWTs, rotating opaque refresh tokens, the login rate limiter and the
+// user administration rules. It does not know HTTP; the api package adapts it.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Sentinel errors. The api package maps each to a status and a stable error code.
+var (
+	ErrInvalidCredentials   = errors.New("invalid email or password")
+	ErrInvalidToken         = errors.New("invalid token")
+	ErrTokenExpired         = errors.New("token expired")
+	ErrSessionRevoked       = errors.New("session revoked")
+	ErrUserDisabled         = errors.New("account disabled")
+	ErrEmailTaken           = errors.New("email already registered")
+	ErrWeakPassword         = errors.New("weak password")
+	ErrInvalidField         = errors.New("invalid field")
+	ErrRegistrationDisabled = errors.New("registration is disabled")
+	ErrRateLimited          = errors.New("too many attempts")
+	ErrLastAdmin            = errors.New("last administrator")
+	ErrUserNotFound         = errors.New("user not found")
+)
+
+// FieldError is bad input in one named field. It wraps ErrInvalidField, or ErrWeakPassword
+// for a password that is too short.
+type FieldError struct {
+	Field  string
+	Reason string
+	Err    error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap returns the sentinel the error belongs to.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrInvalidField}
+}
+
+// RateLimitError says when the caller may try again. It wraps ErrRateLimited.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many attempts: retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Unwrap returns ErrRateLimited.
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+
+// Roles of an account.
+const (
+	RoleAdmin = "admin"
+	RoleUser  = "user"
+)
+
+// User is an account as the API shows it (never its password hash).
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Grant is what a successful register, login or refresh hands the client.
+type Grant struct {
+	User            User      `json:"user"`
+	AccessToken     string    `json:"accessToken"`
+	RefreshToken    string    `json:"refreshToken"`
+	AccessExpiresAt time.Time `json:"accessExpiresAt"`
+}
+
+// Principal is the caller behind a valid access token, with the role and state read from
+// the database for this request (not from the token, so changes apply at once).
+type Principal struct {
+	UserID    string
+	Email     string
+	Name      string
+	Role      string
+	SessionID string
+}
+
+// Client describes where a request comes from, for rate limits and the session record.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Config configures the service; zero values take the defaults of shared/CONFIG.md.
+type Config struct {
+	JWTSecret         []byte
+	AccessTTL         time.Duration // default 15m
+	RefreshTTL        time.Duration // default 720h
+	AllowRegistration bool
+	LoginRate         int // attempts per minute per IP+email; default 10
+	// Hash overrides the password hashing parameters (tests use cheap ones); zero means
+	// DefaultHashParams. Existing hashes keep verifying: each carries its own parameters.
+	Hash HashParams
+	// MaxConcurrentHashes bounds the memory argon2id takes under a login flood;
+	// default 2 x GOMAXPROCS.
+	MaxConcurrentHashes int
+}
+
+// Service is the accounts and sessions domain.
+type Service struct {
+	cfg     Config
+	store   *store
+	hasher  *hasher
+	tokens  *tokenCodec
+	limiter *limiter
+	log     *slog.Logger
+	now     func() time.Time
+	// dummyHash is compared against when an email is unknown, so a login takes as long
+	// whether or not the account exists.
+	dummyHash string
+}
+
+// New builds the service on a migrated database (see Migrations).
+func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Service, error) {
+	if len(cfg.JWTSecret) < 32 {
+		return nil, fmt.Errorf("auth: JWT secret is %d bytes; at least 32 are needed", len(cfg.JWTSecret))
+	}
+	if cfg.AccessTTL <= 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = 720 * time.Hour
+	}
+	if cfg.LoginRate <= 0 {
+		cfg.LoginRate = 10
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	h := newHasher(cfg.Hash, cfg.MaxConcurrentHashes)
+	dummy, err := h.hash(randomToken(24))
+	if err != nil {
+		return nil, fmt.Errorf("auth: dummy hash: %w", err)
+	}
+	return &Service{
+		cfg:       cfg,
+		store:     newStore(g),
+		hasher:    h,
+		tokens:    &tokenCodec{secret: cfg.JWTSecret, now: now},
+		limiter:   newLimiter(cfg.LoginRate, now),
+		log:       log.With("component", "auth"),
+		now:       func() time.Time { return now().UTC() },
+		dummyHash: dummy,
+	}, nil
+}
+
+// RegistrationOpen reports whether anyone may create an account.
+func (s *Service) RegistrationOpen() bool { return s.cfg.AllowRegistration }

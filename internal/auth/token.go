@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const issuer = "parley"
+
+// accessClaims are the access JWT's claims: sub = user id, role, sid = session id, exp, iat.
+// The role is informative only: every request reads the current role from the database.
+type accessClaims struct {
+	Role string `json:"role"`
+	SID  string `json:"sid"`
+	jwt.RegisteredClaims
+}
+
+type tokenCodec struct {
+	secret []byte
+	now    func() time.Time
+}
+
+// sign issues an HS256 access token.
+func (t *tokenCodec) sign(userID, role, sessionID string, ttl time.Duration) (string, time.Time, error) {
+	now := t.now().UTC().Truncate(time.Second)
+	exp := now.Add(ttl)
+	claims := accessClaims{
+		Role: role, SID: sessionID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: userID,
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// parse verifies an access token: HS256 only (no alg:none, no RS/HS confusion), our secret,
+// our issuer, exp required and in the future.
+func (t *tokenCodec) parse(raw string) (*accessClaims, error) {
+	var c accessClaims
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+		jwt.WithIssuer(issuer), jwt.WithTimeFunc(t.now))
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, fmt.Errorf("access token: %w", ErrTokenExpired)
+	default:
+		return nil, fmt.Errorf("access token: %w (%v)", ErrInvalidToken, err)
+	}
+	if c.Subject == "" || c.SID == "" {
+		return nil, fmt.Errorf("access token: %w (missing sub or sid)", ErrInvalidToken)
+	}
+	return &c, nil
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// refreshPrefix marks Parley refresh tokens so they are recognisable in logs and scanners.
+const refreshPrefix = "prt_"
+
+// newRefreshToken returns an opaque refresh token (256 random bits) and its stored hash.
+func newRefreshToken() (token, hash string) {
+	token = refreshPrefix + randomToken(32)
+	return token, hashRefresh(token)
+}
+
+// hashRefresh is the stored form of a refresh token: SHA-256 is enough (the token has 256
+// bits of entropy, nothing to brute-force) and keeps lookups a single indexed equality.
+func hashRefresh(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
