@@ -1,0 +1,363 @@
+package live
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// Ordering rules, enforced in SQL so that they hold whichever instance writes:
+//   - a participant session is keyed by its sid and "left" is final: a late or replayed
+//     joined never revives it, and a left for an old sid never touches a newer session;
+//   - a joined for an identity that already has a newer open session in the room is stored
+//     as left (replaced); a newer joined ends older sessions of the same identity (LiveKit
+//     disconnects a duplicate identity);
+//   - a room row follows the newest LiveKit room sid; room_started for a sid already finished
+//     is ignored (livekit#2945), as is anything about a sid older than the current one.
+
+// session is one participant session as stored.
+type session struct {
+	Sid, Room, RoomSid, Identity, Name, UserID, Role, State, Reason string
+	JoinedAt, LeftAt                                                int64
+	Hidden                                                          bool
+}
+
+func sessionOf(room *livekit.Room, p *livekit.ParticipantInfo) session {
+	s := session{Sid: p.GetSid(), Room: room.GetName(), RoomSid: room.GetSid(), Identity: p.GetIdentity(), Name: clip(p.GetName(), 255)}
+	s.JoinedAt = p.GetJoinedAtMs()
+	if s.JoinedAt == 0 {
+		s.JoinedAt = p.GetJoinedAt() * 1000
+	}
+	s.Role, s.UserID = parseMetadata(p.GetMetadata())
+	s.Hidden = p.GetPermission().GetHidden() || p.GetPermission().GetRecorder() || p.GetKind() == livekit.ParticipantInfo_EGRESS
+	switch p.GetState() {
+	case livekit.ParticipantInfo_JOINING:
+		s.State = StateJoining
+	case livekit.ParticipantInfo_DISCONNECTED:
+		s.State = StateLeft
+	default:
+		s.State = StateJoined
+	}
+	return s
+}
+
+// clip shortens s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// parseMetadata reads the {role, userId} JSON Parley puts in join tokens; anything else
+// (another tool's metadata) yields a plain participant.
+func parseMetadata(md string) (role, userID string) {
+	role = "participant"
+	if !strings.HasPrefix(strings.TrimSpace(md), "{") {
+		return role, ""
+	}
+	var m struct {
+		Role   string `json:"role"`
+		UserID string `json:"userId"`
+	}
+	if json.Unmarshal([]byte(md), &m) != nil {
+		return role, ""
+	}
+	if m.Role != "" && len(m.Role) <= 32 && !strings.ContainsRune(m.Role, 0) {
+		role = m.Role
+	}
+	if len(m.UserID) <= 64 && !strings.ContainsRune(m.UserID, 0) {
+		userID = m.UserID
+	}
+	return role, userID
+}
+
+// saneMs keeps a LiveKit timestamp (unix ms) if it is plausible: after 2020 and at most a
+// day ahead of this machine's clock; otherwise fallback.
+func saneMs(ms, seen, fallback int64) int64 {
+	if ms > 1577836800000 && ms <= seen+86400000 {
+		return ms
+	}
+	return fallback
+}
+
+func eventAt(ev *livekit.WebhookEvent, seen int64) int64 {
+	if ev.CreatedAt <= 0 || ev.CreatedAt > 1<<40 {
+		return seen
+	}
+	return saneMs(ev.CreatedAt*1000, seen, seen)
+}
+
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// claimEvents records the batch's event ids in one statement and reports, per event,
+// whether it is new: an id already stored (a retry, or another instance got it first) or
+// repeated earlier in the batch is a duplicate. The primary key decides, inside the
+// transaction that applies the events, so it holds across instances.
+func (s *store) claimEvents(ctx context.Context, tx execer, evs []*livekit.WebhookEvent, seen int64) ([]bool, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO live_webhook_events (id, event, received_at) VALUES `)
+	args := make([]any, 0, 3*len(evs))
+	for i, ev := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, ev.Id, ev.Event, seen)
+	}
+	q.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
+	rows, err := tx.QueryContext(ctx, s.q(q.String()), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[string]bool, len(evs))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fresh := make([]bool, len(evs))
+	for i, ev := range evs {
+		fresh[i] = inserted[ev.Id]
+		delete(inserted, ev.Id) // a second copy in the same batch is a duplicate
+	}
+	return fresh, nil
+}
+
+// applyEvent applies one verified, newly claimed webhook inside tx.
+func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEvent, seen int64) (out []Event, err error) {
+	at := eventAt(ev, seen)
+	room := ev.GetRoom()
+	emit := func(typ, identity string, data any) {
+		out = append(out, Event{Type: typ, Room: room.GetName(), Participant: identity, Data: data, At: msTime(at)})
+	}
+	switch ev.Event {
+	case "room_started":
+		ok, err := s.roomStarted(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen)
+		if ok {
+			emit(EventRoomStarted, "", map[string]string{"sid": room.GetSid()})
+		}
+		return out, err
+	case "room_finished":
+		ok, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
+		if ok {
+			emit(EventRoomFinished, "", map[string]string{"sid": room.GetSid()})
+		}
+		return out, err
+	case "participant_joined":
+		sess := sessionOf(room, ev.Participant)
+		sess.State = StateJoined
+		sess.JoinedAt = saneMs(sess.JoinedAt, seen, at)
+		ok, err := s.sessionJoined(ctx, tx, sess, at, seen)
+		if ok {
+			emit(EventParticipantJoined, sess.Identity, participantData(sess))
+		}
+		return out, err
+	case "participant_left", "participant_connection_aborted":
+		sess := sessionOf(room, ev.Participant)
+		sess.Reason = "connection_aborted"
+		if ev.Event == "participant_left" {
+			sess.Reason = clip(strings.ToLower(ev.Participant.GetDisconnectReason().String()), 64)
+		}
+		sess.JoinedAt = saneMs(sess.JoinedAt, seen, at)
+		sess.LeftAt = at
+		ok, err := s.sessionLeft(ctx, tx, sess, at, seen)
+		if ok {
+			emit(EventParticipantLeft, sess.Identity, participantData(sess))
+		}
+		return out, err
+	case "track_published":
+		t := trackOf(ev.Track)
+		ok, err := s.trackPublished(ctx, tx, room.GetName(), ev.Participant.GetSid(), t, at, seen)
+		if ok {
+			emit(EventTrackPublished, ev.Participant.GetIdentity(), t)
+		}
+		return out, err
+	case "track_unpublished":
+		t := trackOf(ev.Track)
+		ok, err := s.trackUnpublished(ctx, tx, room.GetName(), ev.Participant.GetSid(), t, at, seen)
+		if ok {
+			emit(EventTrackUnpublished, ev.Participant.GetIdentity(), t)
+		}
+		return out, err
+	}
+	// egress_* (handed over before), ingress_* and future events: only the id is kept.
+	return nil, nil
+}
+
+func roomStartedAt(r *livekit.Room, fallback int64) int64 {
+	if ms := r.GetCreationTimeMs(); ms > 0 {
+		return ms
+	}
+	if sec := r.GetCreationTime(); sec > 0 {
+		return sec * 1000
+	}
+	return fallback
+}
+
+func participantData(s session) map[string]any {
+	d := map[string]any{"sid": s.Sid, "name": s.Name, "state": s.State, "role": s.Role}
+	if s.UserID != "" {
+		d["userId"] = s.UserID
+	}
+	if s.Reason != "" {
+		d["reason"] = s.Reason
+	}
+	return d
+}
+
+// roomStarted makes sid the room's running instance unless it is already known (running or
+// finished) or older than the current one.
+func (s *store) roomStarted(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64) (bool, error) {
+	if sid == "" {
+		return false, nil
+	}
+	n, err := s.exec(ctx, x, `INSERT INTO live_rooms (name, sid, active, started_at, finished_at, updated_at, seen_at)
+		VALUES (?, ?, 1, ?, 0, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET sid = excluded.sid, active = 1, started_at = excluded.started_at,
+			finished_at = 0, updated_at = excluded.updated_at, seen_at = excluded.seen_at
+		WHERE live_rooms.sid <> excluded.sid AND live_rooms.started_at <= excluded.started_at`,
+		name, sid, startedAt, at, seen)
+	return n > 0, err
+}
+
+// roomFinished ends the room instance sid and every session still open in it.
+func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, error) {
+	s.forgetRooms(name)
+	n, err := s.exec(ctx, x, `INSERT INTO live_rooms (name, sid, active, started_at, finished_at, updated_at, seen_at)
+		VALUES (?, ?, 0, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET sid = excluded.sid, active = 0, finished_at = excluded.finished_at,
+			updated_at = excluded.updated_at, seen_at = excluded.seen_at
+		WHERE (live_rooms.sid = excluded.sid AND live_rooms.active = 1)
+			OR (live_rooms.sid <> excluded.sid AND live_rooms.started_at <= excluded.started_at)`,
+		name, sid, startedAt, at, at, seen)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
+			left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
+		WHERE room = ? AND (room_sid = ? OR room_sid = '') AND state <> 'left'`,
+		reason, at, seen, at, at, name, sid)
+	return n > 0, err
+}
+
+// sessionJoined records a joining or joined session; see the ordering rules above.
+func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, seen int64) (bool, error) {
+	// Other open sessions of this identity in the room: the newest join, and how many.
+	var newest sql.NullInt64
+	var open int
+	err := x.QueryRowContext(ctx, s.q(`SELECT MAX(joined_at), COUNT(*)
+		FROM live_participants WHERE room = ? AND identity = ? AND state <> 'left' AND sid <> ?`),
+		sess.Room, sess.Identity, sess.Sid).Scan(&newest, &open)
+	if err != nil {
+		return false, err
+	}
+	if newest.Valid && newest.Int64 > sess.JoinedAt {
+		// A late joined of a session already replaced by a rejoin: history only.
+		sess.State, sess.Reason, sess.LeftAt = StateLeft, "replaced", sess.JoinedAt
+		_, err := s.sessionLeft(ctx, x, sess, at, seen)
+		return false, err
+	}
+	n, err := s.exec(ctx, x, `INSERT INTO live_participants (sid, room, room_sid, identity, name, user_id, role, state,
+			joined_at, left_at, leave_reason, hidden, updated_at, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET state = excluded.state, name = excluded.name, updated_at = excluded.updated_at,
+			seen_at = excluded.seen_at
+		WHERE live_participants.state = 'joining' AND excluded.state = 'joined'`,
+		sess.Sid, sess.Room, sess.RoomSid, sess.Identity, sess.Name, sess.UserID, sess.Role, sess.State,
+		sess.JoinedAt, boolInt(sess.Hidden), at, seen)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if open > 0 {
+		if _, err := s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = 'replaced', left_at = ?,
+				updated_at = ?, seen_at = ?
+			WHERE room = ? AND identity = ? AND sid <> ? AND state <> 'left' AND joined_at <= ?`,
+			sess.JoinedAt, at, seen, sess.Room, sess.Identity, sess.Sid, sess.JoinedAt); err != nil {
+			return false, err
+		}
+	}
+	// A participant proves its room runs, should room_started be late or lost. The writer
+	// remembers rooms it already ensured: for a known sid the upsert is a no-op anyway.
+	if sess.RoomSid != "" && s.knownRoomSid(sess.Room) != sess.RoomSid {
+		if _, err := s.roomStarted(ctx, x, sess.Room, sess.RoomSid, sess.JoinedAt, at, seen); err != nil {
+			return false, err
+		}
+		s.rememberRoomSid(sess.Room, sess.RoomSid)
+	}
+	return true, nil
+}
+
+// sessionLeft ends a session (creating it, already left, when its joined never came).
+func (s *store) sessionLeft(ctx context.Context, x execer, sess session, at, seen int64) (bool, error) {
+	if sess.LeftAt < sess.JoinedAt {
+		sess.LeftAt = sess.JoinedAt
+	}
+	n, err := s.exec(ctx, x, `INSERT INTO live_participants (sid, room, room_sid, identity, name, user_id, role, state,
+			joined_at, left_at, leave_reason, hidden, updated_at, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'left', ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET state = 'left', leave_reason = excluded.leave_reason,
+			left_at = CASE WHEN excluded.left_at < live_participants.joined_at THEN live_participants.joined_at ELSE excluded.left_at END,
+			updated_at = excluded.updated_at, seen_at = excluded.seen_at
+		WHERE live_participants.state <> 'left'`,
+		sess.Sid, sess.Room, sess.RoomSid, sess.Identity, sess.Name, sess.UserID, sess.Role,
+		sess.JoinedAt, sess.LeftAt, sess.Reason, boolInt(sess.Hidden), at, seen)
+	// The session's tracks are not touched: a left session's tracks are never listed.
+	return n > 0, err
+}
+
+// Track is a published track in API.md's participant shape.
+type Track struct {
+	Sid    string `json:"sid"`
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+	Muted  bool   `json:"muted"`
+}
+
+func trackOf(t *livekit.TrackInfo) Track {
+	return Track{Sid: t.GetSid(), Source: clip(strings.ToLower(t.GetSource().String()), 32),
+		Kind: clip(strings.ToLower(t.GetType().String()), 16), Muted: t.GetMuted()}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// trackPublished records a track; a newer state of the same track (unpublished, or a mute
+// change seen later) is kept.
+func (s *store) trackPublished(ctx context.Context, x execer, room, participantSid string, t Track, at, seen int64) (bool, error) {
+	n, err := s.exec(ctx, x, `INSERT INTO live_tracks (sid, participant_sid, room, source, kind, muted, unpublished_at, updated_at, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET muted = excluded.muted, updated_at = excluded.updated_at, seen_at = excluded.seen_at
+		WHERE live_tracks.unpublished_at = 0 AND live_tracks.muted <> excluded.muted AND live_tracks.updated_at < excluded.updated_at`,
+		t.Sid, participantSid, room, t.Source, t.Kind, boolInt(t.Muted), at, seen)
+	return n > 0, err
+}
+
+// trackUnpublished ends a track for good.
+func (s *store) trackUnpublished(ctx context.Context, x execer, room, participantSid string, t Track, at, seen int64) (bool, error) {
+	n, err := s.exec(ctx, x, `INSERT INTO live_tracks (sid, participant_sid, room, source, kind, muted, unpublished_at, updated_at, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET unpublished_at = excluded.unpublished_at, updated_at = excluded.updated_at,
+			seen_at = excluded.seen_at
+		WHERE live_tracks.unpublished_at = 0`,
+		t.Sid, participantSid, room, t.Source, t.Kind, boolInt(t.Muted), at, at, seen)
+	return n > 0, err
+}

@@ -1,0 +1,180 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/db/dbtest"
+	"github.com/parley/parley/internal/live"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/encoding/protojson"
+	"gorm.io/gorm"
+)
+
+const (
+	testKey    = "devkey"
+	testSecret = "lktest-secret-0123456789-0123456789-abcd"
+)
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type fixture struct {
+	svc *live.Service
+	app *fiber.App
+	db  *gorm.DB
+	reg *prometheus.Registry
+}
+
+type drivers []struct {
+	name string
+	open func(t testing.TB) *gorm.DB
+}
+
+// bothDrivers runs a test on SQLite and on the local PostgreSQL (skipped loudly if absent).
+var bothDrivers = drivers{
+	{"sqlite", func(t testing.TB) *gorm.DB { return dbtest.SQLite(t, live.Migrations()) }},
+	{"postgres", func(t testing.TB) *gorm.DB { return dbtest.Postgres(t, live.Migrations()) }},
+}
+
+func newFixture(t testing.TB, g *gorm.DB, mod func(*live.Options)) *fixture {
+	t.Helper()
+	if g == nil {
+		g = dbtest.SQLite(t, live.Migrations())
+	}
+	reg := prometheus.NewRegistry()
+	o := live.Options{DB: g, APIKey: testKey, APISecret: testSecret, Registry: reg, Log: quietLog}
+	if mod != nil {
+		mod(&o)
+	}
+	svc, err := live.New(o)
+	if err != nil {
+		t.Fatalf("live.New: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = svc.Close(ctx)
+	})
+	app := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), BodyLimit: 4 << 20,
+		Webhooks: svc, Live: svc, Admin: svc})
+	return &fixture{svc: svc, app: app, db: g, reg: reg}
+}
+
+var evSeq atomic.Int64
+
+// event builds a webhook event with a fresh id.
+func event(kind, room, roomSid string, p *livekit.ParticipantInfo, at time.Time) *livekit.WebhookEvent {
+	return &livekit.WebhookEvent{Event: kind, Id: fmt.Sprintf("EV_%d_%d", time.Now().UnixNano(), evSeq.Add(1)),
+		CreatedAt: at.Unix(), Room: &livekit.Room{Name: room, Sid: roomSid, CreationTime: at.Unix()}, Participant: p}
+}
+
+func participant(sid, identity string, joined time.Time) *livekit.ParticipantInfo {
+	return &livekit.ParticipantInfo{Sid: sid, Identity: identity, Name: identity, State: livekit.ParticipantInfo_ACTIVE,
+		JoinedAt: joined.Unix(), JoinedAtMs: joined.UnixMilli(), Metadata: `{"role":"participant","userId":"u-` + identity + `"}`}
+}
+
+// sign encodes ev as LiveKit does (protojson) and signs it like LiveKit's notifier.
+func sign(t testing.TB, ev *livekit.WebhookEvent, secret string) (body []byte, authz string) {
+	t.Helper()
+	body, err := protojson.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, signBody(t, body, secret)
+}
+
+func signBody(t testing.TB, body []byte, secret string) string {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	tok, err := auth.NewAccessToken(testKey, secret).SetValidFor(5 * time.Minute).
+		SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// post sends a webhook through the real HTTP handler and returns the status and body.
+func (f *fixture) post(t testing.TB, body []byte, authz string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/api/livekit/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/webhook+json")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := f.app.Test(req, 10000)
+	if err != nil {
+		t.Fatalf("post webhook: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// send signs and posts ev, failing the test unless the answer is 200.
+func (f *fixture) send(t testing.TB, ev *livekit.WebhookEvent) string {
+	t.Helper()
+	body, authz := sign(t, ev, testSecret)
+	code, resp := f.post(t, body, authz)
+	if code != 200 {
+		t.Fatalf("%s %s: status %d %s, want 200", ev.Event, ev.Id, code, resp)
+	}
+	return resp
+}
+
+func (f *fixture) participants(t testing.TB, room string) map[string]live.Participant {
+	t.Helper()
+	ps, err := f.svc.Participants(context.Background(), room)
+	if err != nil {
+		t.Fatalf("participants: %v", err)
+	}
+	out := map[string]live.Participant{}
+	for _, p := range ps {
+		out[p.Identity] = p
+	}
+	return out
+}
+
+func (f *fixture) countRows(t testing.TB, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := f.db.Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// repairs reads parley_reconcile_repairs_total{kind}.
+func repairs(t testing.TB, reg *prometheus.Registry, kind string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "parley_reconcile_repairs_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

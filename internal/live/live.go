@@ -1,0 +1,177 @@
+// Package live keeps Parley's view of what is happening inside LiveKit right now: which rooms
+// are running, who is in them with which tracks, and every participant session for usage
+// figures. Two sources feed it: LiveKit's signed webhooks (fast, but at most 5 tries, out of
+// order, sometimes lost) and a reconciler that compares the database with LiveKit's
+// RoomService (slow, but the truth). Every state change is also published on an in-process
+// event bus for the dashboard's Server-Sent Events.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+)
+
+// Sentinel errors; the HTTP layer maps them to statuses.
+var (
+	// ErrUnauthorized: the webhook's signature or body checksum is wrong (401).
+	ErrUnauthorized = errors.New("webhook signature invalid")
+	// ErrInvalidEvent: the webhook is signed but not a usable event (400).
+	ErrInvalidEvent = errors.New("webhook event invalid")
+	// ErrUnavailable: the state could not be stored; LiveKit should retry (503).
+	ErrUnavailable = errors.New("live state unavailable")
+	// ErrClosed: the service is shutting down.
+	ErrClosed = errors.New("live state closed")
+)
+
+// LiveKitRooms is what the reconciler asks LiveKit (lksdk.RoomServiceClient's signatures).
+type LiveKitRooms interface {
+	ListRooms(ctx context.Context, req *livekit.ListRoomsRequest) (*livekit.ListRoomsResponse, error)
+	ListParticipants(ctx context.Context, req *livekit.ListParticipantsRequest) (*livekit.ListParticipantsResponse, error)
+}
+
+// EgressSink receives egress_* webhooks (the recording package implements it).
+type EgressSink interface {
+	HandleEgress(ctx context.Context, info *livekit.EgressInfo) error
+}
+
+// LiveKitStatus is the supervisor's view of LiveKit, for the admin overview.
+type LiveKitStatus struct {
+	Mode      string    `json:"mode"`
+	State     string    `json:"state"`
+	Version   string    `json:"version"`
+	URL       string    `json:"url"`
+	Restarts  int       `json:"restarts"`
+	StartedAt time.Time `json:"startedAt"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Options configure the service. DB, APIKey and APISecret are required.
+type Options struct {
+	DB        *gorm.DB
+	APIKey    string
+	APISecret string
+	// LiveKit is asked by the reconciler; without it the reconciler does nothing.
+	LiveKit LiveKitRooms
+	// Nodes reports rooms lost with a dead cluster node; nil trusts the RoomService alone.
+	Nodes NodeHealth
+	// Egress receives egress_* webhooks; nil drops them (acknowledged).
+	Egress EgressSink
+	// Status reports LiveKit's state for the admin overview; nil reports "unknown".
+	Status            func() LiveKitStatus
+	ReconcileInterval time.Duration // default 10 s
+	// Instance names this process in the reconciler lease (default: random).
+	Instance string
+	Registry prometheus.Registerer
+	Log      *slog.Logger
+	Now      func() time.Time
+	// MaxBatch bounds how many webhook events one transaction commits (default 256).
+	MaxBatch int
+}
+
+// Service is the live state. Create it with New and stop it with Close.
+type Service struct {
+	*Bus
+	st       *store
+	verifier *Verifier
+	w        *writer
+	rec      *reconciler
+	egress   EgressSink
+	status   func() LiveKitStatus
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New opens the live state on a migrated database and starts its webhook writer.
+func New(o Options) (*Service, error) {
+	if o.DB == nil {
+		return nil, errors.New("live: a database is required")
+	}
+	if o.APIKey == "" || o.APISecret == "" {
+		return nil, errors.New("live: livekit.apiKey and livekit.apiSecret are required to verify webhooks")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ReconcileInterval <= 0 {
+		o.ReconcileInterval = 10 * time.Second
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	log := o.Log.With("component", "live")
+	st, err := newStore(o.DB)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		Bus:      NewBus(),
+		st:       st,
+		verifier: NewVerifier(map[string]string{o.APIKey: o.APISecret}),
+		egress:   o.Egress,
+		status:   o.Status,
+		log:      log,
+		now:      o.Now,
+	}
+	m := newMetrics(o.Registry)
+	s.w = newWriter(st, s.Bus, m, log, o.Now, o.MaxBatch)
+	s.rec = newReconciler(st, s.Bus, o.LiveKit, m, log, o.Now, o.ReconcileInterval, o.Instance)
+	s.rec.nodes = o.Nodes
+	return s, nil
+}
+
+// Close stops the webhook writer after the events already queued are committed.
+func (s *Service) Close(ctx context.Context) error {
+	return s.w.close(ctx)
+}
+
+// SetEgressSink sets the receiver of egress_* webhooks (wired after the recording module).
+func (s *Service) SetEgressSink(e EgressSink) { s.egress = e }
+
+// SetStatus sets the LiveKit status source for the admin overview.
+func (s *Service) SetStatus(f func() LiveKitStatus) { s.status = f }
+
+// LiveKitStatus reports LiveKit's state as the supervisor sees it.
+func (s *Service) LiveKitStatus() LiveKitStatus {
+	if s.status == nil {
+		return LiveKitStatus{State: "unknown"}
+	}
+	return s.status()
+}
+
+// RunReconciler reconciles at start, every interval and on every TriggerReconcile, until
+// ctx ends. Only the instance holding the database lease does the work.
+func (s *Service) RunReconciler(ctx context.Context) error { return s.rec.run(ctx) }
+
+// TriggerReconcile asks for a reconciliation soon (LiveKit restarted); it never blocks.
+func (s *Service) TriggerReconcile() { s.rec.trigger() }
+
+// ReconcileNow runs one reconciliation pass and reports its repairs by kind.
+func (s *Service) ReconcileNow(ctx context.Context) (map[string]int, error) {
+	return s.rec.pass(ctx)
+}
+
+// SetLiveKit sets the RoomService the reconciler asks (wired after the supervisor).
+func (s *Service) SetLiveKit(lk LiveKitRooms) { s.rec.setLiveKit(lk) }
+
+func wrapUnavailable(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("live: %s: %w", what, err)
+	}
+	return fmt.Errorf("live: %s: %w: %w", what, ErrUnavailable, err)
+}

@@ -1,0 +1,358 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twitchtv/twirp"
+)
+
+// Repair kinds counted by parley_reconcile_repairs_total{kind}.
+const (
+	RepairRoomStarted      = "room_started"
+	RepairRoomFinished     = "room_finished"
+	RepairParticipantAdded = "participant_joined"
+	RepairParticipantState = "participant_state"
+	RepairParticipantLeft  = "participant_left"
+	RepairTrackPublished   = "track_published"
+	RepairTrackUnpublished = "track_unpublished"
+	RepairTrackMuted       = "track_muted"
+)
+
+const leaseName = "reconciler"
+
+type metrics struct {
+	repairs       *prometheus.CounterVec
+	passes        *prometheus.CounterVec
+	batchSize     prometheus.Histogram
+	commitSeconds prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_repairs_total",
+			Help: "Live state repairs made by the reconciler (drift the webhooks missed), by kind."}, []string{"kind"}),
+		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_passes_total",
+			Help: "Reconciliation passes by result (ok, error, standby when another instance holds the lease)."}, []string{"result"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_batch_events",
+			Help: "Webhook events committed per transaction (group commit).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_commit_seconds",
+			Help: "Time to write and commit one batch of webhook events.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+	}
+	for _, c := range []prometheus.Collector{m.repairs, m.passes, m.batchSize, m.commitSeconds} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				panic(err) // a programming error: two different collectors with one name
+			}
+		}
+	}
+	return m
+}
+
+// reconciler compares the live state with LiveKit's RoomService and repairs both ways.
+type reconciler struct {
+	st       *store
+	bus      *Bus
+	m        *metrics
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+	instance string
+	trig     chan struct{}
+	mu       sync.Mutex // guards lk; serialises passes
+	lk       LiveKitRooms
+	passMu   sync.Mutex
+	hooks    *webhookHealth
+	nodes    NodeHealth
+	// nodesWarned is when an unanswered node health check was last logged (unix ms; passMu).
+	nodesWarned int64
+	// lastPrune is when webhook ids were last pruned (unix ms; guarded by passMu).
+	lastPrune int64
+}
+
+func newReconciler(st *store, bus *Bus, lk LiveKitRooms, m *metrics, log *slog.Logger, now func() time.Time, interval time.Duration, instance string) *reconciler {
+	if instance == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		instance = hex.EncodeToString(b)
+	}
+	return &reconciler{st: st, bus: bus, lk: lk, m: m, log: log.With("part", "reconciler"), now: now,
+		interval: interval, instance: instance, trig: make(chan struct{}, 1), hooks: &webhookHealth{}}
+}
+
+func (r *reconciler) setLiveKit(lk LiveKitRooms) {
+	r.mu.Lock()
+	r.lk = lk
+	r.mu.Unlock()
+}
+
+func (r *reconciler) trigger() {
+	select {
+	case r.trig <- struct{}{}:
+	default:
+	}
+}
+
+func (r *reconciler) run(ctx context.Context) error {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = r.st.releaseLease(rctx, leaseName, r.instance)
+	}()
+	for {
+		r.logged(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-r.trig:
+		}
+	}
+}
+
+func (r *reconciler) logged(ctx context.Context) {
+	repairs, err := r.pass(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		r.log.Warn("reconciliation failed; will retry", "err", err)
+	case len(repairs) > 0:
+		r.log.Info("live state repaired", "repairs", repairs)
+		if msg := r.hooks.check(repairs, r.now(), r.interval); msg != "" {
+			r.log.Warn(msg)
+		}
+	}
+}
+
+// pass runs one reconciliation. Nothing is changed unless LiveKit answered every question:
+// an unreachable LiveKit must not end every meeting in the database.
+func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
+	r.passMu.Lock()
+	defer r.passMu.Unlock()
+	r.mu.Lock()
+	lk := r.lk
+	r.mu.Unlock()
+	if lk == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.interval+10*time.Second)
+	defer cancel()
+	snapshot := r.now().UnixMilli()
+	held, err := r.st.acquireLease(ctx, leaseName, r.instance, snapshot, snapshot+(3*r.interval).Milliseconds())
+	if err != nil {
+		r.m.passes.WithLabelValues("error").Inc()
+		return nil, fmt.Errorf("reconcile: lease: %w", err)
+	}
+	if !held {
+		r.m.passes.WithLabelValues("standby").Inc()
+		return nil, nil
+	}
+	lkState, err := fetchLiveKit(ctx, lk)
+	if err != nil {
+		r.m.passes.WithLabelValues("error").Inc()
+		return nil, err
+	}
+	lost := r.lostRooms(ctx) // read after LiveKit's answer: at least as recent
+	dropLost(lkState, lost)
+	repairs, err := r.repair(ctx, lkState, lost, snapshot)
+	for kind, n := range repairs {
+		r.m.repairs.WithLabelValues(kind).Add(float64(n))
+	}
+	if err != nil {
+		r.m.passes.WithLabelValues("error").Inc()
+		return repairs, fmt.Errorf("reconcile: repair: %w", err)
+	}
+	if snapshot-r.lastPrune > (5 * time.Minute).Milliseconds() {
+		r.lastPrune = snapshot
+		_, _ = r.st.pruneEvents(ctx, snapshot-time.Hour.Milliseconds())
+	}
+	r.m.passes.WithLabelValues("ok").Inc()
+	return repairs, nil
+}
+
+type lkRoom struct {
+	room         *livekit.Room
+	participants []*livekit.ParticipantInfo
+}
+
+func fetchLiveKit(ctx context.Context, lk LiveKitRooms) (map[string]lkRoom, error) {
+	resp, err := lk.ListRooms(ctx, &livekit.ListRoomsRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: list rooms: %w", err)
+	}
+	out := make(map[string]lkRoom, len(resp.GetRooms()))
+	for _, room := range resp.GetRooms() {
+		ps, err := lk.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: room.GetName()})
+		var te twirp.Error
+		if errors.As(err, &te) && te.Code() == twirp.NotFound {
+			continue // closed between the two calls
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reconcile: list participants of %q: %w", room.GetName(), err)
+		}
+		out[room.GetName()] = lkRoom{room: room, participants: ps.GetParticipants()}
+	}
+	return out, nil
+}
+
+// repair makes the database match LiveKit. Rows written after the snapshot was taken (by a
+// webhook racing this pass) are newer than what LiveKit told us and are left alone.
+// Sessions and rooms lost with a dead node end with reason node_lost, sessions first so each
+// is counted and published.
+func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[string]LostRoom, snapshot int64) (map[string]int, error) {
+	repairs := map[string]int{}
+	rooms, err := r.st.openRooms(ctx)
+	if err != nil {
+		return repairs, err
+	}
+	sessions, err := r.st.openSessions(ctx)
+	if err != nil {
+		return repairs, err
+	}
+	tracks, err := r.st.openTracks(ctx)
+	if err != nil {
+		return repairs, err
+	}
+	now := r.now().UnixMilli()
+	publish := func(typ, room, identity string, data any) {
+		r.bus.Publish(Event{Type: typ, Room: room, Participant: identity, Data: data, At: msTime(now)})
+	}
+	x := r.st.db
+	// Rooms LiveKit no longer runs are finished (their open sessions end with them).
+	finish := func(rows []roomRow, reason string) error {
+		for _, row := range rows {
+			if ok, err := r.st.roomFinished(ctx, x, row.name, row.sid, row.startedAt, now, now, reason); err != nil {
+				return err
+			} else if ok {
+				repairs[RepairRoomFinished]++
+				publish(EventRoomFinished, row.name, "", map[string]string{"sid": row.sid, "reason": reason})
+			}
+		}
+		return nil
+	}
+	var gone, nodeLost []roomRow
+	for _, row := range rooms {
+		if cur, ok := lk[row.name]; (ok && cur.room.GetSid() == row.sid) || row.seenAt >= snapshot {
+			continue
+		}
+		if l, ok := lost[row.name]; ok && !l.Rehosted {
+			nodeLost = append(nodeLost, row)
+		} else {
+			gone = append(gone, row)
+		}
+	}
+	if err := finish(gone, "reconciled"); err != nil {
+		return repairs, err
+	}
+	inLiveKit := map[string]bool{}
+	for name, cur := range lk {
+		if ok, err := r.st.roomStarted(ctx, x, name, cur.room.GetSid(), roomStartedAt(cur.room, now), now, now); err != nil {
+			return repairs, err
+		} else if ok {
+			repairs[RepairRoomStarted]++
+			publish(EventRoomStarted, name, "", map[string]string{"sid": cur.room.GetSid()})
+		}
+		for _, p := range cur.participants {
+			sess := sessionOf(cur.room, p)
+			if sess.State == StateLeft {
+				continue
+			}
+			inLiveKit[sess.Sid] = true
+			if sess.JoinedAt == 0 {
+				sess.JoinedAt = now
+			}
+			old, known := sessions[sess.Sid]
+			if !known || old.state != sess.State {
+				ok, err := r.st.sessionJoined(ctx, x, sess, now, now)
+				if err != nil {
+					return repairs, err
+				}
+				if ok {
+					kind := RepairParticipantAdded
+					if known {
+						kind = RepairParticipantState
+					}
+					repairs[kind]++
+					publish(EventParticipantJoined, name, sess.Identity, participantData(sess))
+				}
+			}
+			if err := r.repairTracks(ctx, name, p, tracks, snapshot, now, repairs, publish); err != nil {
+				return repairs, err
+			}
+		}
+	}
+	// Sessions LiveKit does not know any more have ended.
+	for sid, row := range sessions {
+		if inLiveKit[sid] || row.seenAt >= snapshot {
+			continue
+		}
+		reason := lostReason(lost, row.room, row.joinedAt)
+		sess := session{Sid: sid, Room: row.room, RoomSid: row.roomSid, Identity: row.identity, JoinedAt: row.joinedAt,
+			LeftAt: now, Reason: reason}
+		ok, err := r.st.sessionLeft(ctx, x, sess, now, now)
+		if err != nil {
+			return repairs, err
+		}
+		if ok {
+			repairs[RepairParticipantLeft]++
+			publish(EventParticipantLeft, row.room, row.identity, map[string]string{"sid": sid, "reason": reason})
+		}
+	}
+	return repairs, finish(nodeLost, ReasonNodeLost)
+}
+
+func (r *reconciler) repairTracks(ctx context.Context, room string, p *livekit.ParticipantInfo, tracks map[string]trackRow,
+	snapshot, now int64, repairs map[string]int, publish func(typ, room, identity string, data any)) error {
+	x := r.st.db
+	live := map[string]bool{}
+	for _, ti := range p.GetTracks() {
+		t := trackOf(ti)
+		live[t.Sid] = true
+		old, known := tracks[t.Sid]
+		switch {
+		case !known:
+			ok, err := r.st.trackPublished(ctx, x, room, p.GetSid(), t, now, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				repairs[RepairTrackPublished]++
+				publish(EventTrackPublished, room, p.GetIdentity(), t)
+			}
+		case old.muted != t.Muted && old.seenAt < snapshot:
+			ok, err := r.st.setMuted(ctx, x, t.Sid, t.Muted, now, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				repairs[RepairTrackMuted]++
+				publish(EventTrackMuted, room, p.GetIdentity(), t)
+			}
+		}
+	}
+	for sid, row := range tracks {
+		if row.participantSid != p.GetSid() || live[sid] || row.seenAt >= snapshot {
+			continue
+		}
+		t := Track{Sid: sid, Source: row.source, Kind: row.kind}
+		ok, err := r.st.trackUnpublished(ctx, x, room, row.participantSid, t, now, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			repairs[RepairTrackUnpublished]++
+			publish(EventTrackUnpublished, room, p.GetIdentity(), t)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package live
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/parley/parley/internal/db"
+	"gorm.io/gorm"
+)
+
+// Participant session states.
+const (
+	StateJoining = "joining"
+	StateJoined  = "joined"
+	StateLeft    = "left"
+)
+
+// Migrations are the live state's tables. Times are unix milliseconds (BIGINT) so that the
+// same SQL orders them on SQLite and PostgreSQL; 0 means unset.
+//
+//   - live_webhook_events: ids of processed webhooks; the primary key makes a retried or
+//     concurrently delivered event a no-op across every instance sharing the database.
+//     LiveKit stops retrying after ~30 s, so ids are kept an hour and pruned by a scan (an
+//     index on received_at would cost every webhook commit a page write).
+//   - live_rooms: one row per room name, its current (or last) LiveKit room sid.
+//   - live_participants: one row per participant session (LiveKit participant sid), never
+//     deleted: the current state and the usage history at once. hidden marks recorders
+//     (hidden, recorder or egress participants): kept, but never counted or listed.
+//   - live_tracks: published tracks per session.
+//   - live_leases: the reconciler lease (one instance at a time).
+//
+// updated_at is the event's own time (ordering); seen_at is this machine's clock when the
+// row was last written, which lets the reconciler leave alone rows newer than its snapshot.
+func Migrations() []db.Migration {
+	return []db.Migration{{ID: "live_0001_state", Up: func(tx *gorm.DB) error {
+		for _, q := range []string{
+			`CREATE TABLE live_webhook_events (id VARCHAR(128) PRIMARY KEY, event VARCHAR(64) NOT NULL, received_at BIGINT NOT NULL)`,
+			`CREATE TABLE live_rooms (name VARCHAR(255) PRIMARY KEY, sid VARCHAR(64) NOT NULL DEFAULT '',
+				active INTEGER NOT NULL DEFAULT 0, started_at BIGINT NOT NULL DEFAULT 0, finished_at BIGINT NOT NULL DEFAULT 0,
+				updated_at BIGINT NOT NULL DEFAULT 0, seen_at BIGINT NOT NULL DEFAULT 0)`,
+			`CREATE TABLE live_participants (sid VARCHAR(64) PRIMARY KEY, room VARCHAR(255) NOT NULL,
+				room_sid VARCHAR(64) NOT NULL DEFAULT '', identity VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL DEFAULT '',
+				user_id VARCHAR(64) NOT NULL DEFAULT '', role VARCHAR(32) NOT NULL DEFAULT '', state VARCHAR(16) NOT NULL,
+				joined_at BIGINT NOT NULL DEFAULT 0, left_at BIGINT NOT NULL DEFAULT 0, leave_reason VARCHAR(64) NOT NULL DEFAULT '',
+				hidden INTEGER NOT NULL DEFAULT 0, updated_at BIGINT NOT NULL DEFAULT 0, seen_at BIGINT NOT NULL DEFAULT 0)`,
+			// Index choice is about the webhook commit: every index is a page written per
+			// commit. (room, joined_at) grows at the end of each room's range (a hot page);
+			// identity is only looked up among open sessions, a small partial index.
+			`CREATE INDEX live_participants_room ON live_participants (room, joined_at)`,
+			`CREATE INDEX live_participants_open ON live_participants (room, identity) WHERE state <> 'left'`,
+			`CREATE INDEX live_participants_joined ON live_participants (joined_at)`,
+			`CREATE TABLE live_tracks (sid VARCHAR(64) PRIMARY KEY, participant_sid VARCHAR(64) NOT NULL,
+				room VARCHAR(255) NOT NULL, source VARCHAR(32) NOT NULL DEFAULT '', kind VARCHAR(16) NOT NULL DEFAULT '',
+				muted INTEGER NOT NULL DEFAULT 0, unpublished_at BIGINT NOT NULL DEFAULT 0,
+				updated_at BIGINT NOT NULL DEFAULT 0, seen_at BIGINT NOT NULL DEFAULT 0)`,
+			`CREATE INDEX live_tracks_participant ON live_tracks (participant_sid)`,
+			`CREATE INDEX live_tracks_room ON live_tracks (room, unpublished_at)`,
+			`CREATE TABLE live_leases (name VARCHAR(64) PRIMARY KEY, holder VARCHAR(128) NOT NULL, expires_at BIGINT NOT NULL)`,
+		} {
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}}}
+}
+
+// store runs the live state's SQL through database/sql: the webhook path is hot, and plain
+// statements with ? placeholders (rebound to $n on PostgreSQL) cost a fraction of gorm's.
+type store struct {
+	db       *sql.DB
+	postgres bool
+	stmts    sync.Map // query -> *sql.Stmt prepared on the pool, reused per connection
+
+	mu       sync.Mutex
+	roomSids map[string]string // room -> sid this process already made the running instance
+}
+
+func (s *store) knownRoomSid(room string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.roomSids[room]
+}
+
+func (s *store) rememberRoomSid(room, sid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.roomSids) > 10000 {
+		clear(s.roomSids) // a cache, not a record: start over rather than grow
+	}
+	s.roomSids[room] = sid
+}
+
+// forgetRooms drops the cache (room empty: all), after a room ended or a rolled back write.
+func (s *store) forgetRooms(room string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if room == "" {
+		clear(s.roomSids)
+		return
+	}
+	delete(s.roomSids, room)
+}
+
+func newStore(g *gorm.DB) (*store, error) {
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("live: database handle: %w", err)
+	}
+	return &store{db: sqlDB, postgres: db.IsPostgres(g), roomSids: map[string]string{}}, nil
+}
+
+// q rebinds ? placeholders for PostgreSQL. Statements are constants, so the rebinding is
+// done once each; q is only called from code paths whose statements are all known up front.
+func (s *store) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	return rebind(query)
+}
+
+func rebind(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *store) exec(ctx context.Context, x execer, query string, args ...any) (int64, error) {
+	res, err := x.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// prepared returns the pool-level prepared statement for query. database/sql prepares it
+// once per connection and reuses it; the webhook writer's hot statements skip SQLite's
+// parser this way.
+func (s *store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// preparedTx runs statements of one transaction through prepared statements.
+type preparedTx struct {
+	s     *store
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.stmts[query]; ok {
+		return st, nil
+	}
+	base, err := p.s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st := p.tx.StmtContext(ctx, base)
+	p.stmts[query] = st
+	return st, nil
+}
+
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (p *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		// A Row carrying err: QueryRowContext on the tx re-reports the same failure.
+		return p.tx.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *store) eventSeen(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM live_webhook_events WHERE id = ?`), id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// pruneEvents forgets webhook ids received before the given time.
+func (s *store) pruneEvents(ctx context.Context, before int64) (int64, error) {
+	return s.exec(ctx, s.db, `DELETE FROM live_webhook_events WHERE received_at < ?`, before)
+}
+
+// acquireLease takes or renews the named lease for holder until expires; it reports whether
+// holder has it. One conditional upsert: it works the same on SQLite and PostgreSQL.
+func (s *store) acquireLease(ctx context.Context, name, holder string, now, expires int64) (bool, error) {
+	n, err := s.exec(ctx, s.db, `INSERT INTO live_leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE live_leases.holder = excluded.holder OR live_leases.expires_at < ?`, name, holder, expires, now)
+	return n == 1, err
+}
+
+// releaseLease gives the lease up so another instance can take it at once.
+func (s *store) releaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM live_leases WHERE name = ? AND holder = ?`, name, holder)
+	return err
+}

@@ -1,0 +1,184 @@
+package live
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// writer is the single goroutine that writes webhook events (group commit). Each request
+// hands its event over and waits; the writer takes every event that arrived while the
+// previous transaction was committing and commits them together, then answers each. SQLite
+// has one writer anyway, so this turns N lock waits and N commits into one; no event is
+// acknowledged before the transaction holding it committed.
+type writer struct {
+	st   *store
+	bus  *Bus
+	m    *metrics
+	log  *slog.Logger
+	now  func() time.Time
+	max  int
+	jobs chan *job
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+type job struct {
+	ev   *livekit.WebhookEvent
+	dup  bool
+	out  []Event
+	err  error
+	done chan struct{}
+}
+
+func newWriter(st *store, bus *Bus, m *metrics, log *slog.Logger, now func() time.Time, max int) *writer {
+	w := &writer{st: st, bus: bus, m: m, log: log, now: now, max: max,
+		jobs: make(chan *job, max), stop: make(chan struct{}), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// submit queues ev and waits until its transaction committed (or failed).
+func (w *writer) submit(ctx context.Context, ev *livekit.WebhookEvent) (dup bool, err error) {
+	j := &job{ev: ev, done: make(chan struct{})}
+	select {
+	case w.jobs <- j:
+	case <-w.stop:
+		return false, ErrClosed
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	select {
+	case <-j.done:
+		return j.dup, j.err
+	case <-ctx.Done():
+		// The event may still commit; LiveKit's retry then finds it a duplicate.
+		return false, ctx.Err()
+	}
+}
+
+// close stops accepting events and waits until those already queued are committed.
+func (w *writer) close(ctx context.Context) error {
+	w.once.Do(func() { close(w.stop) })
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]*job, 0, w.max)
+	for {
+		var first *job
+		select {
+		case first = <-w.jobs:
+		case <-w.stop:
+			// Drain what was queued before the stop, then quit.
+			for {
+				select {
+				case j := <-w.jobs:
+					w.commit([]*job{j})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		batch = w.gather(batch)
+		w.commit(batch)
+	}
+}
+
+// gather adds what is queued to the batch. Before committing it yields the processor a few
+// times while events keep arriving: on a busy machine, handlers that are ready to hand over
+// their event get to, so one commit (about 130 us of SQLite work here, against 40 us per
+// event) serves more events; on an idle machine the yields return at once and add nothing.
+func (w *writer) gather(batch []*job) []*job {
+	for round := 0; round < 4 && len(batch) < w.max; round++ {
+		added := 0
+	drain:
+		for len(batch) < w.max {
+			select {
+			case j := <-w.jobs:
+				batch = append(batch, j)
+				added++
+			default:
+				break drain
+			}
+		}
+		if added == 0 && round > 0 {
+			break
+		}
+		runtime.Gosched()
+	}
+	return batch
+}
+
+// commit writes a batch in one transaction. If it fails, each event is retried alone so
+// that one bad event cannot fail its neighbours.
+func (w *writer) commit(batch []*job) {
+	start := time.Now()
+	err := w.commitTx(batch)
+	if err != nil {
+		w.st.forgetRooms("") // the cache may name rows the rollback undid
+	}
+	if err != nil && len(batch) > 1 {
+		w.log.Warn("webhook batch failed, retrying events one by one", "events", len(batch), "err", err)
+		for _, j := range batch {
+			j.err = w.commitTx([]*job{j})
+		}
+	} else {
+		for _, j := range batch {
+			j.err = err
+		}
+	}
+	w.m.batchSize.Observe(float64(len(batch)))
+	w.m.commitSeconds.Observe(time.Since(start).Seconds())
+	for _, j := range batch {
+		if j.err != nil {
+			w.log.Error("webhook event not stored", "event", j.ev.Event, "id", j.ev.Id, "err", j.err)
+			j.err = wrapUnavailable("store webhook "+j.ev.Event, j.err)
+		} else {
+			for _, e := range j.out {
+				w.bus.Publish(e)
+			}
+		}
+		close(j.done)
+	}
+}
+
+func (w *writer) commitTx(batch []*job) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	seen := w.now().UnixMilli()
+	return w.st.tx(ctx, func(tx *sql.Tx) error {
+		ptx := &preparedTx{s: w.st, tx: tx, stmts: map[string]*sql.Stmt{}}
+		evs := make([]*livekit.WebhookEvent, len(batch))
+		for i, j := range batch {
+			evs[i] = j.ev
+		}
+		fresh, err := w.st.claimEvents(ctx, ptx, evs, seen)
+		if err != nil {
+			return err
+		}
+		for i, j := range batch {
+			j.dup, j.out = !fresh[i], nil
+			if !fresh[i] {
+				continue
+			}
+			if j.out, err = w.st.applyEvent(ctx, ptx, j.ev, seen); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,46 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/db/dbtest"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// BenchmarkWriterBatch measures the writer's cost per event by batch size (no HTTP).
+func BenchmarkWriterBatch(b *testing.B) {
+	for _, size := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			g := dbtest.SQLite(b, Migrations())
+			st, _ := newStore(g)
+			w := &writer{st: st, bus: NewBus(), m: newMetrics(prometheus.NewRegistry()),
+				log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, max: size}
+			now := time.Now()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += size {
+				batch := make([]*job, size)
+				for k := range batch {
+					n := i + k
+					ev := &livekit.WebhookEvent{Event: "participant_joined", Id: fmt.Sprintf("EV_%d", n), CreatedAt: now.Unix(),
+						Room:        &livekit.Room{Name: "bench", Sid: "RM_1"},
+						Participant: &livekit.ParticipantInfo{Sid: fmt.Sprintf("PA_%d", n/2), Identity: fmt.Sprintf("id-%d", n/2), JoinedAt: now.Unix()}}
+					if n%2 == 1 {
+						ev.Event = "participant_left"
+					}
+					batch[k] = &job{ev: ev, done: make(chan struct{})}
+				}
+				w.commit(batch)
+				if batch[0].err != nil {
+					b.Fatal(batch[0].err)
+				}
+			}
+			_ = context.Background()
+		})
+	}
+}

@@ -1,0 +1,257 @@
+package room
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+)
+
+// JoinRequest is a request for a join token. Caller.UserID empty means a guest.
+type JoinRequest struct {
+	DisplayName string
+	InviteCode  string
+	// AccountName is the user's account name, the display name when none is given.
+	AccountName string
+}
+
+// Grant is a join token and what it says.
+type Grant struct {
+	Token    string
+	URL      string
+	Identity string
+	Name     string
+	Role     string
+	Room     View
+}
+
+// Metadata is the JSON put in the token's participant metadata.
+type Metadata struct {
+	Role   string `json:"role"`
+	UserID string `json:"userId,omitempty"`
+}
+
+// Join decides whether the caller may join, makes sure the LiveKit room exists and mints
+// the token. It is the hot path: one database read, no write, no LiveKit call for a room
+// known to exist, and the live state asked only when the room is locked or capped.
+func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinRequest) (Grant, error) {
+	display, err := validateDisplayName(req.DisplayName)
+	if err != nil {
+		return Grant{}, err
+	}
+	guest := c.UserID == ""
+	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, c.UserID) // a guest's "" is never banned
+	if err != nil {
+		return Grant{}, err
+	}
+	a := s.caller(c, r, isMod)
+	role := RoleParticipant
+	switch {
+	case a.Owner:
+		role = RoleOwner
+	case a.Moderator:
+		role = RoleModerator
+	case guest:
+		role = RoleGuest
+	}
+	if guest {
+		if !r.AllowGuests {
+			return Grant{}, fmt.Errorf("room %q: %w", name, ErrGuestsNotAllowed)
+		}
+		if display == "" {
+			return Grant{}, fieldErr("displayName", "is required to join as a guest")
+		}
+	}
+	if !a.Moderator {
+		if err := s.admit(ctx, r, c, req.InviteCode, banned); err != nil {
+			return Grant{}, err
+		}
+	}
+	if display == "" {
+		display = req.AccountName
+	}
+	identity := c.UserID
+	if guest {
+		identity = newGuestIdentity()
+	}
+	if display == "" {
+		display = identity
+	}
+	if err := s.ensureLiveKitRoom(ctx, r); err != nil {
+		return Grant{}, err
+	}
+	perms := r.Defaults
+	if a.Moderator {
+		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+	}
+	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID}, perms)
+	if err != nil {
+		return Grant{}, fmt.Errorf("room %q: sign token: %w", name, err)
+	}
+	if !a.Moderator {
+		r.InviteCode = ""
+	}
+	return Grant{Token: token, URL: s.cfg.URL, Identity: identity, Name: display, Role: role, Room: View{Room: r}}, nil
+}
+
+// admit applies the rules for everyone but moderators: bans, invitation, lock, capacity.
+// A user already in the meeting (a reconnect) passes the lock and the capacity check.
+func (s *Service) admit(ctx context.Context, r Room, c Caller, code string, banned bool) error {
+	if banned {
+		return fmt.Errorf("room %q: %w", r.Name, ErrBanned)
+	}
+	if !r.Public && (code == "" || subtle.ConstantTimeCompare([]byte(code), []byte(r.InviteCode)) != 1) {
+		return fmt.Errorf("room %q: a valid invite code is required: %w", r.Name, ErrNotInvited)
+	}
+	if !r.Locked && r.MaxParticipants == 0 {
+		return nil
+	}
+	rejoining := func() (bool, error) {
+		if c.UserID == "" {
+			return false, nil
+		}
+		in, err := s.live.IsParticipant(ctx, r.Name, c.UserID)
+		if err != nil {
+			return false, fmt.Errorf("room %q: live state: %w", r.Name, err)
+		}
+		return in, nil
+	}
+	if r.Locked {
+		if in, err := rejoining(); err != nil || !in {
+			return orErr(err, fmt.Errorf("room %q: %w", r.Name, ErrLocked))
+		}
+		return nil
+	}
+	n, err := s.live.ActiveCount(ctx, r.Name)
+	if err != nil {
+		return fmt.Errorf("room %q: live state: %w", r.Name, err)
+	}
+	if n >= r.MaxParticipants {
+		if in, err := rejoining(); err != nil || !in {
+			return orErr(err, fmt.Errorf("room %q: %d of %d places taken: %w", r.Name, n, r.MaxParticipants, ErrFull))
+		}
+	}
+	return nil
+}
+
+func orErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// mint signs a LiveKit token for this room only; never roomAdmin nor own-metadata updates.
+func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) (string, error) {
+	mdJSON, err := json.Marshal(md)
+	if err != nil {
+		return "", err
+	}
+	perm := permissionProto(p)
+	grant := &auth.VideoGrant{RoomJoin: true, Room: room}
+	grant.SetCanSubscribe(perm.CanSubscribe)
+	grant.SetCanPublish(perm.CanPublish)
+	grant.SetCanPublishData(perm.CanPublishData)
+	grant.SetCanPublishSources(perm.CanPublishSources)
+	grant.SetCanUpdateOwnMetadata(false)
+	return auth.NewAccessToken(s.cfg.APIKey, s.cfg.APISecret).
+		SetIdentity(identity).SetName(name).SetMetadata(string(mdJSON)).
+		SetValidFor(s.cfg.TokenTTL).SetVideoGrant(grant).ToJWT()
+}
+
+// ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless it
+// was created recently; concurrent joins of one room share one CreateRoom call.
+func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
+	if s.created.fresh(r.Name, s.now()) {
+		return nil
+	}
+	gen := s.created.generation()
+	_, err, _ := s.sf.Do(r.Name, func() (any, error) {
+		_, err := s.lk.CreateRoom(context.WithoutCancel(ctx), &livekit.CreateRoomRequest{
+			Name:             r.Name,
+			EmptyTimeout:     uint32(s.cfg.EmptyTimeout / time.Second),
+			DepartureTimeout: uint32(s.cfg.DepartureTimeout / time.Second),
+			MaxParticipants:  uint32(r.MaxParticipants),
+		})
+		return nil, err
+	})
+	if err != nil {
+		return lkErr(err, nil, "room %q: create in LiveKit", r.Name)
+	}
+	s.created.remember(r.Name, gen, s.now())
+	return nil
+}
+
+// ForgetLiveKitRooms drops every remembered LiveKit room: call it when LiveKit (re)starts
+// (the supervisor's OnReady), since a restarted LiveKit has no rooms.
+func (s *Service) ForgetLiveKitRooms() { s.created.forgetAll() }
+
+// RoomFinished drops one remembered LiveKit room: call it on room_finished events.
+func (s *Service) RoomFinished(name string) { s.created.forget(name) }
+
+// createdRooms remembers which LiveKit rooms were created, for a bounded time: LiveKit
+// closes a room departure_timeout after its last participant left, so an entry must not
+// outlive a fraction of that even when no room_finished event arrives.
+type createdRooms struct {
+	mu    sync.RWMutex
+	ttl   time.Duration
+	until map[string]time.Time
+	gen   uint64
+}
+
+func createdTTL(departure time.Duration) time.Duration {
+	return min(max(departure/4, time.Second), 5*time.Second)
+}
+
+func newCreatedRooms(ttl time.Duration) *createdRooms {
+	return &createdRooms{ttl: ttl, until: map[string]time.Time{}}
+}
+
+func (c *createdRooms) fresh(name string, now time.Time) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.until[name]
+	return ok && now.Before(u)
+}
+
+func (c *createdRooms) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// remember records a creation unless everything was forgotten since it started.
+func (c *createdRooms) remember(name string, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.until) > 10000 {
+		for k, u := range c.until {
+			if !now.Before(u) {
+				delete(c.until, k)
+			}
+		}
+	}
+	c.until[name] = now.Add(c.ttl)
+}
+
+func (c *createdRooms) forget(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.until, name)
+}
+
+func (c *createdRooms) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.until)
+}

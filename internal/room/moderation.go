@@ -1,0 +1,283 @@
+package room
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// Participant is a participant in API.md's shape.
+type Participant struct {
+	Identity string     `json:"identity"`
+	Name     string     `json:"name"`
+	UserID   string     `json:"userId,omitempty"`
+	Role     string     `json:"role"`
+	State    string     `json:"state"`
+	JoinedAt *time.Time `json:"joinedAt"`
+	LeftAt   *time.Time `json:"leftAt,omitempty"`
+	Tracks   []Track    `json:"tracks"`
+	// Permissions are the participant's current LiveKit permissions.
+	Permissions *ParticipantPermissions `json:"permissions,omitempty"`
+}
+
+// Track is a published track.
+type Track struct {
+	SID    string `json:"sid"`
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+	Muted  bool   `json:"muted"`
+}
+
+// ParticipantPermissions is Permissions in API.md's shape.
+type ParticipantPermissions struct {
+	CanPublish        bool     `json:"canPublish"`
+	CanSubscribe      bool     `json:"canSubscribe"`
+	CanPublishData    bool     `json:"canPublishData"`
+	CanPublishSources []string `json:"canPublishSources"`
+}
+
+// ParticipantFromInfo maps LiveKit's participant to the API shape.
+func ParticipantFromInfo(p *livekit.ParticipantInfo) Participant {
+	var md Metadata
+	_ = json.Unmarshal([]byte(p.Metadata), &md) // foreign metadata: role stays empty
+	out := Participant{Identity: p.Identity, Name: p.Name, UserID: md.UserID, Role: md.Role, Tracks: []Track{}}
+	switch p.State {
+	case livekit.ParticipantInfo_JOINING:
+		out.State = "joining"
+	case livekit.ParticipantInfo_DISCONNECTED:
+		out.State = "left"
+	default:
+		out.State = "joined"
+	}
+	if ms := p.JoinedAtMs; ms > 0 {
+		t := time.UnixMilli(ms).UTC()
+		out.JoinedAt = &t
+	} else if p.JoinedAt > 0 {
+		t := time.Unix(p.JoinedAt, 0).UTC()
+		out.JoinedAt = &t
+	}
+	for _, t := range p.Tracks {
+		kind := "video"
+		if t.Type == livekit.TrackType_AUDIO {
+			kind = "audio"
+		}
+		out.Tracks = append(out.Tracks, Track{SID: t.Sid, Source: SourceName(t.Source), Kind: kind, Muted: t.Muted})
+	}
+	perm := permissionsFrom(p.Permission)
+	out.Permissions = &ParticipantPermissions{CanPublish: perm.CanPublish, CanSubscribe: perm.CanSubscribe,
+		CanPublishData: perm.CanPublishData, CanPublishSources: perm.Sources}
+	return out
+}
+
+func validIdentity(identity string) error {
+	if identity == "" || len(identity) > 128 {
+		return fieldErr("identity", "%q is not a valid participant identity", identity)
+	}
+	return nil
+}
+
+func (s *Service) participant(ctx context.Context, room, identity string) (*livekit.ParticipantInfo, error) {
+	p, err := s.lk.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	if err != nil {
+		return nil, lkErr(err, ErrParticipantNotFound, "room %q: participant %q", room, identity)
+	}
+	return p, nil
+}
+
+// Kick removes a participant (moderators). With ban, its identity and the user behind it
+// are refused new tokens, which matters because LiveKit does not revoke the old one.
+func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, reason string, c Caller) error {
+	if err := validIdentity(identity); err != nil {
+		return err
+	}
+	if len(reason) > 500 {
+		return fieldErr("reason", "must be at most 500 characters")
+	}
+	a, err := s.requireModerator(ctx, name, c, "kick")
+	if err != nil {
+		return err
+	}
+	p, err := s.participant(ctx, name, identity)
+	if err != nil {
+		return err
+	}
+	userID := ParticipantFromInfo(p).UserID
+	if !c.Admin && !a.Owner && (userID == a.Room.OwnerID || identity == a.Room.OwnerID) {
+		return fmt.Errorf("room %q: kick: the owner cannot be kicked by a moderator: %w", name, ErrForbidden)
+	}
+	if ban {
+		subjects := []string{identity}
+		if userID != "" && userID != identity {
+			subjects = append(subjects, userID)
+		}
+		err := s.st.ban(ctx, a.Room.ID, c.UserID, reason, s.now().UTC(), subjects...)
+		s.rooms.invalidate(name)
+		if err != nil {
+			return fmt.Errorf("room %q: %w", name, err)
+		}
+	}
+	_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
+	if err != nil && !isNotFound(err) { // gone meanwhile: the kick is done
+		return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
+	}
+	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "by", c.UserID)
+	return nil
+}
+
+// Mute mutes (or unmutes, when LiveKit allows remote unmute) the participant's track of
+// the given source (moderators).
+func (s *Service) Mute(ctx context.Context, name, identity, source string, muted bool, c Caller) error {
+	if err := validIdentity(identity); err != nil {
+		return err
+	}
+	if !slices.Contains(AllSources(), source) {
+		return fieldErr("source", "must be one of camera, microphone, screen_share, screen_share_audio (got %q)", source)
+	}
+	if _, err := s.requireModerator(ctx, name, c, "mute"); err != nil {
+		return err
+	}
+	p, err := s.participant(ctx, name, identity)
+	if err != nil {
+		return err
+	}
+	want := sourceProto(source)
+	for _, t := range p.Tracks {
+		if t.Source != want {
+			continue
+		}
+		_, err := s.lk.MutePublishedTrack(ctx, &livekit.MuteRoomTrackRequest{Room: name, Identity: identity, TrackSid: t.Sid, Muted: muted})
+		if err != nil {
+			return lkErr(err, ErrTrackNotFound, "room %q: mute %s of %q", name, source, identity)
+		}
+		// The mute happened; if recording it fails, the reconciler repairs it within an interval.
+		if err := s.live.SetTrackMuted(ctx, name, t.Sid, muted); err != nil {
+			s.log.Warn("mute not recorded in the live state", "room", name, "track", t.Sid, "err", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("room %q: %q publishes no %s track: %w", name, identity, source, ErrTrackNotFound)
+}
+
+// SetPermissions changes a connected participant's permissions (moderators). Fields left
+// nil keep their current value; LiveKit gets the full set since it replaces it, and
+// unpublishes tracks whose source is revoked.
+func (s *Service) SetPermissions(ctx context.Context, name, identity string, in PermissionsInput, c Caller) (Participant, error) {
+	if err := validIdentity(identity); err != nil {
+		return Participant{}, err
+	}
+	var sources []string
+	if in.Sources != nil {
+		var err error
+		if sources, err = ValidateSources("canPublishSources", *in.Sources); err != nil {
+			return Participant{}, err
+		}
+	}
+	if _, err := s.requireModerator(ctx, name, c, "set permissions"); err != nil {
+		return Participant{}, err
+	}
+	p, err := s.participant(ctx, name, identity)
+	if err != nil {
+		return Participant{}, err
+	}
+	perm := permissionsFrom(p.Permission)
+	setBool(&perm.CanPublish, in.CanPublish)
+	setBool(&perm.CanSubscribe, in.CanSubscribe)
+	setBool(&perm.CanPublishData, in.CanPublishData)
+	if in.Sources != nil {
+		perm.Sources = sources
+	}
+	np := permissionProto(perm)
+	// What moderators do not manage is kept as it is (a recorder stays hidden).
+	np.Hidden, np.Recorder, np.Agent = p.Permission.GetHidden(), p.Permission.GetRecorder(), p.Permission.GetAgent()
+	info, err := s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: name, Identity: identity, Permission: np})
+	if err != nil {
+		return Participant{}, lkErr(err, ErrParticipantNotFound, "room %q: permissions of %q", name, identity)
+	}
+	return ParticipantFromInfo(info), nil
+}
+
+// AddModerator makes a user a moderator (owner or admin); a connected participant gets
+// the moderator role and permissions at once.
+func (s *Service) AddModerator(ctx context.Context, name, userID string, c Caller) error {
+	return s.setModerator(ctx, name, userID, true, c)
+}
+
+// RemoveModerator demotes a moderator (owner or admin) back to the room's defaults.
+func (s *Service) RemoveModerator(ctx context.Context, name, userID string, c Caller) error {
+	return s.setModerator(ctx, name, userID, false, c)
+}
+
+func (s *Service) setModerator(ctx context.Context, name, userID string, promote bool, c Caller) error {
+	if err := ValidateUserID("userId", userID); err != nil {
+		return err
+	}
+	a, err := s.requireOwner(ctx, name, c, "change moderators")
+	if err != nil {
+		return err
+	}
+	if userID == a.Room.OwnerID {
+		return nil // the owner always moderates
+	}
+	if promote {
+		err = s.st.addModerator(ctx, a.Room.ID, userID, s.now().UTC())
+	} else {
+		err = s.st.removeModerator(ctx, a.Room.ID, userID)
+	}
+	s.rooms.invalidate(name)
+	if err != nil {
+		return fmt.Errorf("room %q: %w", name, err)
+	}
+	s.updateLiveRole(ctx, a.Room, userID, promote)
+	return nil
+}
+
+// updateLiveRole gives a connected user its new role in metadata and permissions. The
+// database is the truth: a failure here is logged, the next join carries the new role.
+func (s *Service) updateLiveRole(ctx context.Context, r Room, userID string, promote bool) {
+	p, err := s.lk.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: r.Name, Identity: userID})
+	if err != nil {
+		if !isNotFound(err) {
+			s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
+		}
+		return
+	}
+	role, perms := RoleParticipant, r.Defaults
+	if promote {
+		role, perms = RoleModerator, Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+	}
+	md, _ := json.Marshal(Metadata{Role: role, UserID: userID})
+	_, err = s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
+		Metadata: string(md), Permission: permissionProto(perms)})
+	if err != nil && !isNotFound(err) {
+		s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
+	}
+}
+
+// End ends the meeting for everyone (moderators).
+func (s *Service) End(ctx context.Context, name string, c Caller) error {
+	if _, err := s.requireModerator(ctx, name, c, "end meeting"); err != nil {
+		return err
+	}
+	if err := s.endMeeting(ctx, name); err != nil {
+		return err
+	}
+	s.log.Info("meeting ended", "room", name, "by", c.UserID)
+	return nil
+}
+
+func (s *Service) endMeeting(ctx context.Context, name string) error {
+	s.created.forget(name)
+	_, err := s.lk.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: name})
+	if err != nil && !isNotFound(err) {
+		return lkErr(err, nil, "room %q: end meeting", name)
+	}
+	if err := s.live.MarkRoomEnded(ctx, name); err != nil {
+		// LiveKit ended it; the live state's reconciler repairs what this missed.
+		s.log.Warn("could not mark room ended in the live state", "room", name, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/db/dbtest"
+)
+
+func TestValidation(t *testing.T) {
+	s, err := New(Config{APIKey: "k", APISecret: "s", TokenTTL: time.Minute}, dbtest.SQLite(t, Migrations()),
+		nilLiveKit{}, nilLive{}, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(v string) *string { return &v }
+	num := func(v int) *int { return &v }
+	cases := []struct {
+		name  string
+		in    Input
+		field string
+	}{
+		{"too short", Input{Name: str("ab")}, "name"},
+		{"too long", Input{Name: str(strings.Repeat("a", 64))}, "name"},
+		{"uppercase", Input{Name: str("Standup")}, "name"},
+		{"leading hyphen", Input{Name: str("-standup")}, "name"},
+		{"slash", Input{Name: str("a/b/c")}, "name"},
+		{"long title", Input{Title: str(strings.Repeat("x", 201))}, "title"},
+		{"negative max", Input{MaxParticipants: num(-1)}, "maxParticipants"},
+		{"huge max", Input{MaxParticipants: num(MaxParticipantsCap + 1)}, "maxParticipants"},
+		{"unknown source", Input{Defaults: &PermissionsInput{Sources: &[]string{"webcam"}}}, "defaultPermissions.canPublishSources"},
+		{"empty moderator", Input{Moderators: &[]string{""}}, "moderators"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Create(context.Background(), Caller{UserID: "u1"}, tc.in)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("got %v, want a field error on %s", err, tc.field)
+			}
+		})
+	}
+	if n, _ := s.Count(context.Background()); n != 0 {
+		t.Fatalf("invalid input created %d rooms", n)
+	}
+	v, err := s.Create(context.Background(), Caller{UserID: "u1"}, Input{})
+	if err != nil || ValidateName(v.Name) != nil || v.Title != v.Name || len(v.InviteCode) < 16 {
+		t.Fatalf("generated room %+v, %v", v, err)
+	}
+	if _, err := s.Create(context.Background(), Caller{UserID: "u2"}, Input{Name: &v.Name}); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("duplicate name: %v, want ErrNameTaken", err)
+	}
+}
+
+func TestCreatedRoomsForgetRace(t *testing.T) {
+	c := newCreatedRooms(time.Second)
+	now := time.Now()
+	gen := c.generation()
+	c.forgetAll() // LiveKit restarted while CreateRoom was in flight
+	c.remember("r", gen, now)
+	if c.fresh("r", now) {
+		t.Fatal("a creation from before a LiveKit restart was remembered")
+	}
+	c.remember("r", c.generation(), now)
+	if !c.fresh("r", now) || c.fresh("r", now.Add(time.Second)) {
+		t.Fatal("remembered room should be fresh for the TTL only")
+	}
+	c.forget("r")
+	if c.fresh("r", now) {
+		t.Fatal("forgotten room still fresh")
+	}
+}
+
+type nilLiveKit struct{ LiveKit }
+type nilLive struct{ Live }
+
+// TestStorePostgres runs the hand-written lookup and the writes on PostgreSQL.
+func TestStorePostgres(t *testing.T) {
+	g := dbtest.Postgres(t, Migrations())
+	s, err := New(Config{APIKey: "k", APISecret: "s", TokenTTL: time.Minute}, g, nilLiveKit{}, nilLive{}, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	name := "pg-room"
+	if _, err := s.Create(ctx, Caller{UserID: "owner"}, Input{Name: &name, Moderators: &[]string{"mod"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		who       string
+		moderator bool
+	}{{"owner", true}, {"mod", true}, {"other", false}} {
+		a, err := s.Access(ctx, name, Caller{UserID: c.who})
+		if err != nil || a.Moderator != c.moderator || a.Room.OwnerID != "owner" {
+			t.Errorf("access of %s: %+v %v", c.who, a, err)
+		}
+	}
+	if err := s.st.ban(ctx, mustAccess(t, s, name).Room.ID, "owner", "", time.Now(), "other"); err != nil {
+		t.Fatal(err)
+	}
+	s.rooms.invalidate(name) // as Kick does
+	if _, err := s.Join(ctx, name, Caller{UserID: "other"}, JoinRequest{}); !errors.Is(err, ErrBanned) {
+		t.Errorf("banned join: %v, want ErrBanned", err)
+	}
+	if _, err := s.Access(ctx, "nope", Caller{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown room: %v, want ErrNotFound", err)
+	}
+}
+
+func mustAccess(t *testing.T, s *Service, name string) Access {
+	t.Helper()
+	a, err := s.Access(context.Background(), name, Caller{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
