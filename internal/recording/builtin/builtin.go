@@ -1,0 +1,373 @@
+// Package builtin is Parley's built-in recorder: a hidden LiveKit participant writes every
+// audio and video track to its own file as it arrives (no transcoding), and after the
+// meeting a background ffmpeg job composes them into one MP4 (tiled video, mixed audio)
+// that goes to the recording storage. It needs one machine and the ffmpeg program: no
+// Egress, Chrome, GStreamer or Redis.
+package builtin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	protoLogger "github.com/livekit/protocol/logger"
+
+	"github.com/parley/parley/internal/recording"
+)
+
+// Errors the recorder returns, wrapped with context. Stop of a handle it does not know
+// wraps recording.ErrUnknownHandle.
+var (
+	ErrExists     = errors.New("recording already exists")
+	ErrBadRequest = errors.New("invalid recording request")
+)
+
+// Config configures the recorder.
+type Config struct {
+	// URL is LiveKit's WebSocket URL for server-side participants (ws:// or wss://).
+	URL       string
+	APIKey    string
+	APISecret string
+	// WorkDir holds one directory per recording: track files and manifest.
+	WorkDir string
+	// KeepTracks keeps the track files and manifest after a successful composition.
+	KeepTracks bool
+	// Width, Height and FPS of the composed video; default 1280x720 at 30.
+	Width, Height, FPS int
+	// FFmpeg is the ffmpeg program; default "ffmpeg" on PATH.
+	FFmpeg string
+	// JoinTimeout bounds Start's join; default 15 s.
+	JoinTimeout time.Duration
+	Reporter    recording.Reporter
+	Storage     recording.Storage
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Recorder is the built-in recording backend. It implements recording.Backend.
+type Recorder struct {
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+	// createFile creates a track file; tests replace it to simulate a full disk.
+	createFile func(path string) (*os.File, error)
+	// sdkLog passes the LiveKit SDK's warnings and errors to log, not its chatter.
+	sdkLog protoLogger.Logger
+
+	mu        sync.Mutex
+	sessions  map[string]*session // recordings being written
+	composing map[string]bool     // recordings waiting for or in composition
+	finished  []finished          // recent outcomes, oldest first, for List
+
+	ctx    context.Context // lifetime of background compositions, ended by Close
+	cancel context.CancelFunc
+	jobs   sync.WaitGroup
+	sem    chan struct{} // one composition at a time: ffmpeg uses every core
+}
+
+var _ recording.Backend = (*Recorder)(nil)
+
+// LookFFmpeg checks that ffmpeg and ffprobe are installed, with an error that says how to fix it.
+func LookFFmpeg(ffmpeg string) error {
+	if ffmpeg == "" {
+		ffmpeg = "ffmpeg"
+	}
+	for _, p := range []string{ffmpeg, filepath.Join(filepath.Dir(ffmpeg), "ffprobe")} {
+		if filepath.Dir(ffmpeg) == "." {
+			p = filepath.Base(p)
+		}
+		if _, err := exec.LookPath(p); err != nil {
+			return fmt.Errorf("the built-in recorder needs %s: %w (install the ffmpeg package, e.g. `apt install ffmpeg`, or set recording.backend: egress)", p, err)
+		}
+	}
+	return nil
+}
+
+// New validates cfg, creates the work directory and returns a recorder. Recordings left by
+// an earlier process are composed by Recover.
+func New(cfg Config) (*Recorder, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, fmt.Errorf("builtin recorder: LiveKit URL %q must be ws:// or wss://", cfg.URL)
+	}
+	if cfg.APIKey == "" || cfg.APISecret == "" {
+		return nil, errors.New("builtin recorder: LiveKit API key and secret are required")
+	}
+	if cfg.Reporter == nil || cfg.Storage == nil {
+		return nil, errors.New("builtin recorder: a reporter and a storage are required")
+	}
+	if cfg.WorkDir == "" {
+		return nil, errors.New("builtin recorder: a work directory is required")
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o750); err != nil {
+		return nil, fmt.Errorf("builtin recorder: work directory: %w", err)
+	}
+	if cfg.FFmpeg == "" {
+		cfg.FFmpeg = "ffmpeg"
+	}
+	if err := LookFFmpeg(cfg.FFmpeg); err != nil {
+		return nil, err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		cfg.Width, cfg.Height = 1280, 720
+	}
+	cfg.Width, cfg.Height = cfg.Width&^1, cfg.Height&^1
+	if cfg.FPS <= 0 {
+		cfg.FPS = 30
+	}
+	if cfg.JoinTimeout <= 0 {
+		cfg.JoinTimeout = 15 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Recorder{cfg: cfg, log: cfg.Log, now: cfg.Now, sdkLog: SDKLogger(cfg.Log), createFile: createExclusive, sessions: map[string]*session{},
+		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, 1)}, nil
+}
+
+// Name is "builtin".
+func (r *Recorder) Name() string { return "builtin" }
+
+// Start joins req.Room as a hidden recorder and returns once it is in the room; the handle
+// is the recording id. Tracks are written as they arrive.
+func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (string, error) {
+	if err := validID(req.RecordingID); err != nil {
+		return "", err
+	}
+	if req.Room == "" || req.FileKey == "" {
+		return "", fmt.Errorf("%w: room and file key are required", ErrBadRequest)
+	}
+	dir := filepath.Join(r.cfg.WorkDir, req.RecordingID)
+	r.mu.Lock()
+	if r.sessions[req.RecordingID] != nil || r.composing[req.RecordingID] {
+		r.mu.Unlock()
+		return "", fmt.Errorf("recording %s: %w", req.RecordingID, ErrExists)
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		r.mu.Unlock()
+		if errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("recording %s: %w", req.RecordingID, ErrExists)
+		}
+		return "", fmt.Errorf("recording %s: %w", req.RecordingID, err)
+	}
+	s := newSession(r, dir, &Manifest{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
+		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{}})
+	r.sessions[req.RecordingID] = s
+	r.mu.Unlock()
+
+	err := s.save()
+	if err == nil {
+		jctx, cancel := context.WithTimeout(ctx, r.cfg.JoinTimeout)
+		err = s.connect(jctx)
+		cancel()
+	}
+	if err != nil {
+		r.mu.Lock()
+		delete(r.sessions, req.RecordingID)
+		r.mu.Unlock()
+		_ = os.RemoveAll(dir)
+		if isNoSuchRoom(err) {
+			err = fmt.Errorf("LiveKit has no room %q (no meeting in progress): %w", req.Room, recording.ErrRoomNotActive)
+		}
+		return "", fmt.Errorf("recording %s: join room %q: %w", req.RecordingID, req.Room, err)
+	}
+	go s.run()
+	r.report(recording.Update{RecordingID: req.RecordingID, Handle: req.RecordingID, Status: recording.StatusActive})
+	r.log.Info("recording started", "recording", req.RecordingID, "room", req.Room)
+	return req.RecordingID, nil
+}
+
+// Stop finishes the recording: the recorder leaves, the files are closed and composition
+// starts in the background. The final state arrives through the Reporter.
+func (r *Recorder) Stop(ctx context.Context, handle string) error {
+	r.mu.Lock()
+	s := r.sessions[handle]
+	composing := r.composing[handle]
+	r.mu.Unlock()
+	if s == nil {
+		if composing {
+			return nil
+		}
+		return fmt.Errorf("built-in recording %q: %w", handle, recording.ErrUnknownHandle)
+	}
+	s.requestStop(modeStop)
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("recording %q: stop: %w", handle, ctx.Err())
+	}
+}
+
+// finished is a recording's final outcome, kept a while for List.
+type finished struct {
+	at  time.Time
+	rec recording.BackendRecording
+}
+
+// List returns the recordings being written (active) or composed (ending), and those that
+// finished in the last hour with their outcome.
+func (r *Recorder) List(ctx context.Context) ([]recording.BackendRecording, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]recording.BackendRecording, 0, len(r.sessions)+len(r.composing))
+	for id, s := range r.sessions {
+		out = append(out, recording.BackendRecording{Handle: id, Room: s.room, Status: recording.StatusActive})
+	}
+	for id := range r.composing {
+		if r.sessions[id] == nil {
+			out = append(out, recording.BackendRecording{Handle: id, Status: recording.StatusEnding})
+		}
+	}
+	for _, f := range r.finished {
+		if r.sessions[f.rec.Handle] == nil && !r.composing[f.rec.Handle] {
+			out = append(out, f.rec)
+		}
+	}
+	return out, nil
+}
+
+// Close leaves every room without composing (the next start's Recover composes what was
+// written), stops running compositions and waits for them.
+func (r *Recorder) Close(ctx context.Context) error {
+	r.mu.Lock()
+	sessions := make([]*session, 0, len(r.sessions))
+	for _, s := range r.sessions {
+		sessions = append(sessions, s)
+	}
+	r.mu.Unlock()
+	for _, s := range sessions {
+		s.requestStop(modeShutdown)
+	}
+	for _, s := range sessions {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+	}
+	r.cancel()
+	waited := make(chan struct{})
+	go func() { r.jobs.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("builtin recorder: close: %w", ctx.Err())
+	}
+}
+
+// Recover composes the recordings an earlier process left unfinished: interrupted while
+// recording or while composing. Each becomes complete with a note, or failed with a reason.
+func (r *Recorder) Recover(ctx context.Context) error {
+	entries, err := os.ReadDir(r.cfg.WorkDir)
+	if err != nil {
+		return fmt.Errorf("builtin recorder: recover: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		id := e.Name()
+		dir := filepath.Join(r.cfg.WorkDir, id)
+		m, err := loadManifest(dir)
+		if err != nil {
+			r.log.Warn("recorder: skipping a directory without a readable manifest", "dir", dir, "err", err)
+			continue
+		}
+		r.mu.Lock()
+		busy := r.sessions[id] != nil || r.composing[id]
+		r.mu.Unlock()
+		if busy {
+			continue
+		}
+		switch m.State {
+		case stateRecording:
+			m.State = stateStopped
+			m.End = 0 // unknown: taken from the files
+			if err := saveManifest(dir, m); err != nil {
+				r.log.Error("recorder: recover", "recording", id, "err", err)
+				continue
+			}
+			r.log.Info("recorder: composing a recording interrupted by a restart", "recording", id)
+			r.startJob(id, dir, "recording interrupted by a restart; composed from what was written")
+		case stateStopped:
+			r.log.Info("recorder: resuming an interrupted composition", "recording", id)
+			r.startJob(id, dir, "composed after a restart")
+		case stateDone:
+			if !r.cfg.KeepTracks {
+				_ = os.RemoveAll(dir)
+			}
+		}
+	}
+	return nil
+}
+
+// report delivers u, retrying briefly: a lost final state would leave the recording stuck.
+func (r *Recorder) report(u recording.Update) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = r.cfg.Reporter.Report(ctx, u)
+		cancel()
+		if err == nil || errors.Is(err, recording.ErrIllegalTransition) || errors.Is(err, recording.ErrNotFound) {
+			return // done, or a state the service has moved past: retrying changes nothing
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	r.log.Error("recorder: report failed", "recording", u.RecordingID, "status", u.Status, "err", err)
+}
+
+// validID accepts ids that are safe as a directory name.
+func validID(id string) error {
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, `/\`) || id == "." || id == ".." || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("%w: recording id %q must be a non-empty name without slashes", ErrBadRequest, id)
+	}
+	return nil
+}
+
+// SDKLogger adapts log for the LiveKit SDK, keeping its warnings and errors only: at info
+// level it reports every ICE and signalling state change.
+func SDKLogger(log *slog.Logger) protoLogger.Logger {
+	return protoLogger.LogRLogger(logr.FromSlogHandler(minLevel{log.Handler(), slog.LevelWarn}))
+}
+
+// minLevel drops records below level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
+}
+
+func createExclusive(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+}
+
+// isNoSuchRoom: server-sdk-go v2.18.1 answers LiveKit's HTTP 404 on join ("requested room
+// does not exist": auto_create is off and nobody is in the meeting) with a bare "not found".
+func isNoSuchRoom(err error) bool {
+	return err != nil && strings.HasSuffix(err.Error(), "not found")
+}

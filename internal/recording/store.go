@@ -1,0 +1,299 @@
+package recording
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley/parley/internal/db"
+	"gorm.io/gorm"
+)
+
+// Migrations create the recordings table. The partial unique index is what makes "at most
+// one live recording per room" hold across several Parley instances sharing one database.
+func Migrations() []db.Migration {
+	return []db.Migration{{
+		ID: "recording_0001_recordings",
+		Up: func(tx *gorm.DB) error {
+			// go-sqlite3 parses times only in DATETIME/TIMESTAMP columns; PostgreSQL wants zones.
+			ts := "DATETIME"
+			if db.IsPostgres(tx) {
+				ts = "TIMESTAMPTZ"
+			}
+			for _, stmt := range []string{
+				`CREATE TABLE recordings (
+					id VARCHAR(36) PRIMARY KEY,
+					room VARCHAR(128) NOT NULL,
+					room_id VARCHAR(64) NOT NULL DEFAULT '',
+					backend VARCHAR(16) NOT NULL,
+					handle VARCHAR(128) NOT NULL DEFAULT '',
+					status VARCHAR(16) NOT NULL,
+					started_by VARCHAR(64) NOT NULL DEFAULT '',
+					started_at ` + ts + ` NOT NULL,
+					ended_at ` + ts + `,
+					duration_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+					size_bytes BIGINT NOT NULL DEFAULT 0,
+					error TEXT NOT NULL DEFAULT '',
+					note TEXT NOT NULL DEFAULT '',
+					progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+					file_key TEXT NOT NULL DEFAULT '',
+					updated_at ` + ts + ` NOT NULL
+				)`,
+				`CREATE UNIQUE INDEX recordings_one_live_per_room ON recordings (room) WHERE status IN ('starting', 'active', 'ending')`,
+				`CREATE INDEX recordings_room_started ON recordings (room, started_at)`,
+				`CREATE INDEX recordings_started ON recordings (started_at)`,
+				`CREATE INDEX recordings_handle ON recordings (handle)`,
+				`CREATE INDEX recordings_status ON recordings (status)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, {
+		// The built-in recorder records on the instance that started it: only that instance
+		// can tell whether it still knows the recording.
+		ID: "recording_0002_instance",
+		Up: func(tx *gorm.DB) error {
+			return tx.Exec(`ALTER TABLE recordings ADD COLUMN instance VARCHAR(128) NOT NULL DEFAULT ''`).Error
+		},
+	}}
+}
+
+type row struct {
+	ID              string `gorm:"primaryKey"`
+	Room            string
+	RoomID          string
+	Backend         string
+	Handle          string
+	Status          string
+	StartedBy       string
+	StartedAt       time.Time
+	EndedAt         *time.Time
+	DurationSeconds float64
+	SizeBytes       int64
+	Error           string
+	Note            string
+	Progress        float64
+	FileKey         string
+	Instance        string
+	UpdatedAt       time.Time
+}
+
+func (row) TableName() string { return "recordings" }
+
+func toRow(r Recording) row {
+	return row{ID: r.ID, Room: r.Room, RoomID: r.RoomID, Backend: r.Backend, Handle: r.Handle,
+		Status: string(r.Status), StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC(), EndedAt: r.EndedAt,
+		DurationSeconds: r.DurationSeconds, SizeBytes: r.SizeBytes, Error: r.Error, Note: r.Note,
+		Progress: r.Progress, FileKey: r.FileKey, Instance: r.Instance, UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+func (w row) recording() Recording {
+	r := Recording{ID: w.ID, Room: w.Room, RoomID: w.RoomID, Backend: w.Backend, Handle: w.Handle,
+		Status: Status(w.Status), StartedBy: w.StartedBy, StartedAt: w.StartedAt.UTC(),
+		DurationSeconds: w.DurationSeconds, SizeBytes: w.SizeBytes, Error: w.Error, Note: w.Note,
+		Progress: w.Progress, FileKey: w.FileKey, Instance: w.Instance, UpdatedAt: w.UpdatedAt.UTC()}
+	if w.EndedAt != nil {
+		t := w.EndedAt.UTC()
+		r.EndedAt = &t
+	}
+	return r
+}
+
+// store is the only gorm user of the package.
+type store struct{ db *gorm.DB }
+
+func (s store) insert(ctx context.Context, r Recording) error {
+	w := toRow(r)
+	err := s.db.WithContext(ctx).Create(&w).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return fmt.Errorf("room %q: %w", r.Room, ErrAlreadyRecording)
+	}
+	if err != nil {
+		return fmt.Errorf("recording %s: insert: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (s store) get(ctx context.Context, id string) (Recording, error) {
+	var w row
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&w).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Recording{}, fmt.Errorf("recording %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Recording{}, fmt.Errorf("recording %q: read: %w", id, err)
+	}
+	return w.recording(), nil
+}
+
+func (s store) byHandle(ctx context.Context, backend, handle string) (Recording, error) {
+	var w row
+	err := s.db.WithContext(ctx).Where("backend = ? AND handle = ?", backend, handle).Take(&w).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Recording{}, fmt.Errorf("recording with %s handle %q: %w", backend, handle, ErrNotFound)
+	}
+	if err != nil {
+		return Recording{}, fmt.Errorf("recording with handle %q: read: %w", handle, err)
+	}
+	return w.recording(), nil
+}
+
+// setHandle records the backend's handle once it is known; it never overwrites another one.
+func (s store) setHandle(ctx context.Context, id, handle string, now time.Time) error {
+	return s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND handle = ''", id).
+		Updates(map[string]any{"handle": handle, "updated_at": now.UTC()}).Error
+}
+
+// transition moves the recording to u.Status if, and only if, its current state allows it,
+// in one conditional UPDATE; it returns the recording as it is afterwards. A repeat of the
+// current state is ErrDuplicate and anything else ErrIllegalTransition; neither changes it.
+func (s store) transition(ctx context.Context, id string, u Update, now time.Time) (Recording, error) {
+	set := map[string]any{"status": string(u.Status), "updated_at": now.UTC()}
+	if u.Error != "" {
+		set["error"] = u.Error
+	}
+	if u.Note != "" {
+		set["note"] = u.Note
+	}
+	if u.Handle != "" {
+		set["handle"] = gorm.Expr("CASE WHEN handle = '' THEN ? ELSE handle END", u.Handle)
+	}
+	if u.Status == StatusComplete {
+		set["progress"] = 1.0
+	} else if u.Progress > 0 {
+		set["progress"] = u.Progress
+	}
+	if u.DurationSeconds > 0 {
+		set["duration_seconds"] = u.DurationSeconds
+	}
+	if u.SizeBytes > 0 {
+		set["size_bytes"] = u.SizeBytes
+	}
+	if u.FileKey != "" {
+		set["file_key"] = u.FileKey
+	}
+	if u.Status.Terminal() {
+		set["ended_at"] = now.UTC()
+	}
+	res := s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND status IN ?", id, statusStrings(sourcesOf(u.Status))).Updates(set)
+	if res.Error != nil {
+		return Recording{}, fmt.Errorf("recording %s: -> %s: %w", id, u.Status, res.Error)
+	}
+	cur, err := s.get(ctx, id)
+	if err != nil {
+		return Recording{}, err
+	}
+	if res.RowsAffected == 0 {
+		return cur, transitionError(id, cur.Status, u.Status)
+	}
+	return cur, nil
+}
+
+// touch updates progress and note of a live recording without changing its state.
+func (s store) touch(ctx context.Context, id string, u Update, now time.Time) error {
+	set := map[string]any{"updated_at": now.UTC()}
+	if u.Progress > 0 {
+		set["progress"] = u.Progress
+	}
+	if u.Note != "" {
+		set["note"] = u.Note
+	}
+	if u.SizeBytes > 0 {
+		set["size_bytes"] = u.SizeBytes
+	}
+	return s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND status = ?", id, string(u.Status)).Updates(set).Error
+}
+
+func statusStrings(ss []Status) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// Filter narrows a listing.
+type Filter struct {
+	Room   string // empty: every room
+	Limit  int
+	Cursor string
+}
+
+// list returns recordings newest first, with a cursor for the next page.
+func (s store) list(ctx context.Context, f Filter) ([]Recording, string, error) {
+	q := s.db.WithContext(ctx).Model(&row{})
+	if f.Room != "" {
+		q = q.Where("room = ?", f.Room)
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("started_at < ? OR (started_at = ? AND id < ?)", at, at, id)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var ws []row
+	if err := q.Order("started_at DESC, id DESC").Limit(f.Limit + 1).Find(&ws).Error; err != nil {
+		return nil, "", fmt.Errorf("recordings: list: %w", err)
+	}
+	next := ""
+	if len(ws) > f.Limit {
+		ws = ws[:f.Limit]
+		last := ws[len(ws)-1]
+		next = encodeCursor(last.StartedAt, last.ID)
+	}
+	out := make([]Recording, len(ws))
+	for i, w := range ws {
+		out[i] = w.recording()
+	}
+	return out, next, nil
+}
+
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixNano(), 10) + "|" + id))
+}
+
+func decodeCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if ns, id, ok := strings.Cut(string(b), "|"); ok {
+			if n, perr := strconv.ParseInt(ns, 10, 64); perr == nil {
+				return time.Unix(0, n).UTC(), id, nil
+			}
+		}
+	}
+	return time.Time{}, "", fmt.Errorf("cursor %q is not one this server issued: %w", c, ErrInvalid)
+}
+
+// where returns the recordings matching a condition, oldest first, at most limit.
+func (s store) where(ctx context.Context, limit int, cond string, args ...any) ([]Recording, error) {
+	var ws []row
+	if err := s.db.WithContext(ctx).Where(cond, args...).Order("started_at").Limit(limit).Find(&ws).Error; err != nil {
+		return nil, fmt.Errorf("recordings: query: %w", err)
+	}
+	out := make([]Recording, len(ws))
+	for i, w := range ws {
+		out[i] = w.recording()
+	}
+	return out, nil
+}
+
+func (s store) countLive(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&row{}).Where("status IN ?", statusStrings([]Status{StatusStarting, StatusActive, StatusEnding})).Count(&n).Error
+	return n, err
+}
+
+func (s store) delete(ctx context.Context, id string) error {
+	return s.db.WithContext(ctx).Where("id = ?", id).Delete(&row{}).Error
+}
