@@ -1,0 +1,244 @@
+package browser
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium (or $PARLEY_CHROMIUM).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	requireOrSkip(t, "Chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+// newBrowser starts one headless Chromium with fake camera and microphone. Identities get
+// their own browser contexts (separate cookies and localStorage) from page.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are slow; skipped with -short")
+	}
+	exe := chromiumPath(t)
+	_ = os.RemoveAll(outDir(t)) // screenshots of an earlier run would mislead
+	home := t.TempDir()         // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 800),
+		chromedp.UserDataDir(filepath.Join(home, "profile")),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true), // no ICE candidates on a loopback-only host without it
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Env("HOME="+home, "TMPDIR="+home),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
+		cancelBrowser()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return browserCtx
+}
+
+// page is one identity's tab, in its own browser context.
+type page struct {
+	t    *testing.T
+	ctx  context.Context
+	name string
+	base string
+	shot atomic.Int32
+}
+
+func newPage(t *testing.T, browser context.Context, s *server, name string) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	p := &page{t: t, ctx: ctx, name: name, base: s.URL}
+	messages := chromedp.Console(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/login?lowres=1")); err != nil {
+		t.Fatalf("%s: open page: %v", name, err)
+	}
+	var mu sync.Mutex
+	var exceptions []string
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch {
+			case m.IsException():
+				mu.Lock()
+				exceptions = append(exceptions, m.String())
+				mu.Unlock()
+				t.Logf("%s: uncaught: %s (%s:%d)", name, m, redact(m.URL), m.Line)
+			case m.Type == "error":
+				// Refused requests (a guest's 401, say) show up here too; they are logged, not failures.
+				t.Logf("%s console %s (%s:%d)", name, redact(m.String()), redact(m.URL), m.Line)
+			}
+		}
+	}()
+	// Tests capture at low resolution without simulcast: Chromium's encoder then costs a third.
+	p.eval(`localStorage.setItem('parley.lowres', '1')`)
+	t.Cleanup(func() {
+		p.leave()
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(exceptions) > 0 {
+			t.Errorf("%s: the page threw %d uncaught exception(s): %s", name, len(exceptions), strings.Join(exceptions, "; "))
+		}
+	})
+	return p
+}
+
+// leave disconnects from LiveKit cleanly before the tab closes, so no ghost participant stays.
+func (p *page) leave() {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	_, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`window.parleyRoom ? window.parleyRoom.disconnect().then(() => true) : true`, chromedp.EvalAwaitPromise))
+}
+
+// do runs actions with a timeout; on failure it takes a screenshot and fails the test.
+func (p *page) do(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.screenshot("FAILED-" + what)
+		p.t.Fatalf("%s: %s: %v\npage text: %s", p.name, what, err, p.text())
+	}
+}
+
+func (p *page) navigate(path string) {
+	p.t.Helper()
+	p.do("navigate "+path, 20*time.Second, chromedp.Navigate(p.base+path))
+}
+
+func (p *page) click(sel string) {
+	p.t.Helper()
+	p.do("click "+sel, 20*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (p *page) fill(sel, value string) {
+	p.t.Helper()
+	p.do("fill "+sel, 20*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+func (p *page) waitVisible(sel string, timeout time.Duration) {
+	p.t.Helper()
+	p.do("wait for "+sel, timeout, chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
+// waitJS polls a JavaScript predicate until it is truthy.
+func (p *page) waitJS(what, expr string, timeout time.Duration) {
+	p.t.Helper()
+	p.do(what, timeout+time.Second, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(timeout))(ctx, t)
+		return chromedp.Void{}, err
+	})
+}
+
+// tryJS polls a JavaScript predicate and reports whether it became truthy in time.
+func (p *page) tryJS(expr string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(p.ctx, timeout+time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	return err == nil
+}
+
+func (p *page) eval(expr string) any {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("%s: eval %s: %v", p.name, expr, err)
+	}
+	return v
+}
+
+func (p *page) evalString(expr string) string {
+	p.t.Helper()
+	return fmt.Sprint(p.eval(expr))
+}
+
+func (p *page) text() string {
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	if len(s) > 1500 {
+		s = s[:1500]
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// screenshot writes the viewport as a PNG under the test's output directory.
+func (p *page) screenshot(step string) { p.capture(step, chromedp.CaptureScreenshot()) }
+
+// fullScreenshot writes the whole page, not just the viewport.
+func (p *page) fullScreenshot(step string) { p.capture(step, chromedp.FullScreenshot(100)) }
+
+func (p *page) capture(step string, action chromedp.Action[[]byte]) {
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, action)
+	if err != nil {
+		p.t.Logf("%s: screenshot %s: %v", p.name, step, err)
+		return
+	}
+	n := p.shot.Add(1)
+	ext := "png"
+	if len(png) > 2 && png[0] == 0xff && png[1] == 0xd8 {
+		ext = "jpg"
+	}
+	name := fmt.Sprintf("%s-%02d-%s.%s", p.name, n, strings.Map(func(r rune) rune {
+		if r == ' ' || r == '/' || r == '"' || r == '[' || r == ']' || r == '=' {
+			return '_'
+		}
+		return r
+	}, step), ext)
+	if err := os.WriteFile(filepath.Join(outDir(p.t), name), png, 0o644); err != nil {
+		p.t.Logf("write screenshot: %v", err)
+	}
+}
+
+var tokenInURL = regexp.MustCompile(`access_token=[^&\s]+`)
+
+// redact keeps access tokens (event stream URLs carry one) out of the test log.
+func redact(s string) string { return tokenInURL.ReplaceAllString(s, "access_token=REDACTED") }

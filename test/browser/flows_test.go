@@ -1,0 +1,109 @@
+package browser
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+const (
+	connectTimeout    = 20 * time.Second
+	firstFrameTimeout = 30 * time.Second
+)
+
+// uniq makes names unique per run, so rooms and users never collide with earlier runs.
+func uniq(prefix string) string {
+	return fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e9)
+}
+
+// register signs a new user up through the UI and waits for the room list.
+func (p *page) register(name, email string) {
+	p.t.Helper()
+	p.navigate("/register")
+	p.fill(`[data-testid=register-form] input[name=name]`, name)
+	p.fill(`[data-testid=register-form] input[name=email]`, email)
+	p.fill(`[data-testid=register-form] input[name=password]`, "password-123")
+	p.click(`[data-testid=register-submit]`)
+	p.waitVisible(`[data-testid=new-room]`, connectTimeout)
+	p.screenshot("registered")
+}
+
+// login signs in through the UI and waits for the room list.
+func (p *page) login(email, password string) {
+	p.t.Helper()
+	p.navigate("/login")
+	p.fill(`[data-testid=login-form] input[name=email]`, email)
+	p.fill(`[data-testid=login-form] input[name=password]`, password)
+	p.click(`[data-testid=login-submit]`)
+	p.waitVisible(`[data-testid=new-room]`, connectTimeout)
+	p.screenshot("signed-in")
+}
+
+// createRoom fills the create-room form and returns the new room's name from the join page URL.
+func (p *page) createRoom(title string, public, allowGuests bool) string {
+	p.t.Helper()
+	p.click(`[data-testid=new-room]`)
+	p.fill(`[data-testid=create-room-form] input[name=title]`, title)
+	if public {
+		p.click(`[data-testid=create-room-form] input[name=public]`)
+	}
+	if allowGuests {
+		p.click(`[data-testid=create-room-form] input[name=allowGuests]`)
+	}
+	p.screenshot("create-room")
+	p.click(`[data-testid=create-room-submit]`)
+	p.waitVisible(`[data-testid=join-button]`, connectTimeout)
+	path := p.evalString(`location.pathname`)
+	if !strings.HasPrefix(path, "/r/") {
+		p.t.Fatalf("%s: after creating a room the page is %s", p.name, path)
+	}
+	return strings.TrimPrefix(path, "/r/")
+}
+
+// join opens the room's join page, waits for the camera preview, joins and waits for the meeting.
+func (p *page) join(room, guestName string) {
+	p.t.Helper()
+	p.openJoinPage(room)
+	if guestName != "" {
+		p.fill(`[data-testid=display-name]`, guestName)
+	}
+	p.waitJS("camera preview", `(() => { const v = document.querySelector('[data-testid=preview-video]'); return v && v.videoWidth > 0; })()`, firstFrameTimeout)
+	p.screenshot("join-page")
+	p.click(`[data-testid=join-button]`)
+	p.waitJS("connected to the meeting", `!!document.querySelector('[data-testid=meeting]') || !!document.querySelector('[data-testid=meeting-over], [data-testid=join-error]')`, connectTimeout)
+	if p.evalString(`!!document.querySelector('[data-testid=meeting]')`) != "true" {
+		p.screenshot("join-failed")
+		p.t.Fatalf("%s: joining %s failed: %s", p.name, room, p.text())
+	}
+}
+
+// openJoinPage opens the join page and waits until the room's details are in (they shift the
+// layout, and a click during the shift can miss the button).
+func (p *page) openJoinPage(room string) {
+	p.t.Helper()
+	p.navigate("/r/" + room)
+	p.waitVisible(`[data-testid=join-form][data-ready=true]`, connectTimeout)
+}
+
+// identity is the LiveKit identity the page joined with.
+func (p *page) identity() string {
+	p.t.Helper()
+	return p.evalString(`document.querySelector('[data-testid=meeting]').dataset.identity`)
+}
+
+// waitRemoteVideoPlaying waits until the tile of `identity` plays video whose currentTime advances.
+func (p *page) waitRemoteVideoPlaying(identity string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`[data-testid=tile][data-identity=%q] video`, identity)
+	p.waitJS("video of "+identity+" playing", fmt.Sprintf(`(() => { const v = document.querySelector(%q); return !!v && !v.hidden && v.videoWidth > 0 && v.readyState >= 2 && v.currentTime > 0.3; })()`, sel), firstFrameTimeout)
+	t1 := p.eval(fmt.Sprintf(`document.querySelector(%q).currentTime`, sel))
+	time.Sleep(1500 * time.Millisecond)
+	t2 := p.eval(fmt.Sprintf(`document.querySelector(%q).currentTime`, sel))
+	a, _ := t1.(float64)
+	b, _ := t2.(float64)
+	if b <= a {
+		p.screenshot("video-stalled")
+		p.t.Fatalf("%s: video of %s does not advance: currentTime %v then %v", p.name, identity, a, b)
+	}
+	p.t.Logf("%s: video of %s plays (currentTime %.2f -> %.2f)", p.name, identity, a, b)
+}

@@ -1,0 +1,199 @@
+import { useEffect, useMemo, useState } from 'react';
+import { api, path } from '../api';
+import type { LiveRoom, Overview, Participant } from '../api/types';
+import { formatDuration, normalizeLiveRooms } from '../state/admin';
+import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { RecordingsTable } from '../pages/RecordingsPage';
+import { AdminUsers } from './AdminUsers';
+import { debounce, useAdminEvents } from './events';
+import { UsageChart } from './UsageChart';
+
+/** The operators' dashboard: LiveKit status, live rooms (kept fresh over SSE), users, recordings, usage. */
+export function AdminPage() {
+  const overview = useLoad(() => api.get<Overview>('/api/admin/overview'), []);
+  const rooms = useLoad(async () => normalizeLiveRooms(await api.get<unknown>('/api/admin/rooms')), []);
+  const refetch = useMemo(
+    () =>
+      debounce(() => {
+        void rooms.reload();
+        void overview.reload();
+      }, 300),
+    [rooms.reload, overview.reload],
+  );
+  useEffect(() => () => refetch.cancel(), [refetch]);
+  const stream = useAdminEvents(() => refetch());
+
+  // A slow poll covers a stream that cannot connect (proxies that buffer SSE, for one).
+  useEffect(() => {
+    if (stream === 'live') return;
+    const t = setInterval(refetch, 10_000);
+    return () => clearInterval(t);
+  }, [stream, refetch]);
+
+  return (
+    <div className="admin">
+      <h1>Admin</h1>
+      <Status overview={overview.data} error={overview.error} />
+      <section aria-labelledby="live-h">
+        <div className="row between">
+          <h2 id="live-h">Live rooms</h2>
+          <span className={`badge ${stream === 'live' ? 'ok' : 'warn'}`} role="status" data-testid="events-status">
+            {stream === 'live' ? 'Live updates' : stream === 'connecting' ? 'Connecting…' : 'Updates paused, retrying'}
+          </span>
+        </div>
+        <ErrorBox error={rooms.error} />
+        {rooms.data && rooms.data.length === 0 && <p className="muted">No meetings right now.</p>}
+        <ul className="live-rooms" data-testid="admin-rooms">
+          {(rooms.data ?? []).map((r) => (
+            <LiveRoomCard key={r.room.name} r={r} onChange={refetch} />
+          ))}
+        </ul>
+      </section>
+      <AdminUsers />
+      <section aria-labelledby="rec-h">
+        <h2 id="rec-h">Recordings</h2>
+        <RecordingsTable />
+      </section>
+    </div>
+  );
+}
+
+function Status({ overview, error }: { overview?: Overview; error: unknown }) {
+  const lk = overview?.livekit;
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const started = lk?.startedAt ? Date.parse(lk.startedAt) : NaN;
+  const usage = overview?.usage;
+  return (
+    <section aria-labelledby="status-h">
+      <h2 id="status-h">Status</h2>
+      <ErrorBox error={error} />
+      <dl className="stats" data-testid="livekit-status">
+        <div>
+          <dt>LiveKit</dt>
+          <dd data-testid="livekit-state" className={lk?.state === 'ready' || lk?.state === 'running' ? 'ok' : 'error'}>
+            {lk?.state ?? '—'}
+          </dd>
+          {lk?.reason && <dd className="small muted">{lk.reason}</dd>}
+        </div>
+        <div>
+          <dt>Mode</dt>
+          <dd>{lk?.mode ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>{lk?.version ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Restarts</dt>
+          <dd>{lk?.restarts ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Uptime</dt>
+          <dd title={formatTime(lk?.startedAt)}>{Number.isNaN(started) ? '—' : formatDuration((now - started) / 1000)}</dd>
+        </div>
+        {Object.entries(overview?.counts ?? {}).map(([k, v]) => (
+          <div key={k}>
+            <dt>{k.replace(/([A-Z])/g, ' $1').toLowerCase()}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+        {usage?.participantMinutes !== undefined && (
+          <div>
+            <dt>participant minutes</dt>
+            <dd>{Math.round(usage.participantMinutes)}</dd>
+          </div>
+        )}
+        {usage?.peakConcurrency !== undefined && (
+          <div>
+            <dt>peak concurrency</dt>
+            <dd>{usage.peakConcurrency}</dd>
+          </div>
+        )}
+      </dl>
+      {usage && <UsageChart usage={usage} />}
+      {usage?.byRoom && usage.byRoom.length > 0 && (
+        <table className="small compact">
+          <caption className="muted">Busiest rooms (participant minutes)</caption>
+          <tbody>
+            {usage.byRoom.slice(0, 5).map((r) => (
+              <tr key={r.key}>
+                <th scope="row">{r.key}</th>
+                <td>{Math.round(r.participantMinutes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
+  const [error, setError] = useState<unknown>(null);
+  const name = r.room.name;
+  const act = (f: () => Promise<unknown>) => async () => {
+    setError(null);
+    try {
+      await f();
+      onChange();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <li className="card" data-testid="admin-room" data-room={name}>
+      <div className="row between wrap">
+        <h3>
+          {r.room.title || name} {r.room.title && <span className="muted small">{name}</span>}
+        </h3>
+        <ConfirmButton label="End meeting" confirmLabel="Confirm end" ariaLabel={`End meeting ${name}`} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
+      </div>
+      <ErrorBox error={error} />
+      <ul className="admin-people">
+        {r.participants.map((p) => (
+          <AdminParticipant key={p.identity} room={name} p={p} act={act} />
+        ))}
+        {r.participants.length === 0 && <li className="muted">Nobody connected.</li>}
+      </ul>
+    </li>
+  );
+}
+
+function AdminParticipant({ room, p, act }: { room: string; p: Participant; act(f: () => Promise<unknown>): () => Promise<void> }) {
+  const base = path`/api/rooms/${room}/participants/${p.identity}`;
+  const name = p.name || p.identity;
+  const mic = p.tracks?.find((t) => t.source === 'microphone');
+  const cam = p.tracks?.find((t) => t.source === 'camera');
+  return (
+    <li
+      className="row between wrap"
+      data-testid="admin-participant"
+      data-identity={p.identity}
+      data-name={name}
+      data-mic={mic ? (mic.muted ? 'muted' : 'on') : 'unknown'}
+    >
+      <span>
+        {name} <span className="muted small">{p.role}</span>{' '}
+        <span className="muted small" data-testid="admin-tracks">
+          {mic ? (mic.muted ? 'mic muted' : 'mic on') : 'no mic'} · {cam ? (cam.muted ? 'camera off' : 'camera on') : 'no camera'}
+        </span>
+      </span>
+      <span className="row wrap">
+        <button
+          type="button"
+          disabled={!!mic?.muted}
+          aria-label={`Mute ${name}`}
+          data-testid="admin-mute"
+          onClick={act(() => api.post(`${base}/mute`, { source: 'microphone', muted: true }))}
+        >
+          Mute
+        </button>
+        <ConfirmButton label="Kick" confirmLabel="Confirm kick" ariaLabel={`Kick ${name}`} testId="admin-kick" onConfirm={act(() => api.post(`${base}/kick`, {}))} />
+      </span>
+    </li>
+  );
+}

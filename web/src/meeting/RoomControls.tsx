@@ -1,0 +1,105 @@
+import { useEffect, useState } from 'react';
+import { api, path } from '../api';
+import type { List, Recording, Room } from '../api/types';
+import { ConfirmButton, errorText } from '../ui';
+
+const liveStatuses = new Set(['starting', 'active', 'ending']);
+
+/** Moderator controls for the whole room: recording, lock, end for everyone. */
+export function RoomControls({
+  info,
+  setInfo,
+  onRecording,
+  onNotice,
+}: {
+  info: Room;
+  setInfo(r: Room): void;
+  onRecording(active: boolean): void;
+  onNotice(msg: string): void;
+}) {
+  const [recording, setRecording] = useState<Recording | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(info.name)}`)
+      .then((l) => {
+        const live = (l.items ?? []).find((r) => liveStatuses.has(r.status)) ?? null;
+        setRecording(live);
+        if (live) onRecording(true);
+      })
+      .catch(() => undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [info.name]);
+
+  // A stopping recording finishes in the background: follow it until it settles.
+  const stoppingId = recording?.status === 'ending' ? recording.id : null;
+  useEffect(() => {
+    if (!stoppingId) return;
+    const t = setInterval(() => {
+      api
+        .get<Recording>(path`/api/recordings/${stoppingId}`)
+        .then((r) => r.status !== 'ending' && setRecording(r))
+        .catch(() => undefined);
+    }, 2000);
+    return () => clearInterval(t);
+  }, [stoppingId]);
+
+  const act = async (what: string, f: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await f();
+    } catch (e) {
+      onNotice(`${what}: ${errorText(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const isRecording = recording?.status === 'starting' || recording?.status === 'active';
+  const stopping = recording?.status === 'ending';
+  return (
+    <div className="room-controls row wrap" role="group" aria-label="Room controls">
+      <button
+        type="button"
+        className={isRecording ? 'danger' : undefined}
+        disabled={busy || stopping}
+        aria-pressed={isRecording}
+        data-testid="recording-toggle"
+        onClick={() =>
+          act(isRecording ? 'Stop recording' : 'Start recording', async () => {
+            if (isRecording && recording) {
+              setRecording(await api.post<Recording>(path`/api/recordings/${recording.id}/stop`));
+              onRecording(false);
+            } else {
+              setRecording(await api.post<Recording>(path`/api/rooms/${info.name}/recordings`));
+              onRecording(true);
+            }
+          })
+        }
+      >
+        {stopping ? 'Stopping recording…' : isRecording ? 'Stop recording' : 'Record'}
+      </button>
+      <button
+        type="button"
+        disabled={busy}
+        aria-pressed={info.locked}
+        data-testid="lock-toggle"
+        onClick={() =>
+          act(info.locked ? 'Unlock' : 'Lock', async () => {
+            setInfo(await api.patch<Room>(path`/api/rooms/${info.name}`, { locked: !info.locked }));
+          })
+        }
+      >
+        {info.locked ? 'Unlock room' : 'Lock room'}
+      </button>
+      <ConfirmButton
+        label="End for everyone"
+        confirmLabel="Confirm end"
+        ariaLabel="End the meeting for everyone"
+        testId="end-meeting"
+        onConfirm={() => act('End meeting', () => api.post(path`/api/rooms/${info.name}/end`))}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,229 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { useMediaDevices } from '@livekit/components-react';
+import { createAudioAnalyser, createLocalAudioTrack, createLocalVideoTrack, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
+import { api, ApiError, path } from '../api';
+import type { JoinResponse, Room } from '../api/types';
+import { useAuth } from '../auth';
+import { Meeting, type Choices } from '../meeting/Meeting';
+import { joinErrorMessage } from '../state/meeting';
+import { errorText, lowResRequested } from '../ui';
+
+/** The join page: camera/mic preview and device choice, then the meeting itself. */
+export function JoinPage() {
+  const { name = '' } = useParams();
+  const [params] = useSearchParams();
+  const invite = params.get('invite') ?? undefined;
+  const { user, loading } = useAuth();
+  const navigate = useNavigate();
+  const [room, setRoom] = useState<Room | null>(null);
+  const [roomLoaded, setRoomLoaded] = useState(false);
+  const [displayName, setDisplayName] = useState('');
+  const [choices, setChoices] = useState<Choices>({ video: true, audio: true });
+  const [joining, setJoining] = useState(false);
+  const [error, setError] = useState<{ code: string; message: string } | null>(null);
+  const [joined, setJoined] = useState<JoinResponse | null>(null);
+
+  useEffect(() => {
+    if (loading) return;
+    api
+      .get<Room>(path`/api/rooms/${name}`, { auth: 'optional' })
+      .then(setRoom)
+      .catch((e) => {
+        if (e instanceof ApiError && e.status === 404) setError({ code: e.code, message: 'This room does not exist.' });
+      })
+      .finally(() => setRoomLoaded(true));
+  }, [name, loading]);
+
+  useEffect(() => {
+    if (user) setDisplayName((n) => n || user.name);
+  }, [user]);
+
+  async function requestJoin(): Promise<JoinResponse> {
+    const body: { displayName?: string; inviteCode?: string } = {};
+    const dn = displayName.trim();
+    if (!user || (dn && dn !== user.name)) body.displayName = dn;
+    if (invite) body.inviteCode = invite;
+    return api.post<JoinResponse>(path`/api/rooms/${name}/join`, body, { auth: user ? 'user' : 'none' });
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setJoining(true);
+    setError(null);
+    try {
+      setJoined(await requestJoin());
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const guestRefused = !user && (err.status === 401 || (err.status === 403 && err.code !== 'banned'));
+        setError({
+          code: err.code,
+          message: guestRefused && err.code !== 'not_invited' ? joinErrorMessage('guests_not_allowed', err.message) : joinErrorMessage(err.code, err.message),
+        });
+      } else setError({ code: 'error', message: errorText(err) });
+    } finally {
+      setJoining(false);
+    }
+  }
+
+  if (joined) {
+    return (
+      <Meeting
+        join={joined}
+        choices={choices}
+        isAdmin={user?.role === 'admin'}
+        rejoin={requestJoin}
+        onExit={() => (user ? navigate('/') : setJoined(null))}
+      />
+    );
+  }
+
+  const title = room?.title || name;
+  return (
+    <section className="join">
+      <h1>Join {title}</h1>
+      <div className="join-grid">
+        <Preview choices={choices} setChoices={setChoices} />
+        <form onSubmit={submit} className="card" data-testid="join-form" data-ready={roomLoaded ? 'true' : 'false'}>
+          <label>
+            {user ? 'Display name' : 'Your name'}
+            <input
+              name="displayName"
+              required={!user}
+              maxLength={64}
+              autoComplete="name"
+              value={displayName}
+              onChange={(e) => setDisplayName(e.target.value)}
+              data-testid="display-name"
+            />
+          </label>
+          {!user && (
+            <p className="muted small">
+              Joining as a guest. <Link to={`/login?next=${encodeURIComponent(`/r/${name}${invite ? `?invite=${invite}` : ''}`)}`}>Sign in</Link>{' '}
+              instead.
+            </p>
+          )}
+          {room && (
+            <p className="muted small">
+              {room.locked && 'This room is locked. '}
+              {room.maxParticipants > 0 && `Up to ${room.maxParticipants} people. `}
+              {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
+            </p>
+          )}
+          {error && (
+            <p className="error" role="alert" data-testid="join-error" data-code={error.code}>
+              {error.message}
+            </p>
+          )}
+          <button type="submit" className="primary big" disabled={joining} data-testid="join-button">
+            {joining ? 'Joining…' : 'Join meeting'}
+          </button>
+        </form>
+      </div>
+    </section>
+  );
+}
+
+function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choices): void }) {
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const [level, setLevel] = useState(0);
+  const [problem, setProblem] = useState('');
+  const cameras = useMediaDevices({ kind: 'videoinput' });
+  const mics = useMediaDevices({ kind: 'audioinput' });
+
+  useEffect(() => {
+    if (!choices.video) return;
+    let track: LocalVideoTrack | undefined;
+    let stopped = false;
+    const lowres = lowResRequested();
+    createLocalVideoTrack({
+      deviceId: choices.videoDeviceId,
+      resolution: lowres ? { width: 320, height: 240, frameRate: 15 } : { width: 640, height: 360, frameRate: 30 },
+    })
+      .then((t) => {
+        if (stopped) return t.stop();
+        track = t;
+        if (videoRef.current) t.attach(videoRef.current);
+        setProblem('');
+      })
+      .catch((e) => setProblem(`Camera: ${errorText(e)}`));
+    return () => {
+      stopped = true;
+      if (track && videoRef.current) track.detach(videoRef.current);
+      track?.stop();
+    };
+  }, [choices.video, choices.videoDeviceId]);
+
+  useEffect(() => {
+    if (!choices.audio) return;
+    let track: LocalAudioTrack | undefined;
+    let stopped = false;
+    let timer = 0;
+    let cleanup: (() => Promise<void>) | undefined;
+    createLocalAudioTrack({ deviceId: choices.audioDeviceId })
+      .then((t) => {
+        if (stopped) return t.stop();
+        track = t;
+        const a = createAudioAnalyser(t);
+        cleanup = a.cleanup;
+        timer = window.setInterval(() => setLevel(a.calculateVolume()), 150);
+      })
+      .catch((e) => setProblem(`Microphone: ${errorText(e)}`));
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      void cleanup?.();
+      track?.stop();
+      setLevel(0);
+    };
+  }, [choices.audio, choices.audioDeviceId]);
+
+  return (
+    <div className="card preview">
+      <div className="preview-video">
+        <video ref={videoRef} autoPlay playsInline muted className="mirror" hidden={!choices.video} data-testid="preview-video" />
+        {!choices.video && <div className="avatar">Camera off</div>}
+      </div>
+      <div className="meter" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(level * 100)}>
+        <span style={{ width: `${Math.min(100, level * 300)}%` }} />
+      </div>
+      <div className="row wrap">
+        <label className="check">
+          <input type="checkbox" checked={choices.video} onChange={(e) => setChoices({ ...choices, video: e.target.checked })} data-testid="preview-camera" />
+          Camera
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={choices.audio} onChange={(e) => setChoices({ ...choices, audio: e.target.checked })} data-testid="preview-mic" />
+          Microphone
+        </label>
+      </div>
+      <label>
+        Camera device
+        <select value={choices.videoDeviceId ?? ''} onChange={(e) => setChoices({ ...choices, videoDeviceId: e.target.value || undefined })}>
+          <option value="">Default</option>
+          {cameras.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label || `Camera ${i + 1}`}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Microphone device
+        <select value={choices.audioDeviceId ?? ''} onChange={(e) => setChoices({ ...choices, audioDeviceId: e.target.value || undefined })}>
+          <option value="">Default</option>
+          {mics.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label || `Microphone ${i + 1}`}
+            </option>
+          ))}
+        </select>
+      </label>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}

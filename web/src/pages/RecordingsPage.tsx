@@ -1,0 +1,155 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError, path } from '../api';
+import type { List, Recording, Room } from '../api/types';
+import { useAuth } from '../auth';
+import { formatBytes, formatDuration } from '../state/admin';
+import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+
+/** Fetches a recording with the bearer token (a <video> cannot send headers) as an object URL. */
+async function recordingBlobURL(id: string): Promise<string> {
+  const res = await api.raw('GET', path`/api/recordings/${id}/file`);
+  return URL.createObjectURL(await res.blob());
+}
+
+/** Lists recordings: all of them when the API allows it, else room by room for the rooms the user runs. */
+async function loadRecordings(userId: string | undefined, room: string): Promise<Recording[]> {
+  if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
+  try {
+    return (await api.get<List<Recording>>('/api/recordings')).items ?? [];
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 400 && e.status !== 403)) throw e;
+  }
+  const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
+  const mine = rooms.filter((r) => r.ownerId === userId || (userId && r.moderators?.includes(userId)));
+  const lists = await Promise.all(
+    mine.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
+  );
+  return lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+export function RecordingsTable({ room = '' }: { room?: string }) {
+  const { user } = useAuth();
+  const recs = useLoad(() => loadRecordings(user?.id, room), [user?.id, room]);
+  const [playing, setPlaying] = useState<{ id: string; url: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => () => void (playing && URL.revokeObjectURL(playing.url)), [playing]);
+
+  // Recordings in progress change by themselves: refresh until they settle.
+  const unsettled = (recs.data ?? []).some((r) => r.status === 'starting' || r.status === 'active' || r.status === 'ending');
+  const { reload } = recs;
+  useEffect(() => {
+    if (!unsettled) return;
+    const t = setInterval(() => void reload(), 3000);
+    return () => clearInterval(t);
+  }, [unsettled, reload]);
+
+  async function play(r: Recording) {
+    setError(null);
+    try {
+      setPlaying({ id: r.id, url: await recordingBlobURL(r.id) });
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function download(r: Recording) {
+    setError(null);
+    try {
+      const url = await recordingBlobURL(r.id);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${r.room}-${r.startedAt.replace(/[:]/g, '-')}.${r.backend === 'builtin' ? 'webm' : 'mp4'}`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  const items = recs.data ?? [];
+  return (
+    <div>
+      <ErrorBox error={recs.error || error} />
+      {playing && (
+        <div className="card player">
+          <video src={playing.url} controls autoPlay aria-label="Recording playback" data-testid="recording-player" />
+          <button type="button" onClick={() => setPlaying(null)}>
+            Close player
+          </button>
+        </div>
+      )}
+      {!recs.loading && items.length === 0 && !recs.error && <p className="muted">No recordings.</p>}
+      {items.length > 0 && (
+        <div className="table-wrap">
+          <table data-testid="recordings-table">
+            <thead>
+              <tr>
+                <th scope="col">Room</th>
+                <th scope="col">Started</th>
+                <th scope="col">Status</th>
+                <th scope="col">Length</th>
+                <th scope="col">Size</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id} data-testid="recording-row">
+                  <td>{r.room}</td>
+                  <td>{formatTime(r.startedAt)}</td>
+                  <td>
+                    {r.status}
+                    {r.error && <span className="muted small"> ({r.error})</span>}
+                  </td>
+                  <td>{r.durationSeconds !== undefined ? formatDuration(r.durationSeconds) : '—'}</td>
+                  <td>{formatBytes(r.sizeBytes)}</td>
+                  <td className="row wrap">
+                    {r.status === 'complete' && (
+                      <>
+                        <button type="button" aria-label={`Play recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
+                          Play
+                        </button>
+                        <button type="button" aria-label={`Download recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
+                          Download
+                        </button>
+                      </>
+                    )}
+                    <ConfirmButton
+                      label="Delete"
+                      confirmLabel="Confirm delete"
+                      ariaLabel={`Delete recording of ${r.room} from ${formatTime(r.startedAt)}`}
+                      onConfirm={async () => {
+                        try {
+                          await api.del(path`/api/recordings/${r.id}`);
+                          await recs.reload();
+                        } catch (e) {
+                          setError(e);
+                        }
+                      }}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <button type="button" onClick={() => recs.reload()}>
+        Refresh
+      </button>
+    </div>
+  );
+}
+
+export function RecordingsPage() {
+  return (
+    <section>
+      <h1>Recordings</h1>
+      <RecordingsTable />
+    </section>
+  );
+}

@@ -1,0 +1,45 @@
+import type { LiveRoom, Participant } from '../api/types';
+
+/** Reads GET /api/admin/rooms tolerantly: {items: [...]} or a bare array; each item either a room
+ * with a `participants` field or a {room, participants} pair. Participants who left are dropped. */
+export function normalizeLiveRooms(raw: unknown): LiveRoom[] {
+  const items = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? (raw as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) return [];
+  const out: LiveRoom[] = [];
+  for (const it of items) {
+    if (!it || typeof it !== 'object') continue;
+    const o = it as Record<string, unknown>;
+    const roomObj = (o.room && typeof o.room === 'object' ? o.room : o) as Record<string, unknown>;
+    if (typeof roomObj.name !== 'string') continue;
+    const { participants: _ignored, ...room } = roomObj;
+    void _ignored;
+    const ps = Array.isArray(o.participants) ? o.participants : Array.isArray(roomObj.participants) ? roomObj.participants : [];
+    const participants = (ps as Participant[]).filter((p) => p && typeof p.identity === 'string' && p.state !== 'left');
+    out.push({ room: room as LiveRoom['room'], participants });
+  }
+  return out;
+}
+
+/** Formats seconds as "3d 4h", "2h 5m", "4m 10s". */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s % 60}s`;
+}
+
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined || n === null) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
