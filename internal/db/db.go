@@ -6,13 +6,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -27,33 +23,7 @@ func Open(driver, dsn string, log *slog.Logger) (*gorm.DB, error) {
 	}
 	switch driver {
 	case "sqlite":
-		if dir := filepath.Dir(dsn); dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("database: create %s: %w", dir, err)
-			}
-		}
-		// WAL lets readers run beside the single writer; busy_timeout makes a writer wait
-		// for the lock instead of failing; foreign keys are off by default in SQLite.
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		// gorm.io/driver/sqlite is mattn/go-sqlite3: its DSN options are _journal_mode etc.
-		full := dsn + sep + "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
-		g, err := gorm.Open(sqlite.Open(full), gcfg)
-		if err != nil {
-			return nil, fmt.Errorf("database: open sqlite %s: %w", dsn, err)
-		}
-		sqlDB, err := g.DB()
-		if err != nil {
-			return nil, err
-		}
-		// Many readers, but SQLite has one writer: _txlock=immediate takes the write lock at
-		// BEGIN so two writers queue on busy_timeout instead of deadlocking on upgrade.
-		sqlDB.SetMaxOpenConns(16)
-		sqlDB.SetMaxIdleConns(16)
-		sqlDB.SetConnMaxIdleTime(0)
-		return g, ping(g)
+		return openSQLite(dsn, gcfg, log)
 	case "postgres":
 		g, err := gorm.Open(postgres.Open(dsn), gcfg)
 		if err != nil {
@@ -92,5 +62,6 @@ func Close(g *gorm.DB) error {
 	if err != nil {
 		return err
 	}
+	stopCheckpointer(sqlDB)
 	return sqlDB.Close()
 }

@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/db/dbtest"
@@ -69,13 +71,49 @@ func TestSQLitePragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close(g)
-	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "synchronous": "1"} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "synchronous": "1",
+		"wal_autocheckpoint": "0", "journal_size_limit": "67108864"} {
 		var got string
 		g.Raw("PRAGMA " + pragma).Scan(&got)
 		if got != want {
 			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
 		}
 	}
+}
+
+// Automatic checkpoints are off (they would run inside a request's commit); the background
+// checkpointer moves committed pages into the database file instead.
+func TestSQLiteBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	g, err := db.Open("sqlite", path, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(g)
+	before := fileSize(t, path)
+	if err := g.Exec("CREATE TABLE blob (b BLOB)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if err := g.Exec("INSERT INTO blob VALUES (zeroblob(4096))").Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(t, path) < before+20*4096 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes after 10 s, want the 20 rows checkpointed into it", fileSize(t, path))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 func TestOpenErrors(t *testing.T) {
