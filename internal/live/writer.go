@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -18,6 +17,7 @@ import (
 // acknowledged before the transaction holding it committed.
 type writer struct {
 	st   *store
+	conn writeConn // used by run's goroutine only
 	bus  *Bus
 	m    *metrics
 	log  *slog.Logger
@@ -38,7 +38,7 @@ type job struct {
 }
 
 func newWriter(st *store, bus *Bus, m *metrics, log *slog.Logger, now func() time.Time, max int) *writer {
-	w := &writer{st: st, bus: bus, m: m, log: log, now: now, max: max,
+	w := &writer{st: st, conn: writeConn{st: st}, bus: bus, m: m, log: log, now: now, max: max,
 		jobs: make(chan *job, max), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
@@ -76,6 +76,7 @@ func (w *writer) close(ctx context.Context) error {
 
 func (w *writer) run() {
 	defer close(w.done)
+	defer w.conn.close()
 	batch := make([]*job, 0, w.max)
 	for {
 		var first *job
@@ -157,16 +158,15 @@ func (w *writer) commit(batch []*job) {
 }
 
 func (w *writer) commitTx(batch []*job) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := w.st.writeContext()
 	defer cancel()
 	seen := w.now().UnixMilli()
-	return w.st.tx(ctx, func(tx *sql.Tx) error {
-		ptx := &preparedTx{s: w.st, tx: tx, stmts: map[string]*sql.Stmt{}}
+	return w.conn.tx(ctx, func(x execer) error {
 		evs := make([]*livekit.WebhookEvent, len(batch))
 		for i, j := range batch {
 			evs[i] = j.ev
 		}
-		fresh, err := w.st.claimEvents(ctx, ptx, evs, seen)
+		fresh, err := w.st.claimEvents(ctx, x, evs, seen)
 		if err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (w *writer) commitTx(batch []*job) error {
 			if !fresh[i] {
 				continue
 			}
-			if j.out, err = w.st.applyEvent(ctx, ptx, j.ev, seen); err != nil {
+			if j.out, err = w.st.applyEvent(ctx, x, j.ev, seen); err != nil {
 				return err
 			}
 		}

@@ -19,7 +19,7 @@ func BenchmarkWriterBatch(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			g := dbtest.SQLite(b, Migrations())
 			st, _ := newStore(g)
-			w := &writer{st: st, bus: NewBus(), m: newMetrics(prometheus.NewRegistry()),
+			w := &writer{st: st, conn: writeConn{st: st}, bus: NewBus(), m: newMetrics(prometheus.NewRegistry()),
 				log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, max: size}
 			now := time.Now()
 			b.ResetTimer()
