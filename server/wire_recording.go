@@ -154,7 +154,7 @@ func (a *app) publishRecording(r recording.Recording) {
 // drops a subscriber that falls behind, so the loop subscribes again.
 func (a *app) autoRecord(ctx context.Context, svc *recording.Service) error {
 	for ctx.Err() == nil {
-		events, cancel := a.live.Subscribe(256)
+		events, cancel := a.live.SubscribeTypes(256, live.EventRoomStarted, live.EventRoomFinished)
 		for ev := range eventsUntil(ctx, events) {
 			var err error
 			switch ev.Type {

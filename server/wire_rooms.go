@@ -53,7 +53,7 @@ func (a *app) wireRooms(ctx context.Context) error {
 // creates it again. A subscription dropped for falling behind forgets every room.
 func forgetFinishedRooms(ctx context.Context, l *live.Service, svc *room.Service) error {
 	for {
-		events, cancel := l.Subscribe(256)
+		events, cancel := l.SubscribeTypes(256, live.EventRoomFinished)
 		if err := drainFinished(ctx, events, svc); err != nil {
 			cancel()
 			return nil // shutting down

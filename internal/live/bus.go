@@ -39,7 +39,20 @@ type Bus struct {
 
 type subscriber struct {
 	ch     chan Event
+	types  []string // nil: every type
 	closed bool
+}
+
+func (s *subscriber) wants(typ string) bool {
+	if s.types == nil {
+		return true
+	}
+	for _, t := range s.types {
+		if t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // NewBus returns an empty bus.
@@ -47,11 +60,19 @@ func NewBus() *Bus { return &Bus{subs: map[*subscriber]struct{}{}, done: make(ch
 
 // Subscribe returns a channel of events buffered to buf (at least 1) and a cancel func that
 // unsubscribes. The channel is closed on cancel, or when the subscriber fell behind.
-func (b *Bus) Subscribe(buf int) (<-chan Event, func()) {
+func (b *Bus) Subscribe(buf int) (<-chan Event, func()) { return b.SubscribeTypes(buf) }
+
+// SubscribeTypes is Subscribe for the given event types only (all when none is given). An
+// internal worker that acts on a few types says so: it is then neither woken for, nor dropped
+// because of, the participant and track events that make up most of the traffic.
+func (b *Bus) SubscribeTypes(buf int, types ...string) (<-chan Event, func()) {
 	if buf < 1 {
 		buf = 1
 	}
 	s := &subscriber{ch: make(chan Event, buf)}
+	if len(types) > 0 {
+		s.types = types
+	}
 	b.mu.Lock()
 	if b.closed {
 		s.closed = true
@@ -72,6 +93,9 @@ func (b *Bus) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
+		if !s.wants(e.Type) {
+			continue
+		}
 		select {
 		case s.ch <- e:
 		default:

@@ -221,3 +221,20 @@ func TestAdminOverviewAndRooms(t *testing.T) {
 		t.Fatalf("admin rooms %+v", rooms)
 	}
 }
+
+// A typed subscriber sees only its types, and other traffic neither fills nor drops it.
+func TestTypedSubscriberSkipsOtherEvents(t *testing.T) {
+	b := live.NewBus()
+	rooms, cancel := b.SubscribeTypes(1, live.EventRoomFinished)
+	defer cancel()
+	for i := 0; i < 10; i++ {
+		b.Publish(live.Event{Type: live.EventParticipantJoined})
+	}
+	b.Publish(live.Event{Type: live.EventRoomFinished, Room: "r"})
+	if ev, ok := <-rooms; !ok || ev.Type != live.EventRoomFinished || ev.Room != "r" {
+		t.Fatalf("got %+v (open %v), want the room_finished event", ev, ok)
+	}
+	if b.Subscribers() != 1 {
+		t.Fatalf("%d subscribers, want the typed one kept", b.Subscribers())
+	}
+}
