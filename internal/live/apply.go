@@ -235,6 +235,16 @@ func (s *store) roomStarted(ctx context.Context, x execer, name, sid string, sta
 	return n > 0, err
 }
 
+// roomStillRunning reactivates a room instance marked finished that LiveKit listed as
+// running in a snapshot taken after that mark. Webhooks never do this (a room_started after
+// room_finished of one sid is a reordering, livekit#2945), but LiveKit's own listing is the
+// truth: a cluster that re-hosts a room after its node died keeps the sid.
+func (s *store) roomStillRunning(ctx context.Context, x execer, name, sid string, snapshot, now int64) (bool, error) {
+	n, err := s.exec(ctx, x, `UPDATE live_rooms SET active = 1, finished_at = 0, updated_at = ?, seen_at = ?
+		WHERE name = ? AND sid = ? AND active = 0 AND seen_at < ?`, now, now, name, sid, snapshot)
+	return n > 0, err
+}
+
 // roomFinished ends the room instance sid and every session still open in it.
 func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, error) {
 	s.forgetRooms(name)

@@ -256,7 +256,12 @@ func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[
 	}
 	inLiveKit := map[string]bool{}
 	for name, cur := range lk {
-		if ok, err := r.st.roomStarted(ctx, x, name, cur.room.GetSid(), roomStartedAt(cur.room, now), now, now); err != nil {
+		ok, err := r.st.roomStarted(ctx, x, name, cur.room.GetSid(), roomStartedAt(cur.room, now), now, now)
+		if l, dead := lost[name]; err == nil && !ok && (!dead || l.Rehosted) {
+			// A dead node's rooms stay listed until re-hosted: those are not running.
+			ok, err = r.st.roomStillRunning(ctx, x, name, cur.room.GetSid(), snapshot, now)
+		}
+		if err != nil {
 			return repairs, err
 		} else if ok {
 			repairs[RepairRoomStarted]++
