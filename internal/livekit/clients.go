@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/livekit/protocol/auth"
 	lkp "github.com/livekit/protocol/livekit"
 	"github.com/twitchtv/twirp"
@@ -28,6 +29,16 @@ func newHTTPClient(skipVerify bool) *http.Client {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // livekit.skipTLSVerify, warned at startup
 	}
 	return &http.Client{Transport: tr}
+}
+
+// skipSignallingVerify makes the server SDK's own WebSocket connections to LiveKit (the
+// built-in recorder joins rooms with it) accept any certificate as well. The SDK dials with
+// gorilla/websocket's DefaultDialer and takes no TLS settings, so that dialer is the only
+// hook; it is replaced (not changed in place) before any recorder dials.
+func skipSignallingVerify() {
+	d := *websocket.DefaultDialer
+	d.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // livekit.skipTLSVerify, warned at startup
+	websocket.DefaultDialer = &d
 }
 
 // apiBase signs a short-lived token per call and bounds each call.

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	lkp "github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/parley/parley/internal/testenv"
 	"github.com/twitchtv/twirp"
@@ -152,7 +154,15 @@ func TestExternalSelfSignedTLS(t *testing.T) {
 	if !strings.Contains(logs.String(), "skipTLSVerify is ON") {
 		t.Errorf("no loud warning about skipTLSVerify:\n%s", logs)
 	}
-	if _, err := s.RoomClient().ListRooms(context.Background(), &lkp.ListRoomsRequest{}); err != nil {
-		t.Errorf("RoomClient through TLS with skipTLSVerify: %v", err)
+	if _, err := s.RoomClient().CreateRoom(context.Background(), &lkp.CreateRoomRequest{Name: "tls"}); err != nil {
+		t.Fatalf("RoomClient through TLS with skipTLSVerify: %v", err)
 	}
+	// The SDK's own signalling (what the built-in recorder uses) trusts it too.
+	tok, _ := auth.NewAccessToken(o.APIKey, o.APISecret).SetIdentity("rec").
+		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: "tls"}).SetValidFor(time.Minute).ToJWT()
+	r, err := lksdk.ConnectToRoomWithToken("wss"+strings.TrimPrefix(front.URL, "https"), tok, lksdk.NewRoomCallback(), lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.Fatalf("SDK participant through wss with skipTLSVerify: %v", err)
+	}
+	r.Disconnect()
 }

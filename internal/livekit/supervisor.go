@@ -104,6 +104,9 @@ func New(o Options) (*Supervisor, error) {
 	if o.External {
 		mode = "external"
 	}
+	if o.SkipTLSVerify {
+		skipSignallingVerify()
+	}
 	s := &Supervisor{o: o, log: o.Log, now: o.Now, hc: newHTTPClient(o.SkipTLSVerify), m: newMetrics(o.Registry)}
 	s.rooms = NewRoomClient(o.HTTPURL, o.APIKey, o.APISecret, s.hc, o.CallTimeout)
 	s.egress = NewEgressClient(o.HTTPURL, o.APIKey, o.APISecret, s.hc, o.CallTimeout)
