@@ -72,7 +72,7 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 	defer db.Close(g)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "synchronous": "1",
-		"wal_autocheckpoint": "0", "journal_size_limit": "67108864"} {
+		"wal_autocheckpoint": "8192", "journal_size_limit": "67108864"} {
 		var got string
 		g.Raw("PRAGMA " + pragma).Scan(&got)
 		if got != want {
@@ -81,8 +81,8 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 }
 
-// Automatic checkpoints are off (they would run inside a request's commit); the background
-// checkpointer moves committed pages into the database file instead.
+// Automatic checkpoints wait for 8192 pages (they run inside a request's commit); the
+// background checkpointer moves committed pages into the database file long before.
 func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.db")
 	g, err := db.Open("sqlite", path, slog.Default())
@@ -106,6 +106,34 @@ func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Under a steady write load the WAL stays bounded: the checkpointer restarts it.
+func TestSQLiteWALStaysBoundedUnderLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	g, err := db.Open("sqlite", path, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(g)
+	if err := g.Exec("CREATE TABLE blob (b BLOB)").Error; err != nil {
+		t.Fatal(err)
+	}
+	const total, limit = 96 << 20, 48 << 20
+	var maxWAL int64
+	deadline := time.Now().Add(30 * time.Second)
+	for written := 0; written < total && time.Now().Before(deadline); written += 64 * 4096 {
+		if err := g.Exec("INSERT INTO blob SELECT zeroblob(4096) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 64) SELECT i FROM n)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			maxWAL = max(maxWAL, fi.Size())
+		}
+	}
+	if maxWAL > limit {
+		t.Fatalf("WAL grew to %d MiB while writing %d MiB, want at most %d MiB", maxWAL>>20, total>>20, limit>>20)
+	}
+	t.Logf("largest WAL: %d MiB", maxWAL>>20)
 }
 
 func fileSize(t *testing.T, path string) int64 {
