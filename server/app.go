@@ -16,17 +16,17 @@ import (
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/live"
-	"github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/obs"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
+	"github.com/parley/parley/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 )
 
 // app holds what the composition root builds. Each module's wiring lives in its own
-// server/wire_<module>.go and adds its fields here.
+// server/wire_<module>.go; wire calls them in dependency order.
 type app struct {
 	cfg    config.Config
 	log    *slog.Logger
@@ -41,16 +41,6 @@ type app struct {
 	starters []func(ctx context.Context) error
 	workers  []func(ctx context.Context) error
 	closers  []func(ctx context.Context) error
-
-	// Module fields.
-	live *live.Service
-	auth *auth.Service
-
-	rooms  *room.Service
-	lkRoom *livekit.RoomClient // LiveKit RoomService; set by wireLiveKit (else wireRooms dials internalHost)
-
-	lk       *livekit.Supervisor   // embedded LiveKit process or external watcher; Status/OnReady for other modules
-	lkEgress *livekit.EgressClient // LiveKit Egress, for the egress recording backend
 }
 
 // newApp loads secrets, opens and migrates the database and wires every module.
@@ -85,20 +75,39 @@ func (a *app) migrations() [][]db.Migration {
 	}
 }
 
-// wire builds every module; the order follows their dependencies.
+// wire builds every module in dependency order, each from the ones before it, then the
+// HTTP layer's dependencies.
 func (a *app) wire(ctx context.Context) error {
+	sup, err := a.wireLiveKit()
+	if err != nil {
+		return err
+	}
+	authSvc, err := a.wireAuth(ctx)
+	if err != nil {
+		return err
+	}
+	liveSvc, err := a.wireLive(sup)
+	if err != nil {
+		return err
+	}
+	rooms, err := a.wireRooms(sup, liveSvc)
+	if err != nil {
+		return err
+	}
+	recordings, err := a.wireRecording(sup, liveSvc, rooms)
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
-		Log: a.log, Registry: a.reg, BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true,
-		TrustedProxies: a.cfg.Server.TrustedProxies,
-		Checks:         map[string]func(context.Context) (string, bool){"database": a.checkDatabase},
+		Log: a.log, Registry: a.reg,
+		HTTP: api.HTTPOptions{BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true, TrustedProxies: a.cfg.Server.TrustedProxies},
+		Auth: authSvc, Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		LiveKitStatus: sup.Status,
+		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
+		Static:        web.Handler(),
 	}
 	if len(a.cfg.Server.TrustedProxies) > 0 {
-		a.deps.ProxyHeader = fiber.HeaderXForwardedFor
-	}
-	for _, w := range []func(context.Context) error{a.wireLiveKit, a.wireAuth, a.wireLive, a.wireRooms, a.wireRecording, a.wireWeb} {
-		if err := w(ctx); err != nil {
-			return err
-		}
+		a.deps.HTTP.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	return nil
 }
@@ -130,7 +139,11 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 		a.close()
 		return err
 	}
-	web := api.New(a.deps)
+	web, err := api.New(a.deps)
+	if err != nil {
+		a.close()
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		a.close()

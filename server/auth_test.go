@@ -24,7 +24,7 @@ func authTestEnv(t *testing.T, kv ...string) func(string) string {
 }
 
 // authApp opens the app like serve does and wires auth, printing to out.
-func authApp(t *testing.T, getenv func(string) string, out *bytes.Buffer) *app {
+func authApp(t *testing.T, getenv func(string) string, out *bytes.Buffer) authedApp {
 	t.Helper()
 	cfg, _, err := config.Load("", getenv)
 	if err != nil {
@@ -35,10 +35,17 @@ func authApp(t *testing.T, getenv func(string) string, out *bytes.Buffer) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close(a.db) })
-	if err := a.wireAuth(context.Background()); err != nil {
+	svc, err := a.wireAuth(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return authedApp{a, svc}
+}
+
+// authedApp is an app with its auth module wired.
+type authedApp struct {
+	*app
+	auth *auth.Service
 }
 
 var printedPassword = regexp.MustCompile(`password: (\S+)`)
@@ -54,10 +61,7 @@ func TestBootstrapAdminPrintedOnce(t *testing.T) {
 	if _, err := a.auth.Login(context.Background(), "admin@localhost", m[1], auth.Client{IP: "t"}); err != nil {
 		t.Fatalf("login with the printed password: %v", err)
 	}
-	if a.deps.Auth == nil || a.deps.Users == nil || a.deps.Counters["users"] == nil {
-		t.Fatal("wireAuth did not set the deps")
-	}
-	if n, err := a.deps.Counters["users"](context.Background()); err != nil || n != 1 {
+	if n, err := a.auth.CountUsers(context.Background()); err != nil || n != 1 {
 		t.Errorf("users counter: %d, %v", n, err)
 	}
 	_ = db.Close(a.db)

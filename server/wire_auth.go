@@ -20,23 +20,16 @@ func (a *app) newAuthService() (*auth.Service, error) {
 	}, a.log, time.Now)
 }
 
-// wireAuth builds the auth module, makes sure an administrator exists, and registers the
-// auth and user-admin services, the users counter and the session pruner.
-func (a *app) wireAuth(ctx context.Context) error {
+// wireAuth builds the auth module, makes sure an administrator exists, and adds the
+// session pruner.
+func (a *app) wireAuth(ctx context.Context) (*auth.Service, error) {
 	svc, err := a.newAuthService()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.auth = svc
 	if err := a.bootstrapAdmin(ctx, svc); err != nil {
-		return err
+		return nil, err
 	}
-	a.deps.Auth = svc
-	a.deps.Users = svc
-	if a.deps.Counters == nil {
-		a.deps.Counters = map[string]func(context.Context) (int64, error){}
-	}
-	a.deps.Counters["users"] = svc.CountUsers
 	a.workers = append(a.workers, func(ctx context.Context) error {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
@@ -53,7 +46,7 @@ func (a *app) wireAuth(ctx context.Context) error {
 			}
 		}
 	})
-	return nil
+	return svc, nil
 }
 
 // bootstrapAdmin creates the configured admin, or on a first start with none configured,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,54 +10,24 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/config"
-	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/livekit"
 )
 
-// wireLiveKit builds the LiveKit supervisor (embedded process or external watcher) and the
+// wireLiveKit builds the LiveKit supervisor (embedded process or external watcher), whose
 // SDK clients the other modules use; LiveKit starts after Parley's listener is up, because
 // it posts webhooks to Parley.
-func (a *app) wireLiveKit(ctx context.Context) error {
+func (a *app) wireLiveKit() (*livekit.Supervisor, error) {
 	o, err := a.liveKitOptions()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sup, err := livekit.New(o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a.lk = sup
-	a.lkRoom = sup.RoomClient()
-	a.lkEgress = sup.EgressClient()
-	a.deps.Checks["livekit"] = sup.Check
-	a.starters = append(a.starters, func(ctx context.Context) error {
-		if a.live != nil { // wired after this module; hooked before LiveKit's first ready
-			a.hookLiveKit(a.live)
-		}
-		return sup.Start(ctx)
-	})
+	a.starters = append(a.starters, sup.Start)
 	a.closers = append(a.closers, sup.Stop)
-	return nil
-}
-
-// hookLiveKit connects the supervisor to the live state: the admin overview reads its
-// status, every (re)start that reaches ready triggers a reconciliation (LiveKit lost its
-// rooms), and every state change is a livekit_state event. The LiveKit starter calls it once,
-// after every module is wired.
-func (a *app) hookLiveKit(svc *live.Service) {
-	if a.lk == nil {
-		return
-	}
-	svc.SetStatus(func() live.LiveKitStatus {
-		st := a.lk.Status()
-		return live.LiveKitStatus{Mode: st.Mode, State: st.State, Version: st.Version, URL: st.URL,
-			Restarts: st.Restarts, StartedAt: st.StartedAt, Reason: st.Reason}
-	})
-	a.lk.OnReady(svc.TriggerReconcile)
-	a.lk.OnStateChange(func(st livekit.Status) {
-		svc.Publish(live.Event{Type: live.EventLiveKitState, At: time.Now().UTC(), Data: map[string]any{
-			"state": st.State, "reason": st.Reason, "restarts": st.Restarts, "version": st.Version}})
-	})
+	return sup, nil
 }
 
 // liveKitOptions translates Parley's config into the supervisor's options.

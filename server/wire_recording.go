@@ -16,14 +16,13 @@ import (
 )
 
 // wireRecording builds the storage, the recording service and its backend (the built-in
-// recorder or LiveKit Egress), and registers the routes' service, the activeRecordings
-// counter and the workers: start timeouts, reconciliation, the daily retention sweep and
-// auto-record on room_started / room_finished.
-func (a *app) wireRecording(ctx context.Context) error {
+// recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
+// daily retention sweep and auto-record on room_started / room_finished.
+func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Service, error) {
 	rc := a.cfg.Recording
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	egress := rc.Backend == "egress"
 	host, _ := os.Hostname()
@@ -33,21 +32,19 @@ func (a *app) wireRecording(ctx context.Context) error {
 		StartTimeout:  time.Duration(rc.StartTimeout),
 		RetentionDays: rc.RetentionDays,
 		AutoRooms:     rc.AutoRooms,
-		AutoRecord:    a.roomAutoRecords,
+		AutoRecord:    func(ctx context.Context, name string) (bool, error) { return roomAutoRecords(ctx, rooms, name) },
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
-		Notify:        a.publishRecording,
+		Notify:        func(r recording.Recording) { publishRecording(l, r) },
 		Instance:      host + ":" + dataDir,
 		LocalBackend:  !egress,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	// SetBackend and SetEgressSink are the one true cycle of the wiring: a backend reports
+	// to the service it serves, and the live state hands egress webhooks to that backend.
 	if egress {
-		eg := a.lkEgress
-		if eg == nil { // without the supervisor's client, talk to internalHost directly
-			eg = livekit.NewEgressClient(a.cfg.LiveKit.InternalHost, a.cfg.LiveKit.APIKey, a.cfg.LiveKit.APISecret, nil, 0)
-		}
 		o := recording.EgressOptions{S3: s3cfg, DisableManifest: rc.DisableManifest, Log: a.log}
 		if fs, ok := store.(*recording.FSStorage); ok {
 			o.FileRoot = fs.Root() // must be shared with the egress workers
@@ -59,13 +56,9 @@ func (a *app) wireRecording(ctx context.Context) error {
 			a.log.Warn("recording.backend is egress but the embedded LiveKit has no livekit.redis.address: " +
 				"LiveKit reaches Egress workers only through Redis, so every start will fail with egress_unavailable")
 		}
-		backend := recording.NewEgress(eg, svc, o)
+		backend := recording.NewEgress(sup.EgressClient(), svc, o)
 		svc.SetBackend(backend, "")
-		if a.live != nil {
-			a.live.SetEgressSink(backend)
-		} else {
-			a.log.Warn("recording: the live state is not wired, egress webhooks will not reach the recordings")
-		}
+		l.SetEgressSink(backend)
 	} else {
 		backend, err := a.newBuiltinRecorder(svc, store)
 		if err != nil {
@@ -76,30 +69,18 @@ func (a *app) wireRecording(ctx context.Context) error {
 			svc.SetBackend(backend, "")
 		}
 	}
-	a.deps.Recordings = svc
-	if a.rooms != nil {
-		a.deps.RoomAccess = a.rooms
-	}
-	if a.deps.Counters == nil {
-		a.deps.Counters = map[string]func(context.Context) (int64, error){}
-	}
-	a.deps.Counters["activeRecordings"] = svc.ActiveCount
 	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, max(time.Duration(a.cfg.LiveKit.ReconcileInterval), time.Second))
 	})
-	if a.lk != nil {
-		a.lk.OnReady(func() { // LiveKit (re)started: its egress list may have changed
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := svc.Reconcile(ctx); err != nil {
-				a.log.Debug("recording: reconcile after LiveKit start", "err", err)
-			}
-		})
-	}
-	if a.live != nil {
-		a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, svc) })
-	}
-	return nil
+	sup.OnReady(func() { // LiveKit (re)started: its egress list may have changed
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := svc.Reconcile(ctx); err != nil {
+			a.log.Debug("recording: reconcile after LiveKit start", "err", err)
+		}
+	})
+	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
+	return svc, nil
 }
 
 // recordingStorage builds recording.storage; for s3 it also returns the config the egress
@@ -128,11 +109,8 @@ func (a *app) recordingStorage() (recording.Storage, *recording.S3Config, error)
 }
 
 // roomAutoRecords reads a room's own autoRecord setting.
-func (a *app) roomAutoRecords(ctx context.Context, name string) (bool, error) {
-	if a.rooms == nil {
-		return false, nil
-	}
-	acc, err := a.rooms.Access(ctx, name, room.Caller{Admin: true})
+func roomAutoRecords(ctx context.Context, rooms *room.Service, name string) (bool, error) {
+	acc, err := rooms.Access(ctx, name, room.Caller{Admin: true})
 	if errors.Is(err, room.ErrNotFound) {
 		return false, nil // a LiveKit room Parley does not manage
 	}
@@ -143,18 +121,15 @@ func (a *app) roomAutoRecords(ctx context.Context, name string) (bool, error) {
 }
 
 // publishRecording puts every recording state change on the live event bus.
-func (a *app) publishRecording(r recording.Recording) {
-	if a.live == nil {
-		return
-	}
-	a.live.Publish(live.Event{Type: live.EventRecordingStatus, Room: r.Room, Data: api.RecordingView(r), At: time.Now().UTC()})
+func publishRecording(l *live.Service, r recording.Recording) {
+	l.Publish(live.Event{Type: live.EventRecordingStatus, Room: r.Room, Data: api.RecordingView(r), At: time.Now().UTC()})
 }
 
 // autoRecord starts recordings on room_started and stops them on room_finished. The bus
 // drops a subscriber that falls behind, so the loop subscribes again.
-func (a *app) autoRecord(ctx context.Context, svc *recording.Service) error {
+func (a *app) autoRecord(ctx context.Context, l *live.Service, svc *recording.Service) error {
 	for ctx.Err() == nil {
-		events, cancel := a.live.SubscribeTypes(256, live.EventRoomStarted, live.EventRoomFinished)
+		events, cancel := l.SubscribeTypes(256, live.EventRoomStarted, live.EventRoomFinished)
 		for ev := range eventsUntil(ctx, events) {
 			var err error
 			switch ev.Type {

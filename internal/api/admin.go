@@ -10,19 +10,8 @@ import (
 	"github.com/parley/parley/internal/live"
 )
 
-// AdminService answers the admin overview and live rooms. (Owned by the live-state work.)
-type AdminService interface {
-	LiveKitStatus() live.LiveKitStatus
-	Counts(ctx context.Context) (activeRooms, participants int64, err error)
-	Usage(ctx context.Context, since time.Time) (live.Usage, error)
-	ActiveRooms(ctx context.Context) ([]live.RoomState, error)
-}
-
 // adminOverview: LiveKit's state, counts and usage over the last ?days= (default 30).
 func (s *server) adminOverview(c *fiber.Ctx) error {
-	if s.d.Admin == nil {
-		return notImplemented(c)
-	}
 	days := 30
 	if v := c.Query("days"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -32,25 +21,26 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 		days = n
 	}
 	ctx := c.UserContext()
-	activeRooms, participants, err := s.d.Admin.Counts(ctx)
+	activeRooms, participants, err := s.d.Live.Counts(ctx)
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}
-	counts := fiber.Map{"users": int64(0), "rooms": int64(0), "activeRecordings": int64(0),
-		"activeRooms": activeRooms, "participants": participants}
-	for name, count := range s.d.Counters {
+	counts := fiber.Map{"activeRooms": activeRooms, "participants": participants}
+	for name, count := range map[string]func(context.Context) (int64, error){
+		"users": s.d.Auth.CountUsers, "rooms": s.d.Rooms.Count, "activeRecordings": s.d.Recordings.ActiveCount,
+	} {
 		n, err := count(ctx)
-		if err != nil {
+		if err != nil { // the overview still answers; this count shows 0
 			s.d.Log.Warn("admin overview: counter failed", "counter", name, "err", err)
-			continue
+			n = 0
 		}
 		counts[name] = n
 	}
-	usage, err := s.d.Admin.Usage(ctx, time.Now().UTC().AddDate(0, 0, -days))
+	usage, err := s.d.Live.Usage(ctx, time.Now().UTC().AddDate(0, 0, -days))
 	if err != nil {
 		return httpx.Unavailable("unavailable", "usage unavailable").WithCause(err)
 	}
-	st := s.d.Admin.LiveKitStatus()
+	st := s.d.LiveKitStatus()
 	lk := fiber.Map{"mode": st.Mode, "state": st.State, "version": st.Version, "url": st.URL, "restarts": st.Restarts}
 	if !st.StartedAt.IsZero() {
 		lk["startedAt"] = st.StartedAt.UTC()
@@ -63,10 +53,7 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 
 // adminRooms lists the running rooms, each with the participants in it now.
 func (s *server) adminRooms(c *fiber.Ctx) error {
-	if s.d.Admin == nil {
-		return notImplemented(c)
-	}
-	rooms, err := s.d.Admin.ActiveRooms(c.UserContext())
+	rooms, err := s.d.Live.ActiveRooms(c.UserContext())
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,22 +8,13 @@ import (
 	"github.com/parley/parley/internal/httpx"
 )
 
-// UserAdmin is what the admin user routes need (*auth.Service).
-type UserAdmin interface {
-	ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, string, error)
-	UpdateUser(ctx context.Context, id string, p auth.UserPatch) (auth.User, error)
-}
-
 // GET /api/admin/users?limit=&cursor=&q=
 func (s *server) listUsers(c *fiber.Ctx) error {
-	if s.d.Users == nil {
-		return notImplemented(c)
-	}
 	page, err := httpx.ParsePage(c, 50, 200)
 	if err != nil {
 		return err
 	}
-	users, next, err := s.d.Users.ListUsers(c.UserContext(), auth.UserQuery{Search: c.Query("q"), Limit: page.Limit, Cursor: page.Cursor})
+	users, next, err := s.d.Auth.ListUsers(c.UserContext(), auth.UserQuery{Search: c.Query("q"), Limit: page.Limit, Cursor: page.Cursor})
 	if err != nil {
 		return authError(err)
 	}
@@ -33,9 +23,6 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 
 // PATCH /api/admin/users/{id} with {role?, disabled?}
 func (s *server) patchUser(c *fiber.Ctx) error {
-	if s.d.Users == nil {
-		return notImplemented(c)
-	}
 	var in struct {
 		Role     json.RawMessage `json:"role"`
 		Disabled json.RawMessage `json:"disabled"`
@@ -58,7 +45,7 @@ func (s *server) patchUser(c *fiber.Ctx) error {
 		}
 		p.Disabled = &disabled
 	}
-	u, err := s.d.Users.UpdateUser(c.UserContext(), c.Params("id"), p)
+	u, err := s.d.Auth.UpdateUser(c.UserContext(), c.Params("id"), p)
 	if err != nil {
 		return authError(err)
 	}

@@ -1,59 +1,61 @@
-// Package api is Parley's HTTP layer (shared/API.md): every route is listed in Routes, one
-// file per resource, and each handler binds, calls a domain service and responds. Domain
-// packages never import Fiber; this package talks to them through the narrow interfaces
-// declared beside the handlers that use them.
+// Package api is Parley's HTTP layer (the reference is docs/API.md): every route is listed
+// in routes, one file per resource, and each handler binds, calls a domain service and
+// responds. Every response shape is declared here (dto.go and the resource files); domain
+// packages never import Fiber and carry no json tags. This package talks to them through
+// the narrow interfaces declared beside the handlers that use them.
 package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/livekit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Deps are the services the routes call. A nil service answers 501 on its routes, so a
-// partly wired server (and unit tests) still run.
+// Deps are what the routes call. Every service is required: New refuses a missing one, and
+// tests pass fakes.
 type Deps struct {
-	Log            *slog.Logger
-	Registry       *prometheus.Registry
+	Log      *slog.Logger         // default: discard
+	Registry *prometheus.Registry // default: a new one
+	HTTP     HTTPOptions
+
+	Auth       AuthService
+	Rooms      RoomService
+	Live       LiveService
+	Recordings RecordingService
+	// LiveKitStatus is the supervisor's view of LiveKit, for the admin overview.
+	LiveKitStatus func() livekit.Status
+	// Checks are the readiness checks of /readyz by name ("database", "livekit"): "ok" or a
+	// reason, and whether it passed.
+	Checks map[string]func(ctx context.Context) (string, bool)
+	// Static serves the web app for every GET no route claims (SPA fallback).
+	Static fiber.Handler
+}
+
+// HTTPOptions tune the Fiber app.
+type HTTPOptions struct {
 	BodyLimit      int
 	AccessLog      bool
 	ProxyHeader    string // e.g. X-Forwarded-For when behind trusted proxies
 	TrustedProxies []string
-	// Ready checks, by name, for /readyz ("database", "livekit"): "ok" or a reason.
-	Checks map[string]func(ctx context.Context) (string, bool)
-
-	Auth       AuthService
-	Users      UserAdmin
-	Rooms      RoomService
-	Live       LiveService
-	Webhooks   WebhookService
-	Recordings RecordingService
-	RoomAccess RoomAccess // who owns/moderates a room, for the recording routes (*room.Service)
-	Admin      AdminService
-	// Counters feed GET /api/admin/overview's counts: "users", "rooms", "activeRecordings"
-	// (each module wires its own).
-	Counters map[string]func(ctx context.Context) (int64, error)
-	// RoomModerator says whether p moderates the room (owner, listed moderator, admin), for GET /api/rooms/{name}/events.
-	RoomModerator func(ctx context.Context, room string, p *httpx.Principal) (bool, error)
-	// Static serves the web app for every GET no route claims (SPA fallback).
-	Static fiber.Handler
-
-	// Participants lists a room's live participants (the live state).
-	Participants ParticipantLister
 }
 
 // New builds the Fiber app with the shared middleware and every route.
-func New(d Deps) *fiber.App {
+func New(d Deps) (*fiber.App, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
 	if d.Log == nil {
-		d.Log = slog.Default()
+		d.Log = slog.New(slog.DiscardHandler)
 	}
 	app := fiber.New(fiber.Config{
 		ErrorHandler:          httpx.ErrorHandler(d.Log),
-		BodyLimit:             d.BodyLimit,
+		BodyLimit:             d.HTTP.BodyLimit,
 		DisableStartupMessage: true,
 		// Without Immutable, c.Params/Query/Get return strings that alias buffers Fiber reuses
 		// for the next request; a room name kept as a cache key then changed under the map.
@@ -61,27 +63,39 @@ func New(d Deps) *fiber.App {
 		Immutable:               true,
 		ReadTimeout:             30 * time.Second,
 		IdleTimeout:             120 * time.Second,
-		ProxyHeader:             d.ProxyHeader,
-		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
-		TrustedProxies:          d.TrustedProxies,
+		ProxyHeader:             d.HTTP.ProxyHeader,
+		EnableTrustedProxyCheck: len(d.HTTP.TrustedProxies) > 0,
+		TrustedProxies:          d.HTTP.TrustedProxies,
 	})
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	app.Use(requestID(), observe(d.Log, newMetrics(reg), d.AccessLog), recoverPanics(d.Log))
+	app.Use(requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
 	s := &server{d: d, reg: reg}
 	s.routes(app)
-	return app
+	return app, nil
+}
+
+// check names the first missing service.
+func (d Deps) check() error {
+	for _, m := range []struct {
+		name    string
+		missing bool
+	}{
+		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
+		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
+		{"Checks", d.Checks == nil}, {"Static", d.Static == nil},
+	} {
+		if m.missing {
+			return errors.New("api: Deps." + m.name + " is required")
+		}
+	}
+	return nil
 }
 
 type server struct {
 	d   Deps
 	reg *prometheus.Registry
 	mw  httpx.Middlewares
-}
-
-// notImplemented answers routes whose service is not wired.
-func notImplemented(c *fiber.Ctx) error {
-	return httpx.NewError(fiber.StatusNotImplemented, "not_implemented", "%s %s is not available in this build", c.Method(), c.Route().Path)
 }

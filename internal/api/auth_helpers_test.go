@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -31,7 +30,9 @@ func newAuthEnv(t *testing.T, cfg ...func(*auth.Config)) *authEnv {
 	g := dbtest.SQLite(t, auth.Migrations())
 	clock := authtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	svc := authtest.Service(t, g, clock.Now, cfg...)
-	app := New(Deps{Log: slog.New(slog.DiscardHandler), Auth: svc, Users: svc})
+	d := testDeps()
+	d.Auth = svc
+	app := newTestApp(t, d)
 	return &authEnv{t: t, app: app, svc: svc, db: g, clock: clock}
 }
 

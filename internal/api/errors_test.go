@@ -16,7 +16,9 @@ import (
 
 // echoApp is an app with the shared middleware plus two test routes.
 func echoApp(t *testing.T) *fiber.App {
-	app := New(Deps{BodyLimit: 1024})
+	d := testDeps()
+	d.HTTP.BodyLimit = 1024
+	app := newTestApp(t, d)
 	type body struct {
 		Name  string `json:"name"`
 		Count int    `json:"count"`
@@ -33,8 +35,6 @@ func echoApp(t *testing.T) *fiber.App {
 }
 
 func TestErrorShapes(t *testing.T) {
-	app := New(Deps{BodyLimit: 1024})
-	_ = app
 	cases := []struct {
 		name, method, path, ctype, body string
 		status                          int
@@ -49,9 +49,8 @@ func TestErrorShapes(t *testing.T) {
 		{"content type", "POST", "/test/echo", "text/plain", `{"name":"a"}`, 415, "unsupported_media_type", "application/json"},
 		{"panic", "GET", "/test/panic", "", "", 500, "internal", "internal error"},
 		{"no route", "GET", "/api/nope", "", "", 404, "not_found", "no route"},
-		{"stub", "POST", "/api/auth/login", "application/json", `{}`, 501, "not_implemented", ""},
 	}
-	app = echoApp(t)
+	app := echoApp(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
@@ -84,10 +83,12 @@ func TestErrorShapes(t *testing.T) {
 }
 
 func TestHealthAndReady(t *testing.T) {
-	app := New(Deps{BodyLimit: 1024, Checks: map[string]func(ctx context.Context) (string, bool){
+	d := testDeps()
+	d.Checks = map[string]func(ctx context.Context) (string, bool){
 		"database": func(context.Context) (string, bool) { return "ok", true },
 		"livekit":  func(context.Context) (string, bool) { return "unreachable: connection refused", false },
-	}})
+	}
+	app := newTestApp(t, d)
 	resp, _ := app.Test(httptest.NewRequest("GET", "/healthz", nil))
 	if resp.StatusCode != 200 {
 		t.Errorf("healthz = %d", resp.StatusCode)

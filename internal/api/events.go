@@ -3,14 +3,22 @@ package api
 import (
 	"bufio"
 	"context"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
 	"github.com/parley/parley/internal/live"
 )
 
-// LiveService is the live state: participants, events. (Owned by the live-state work.)
+// LiveService is the live state (*live.Service): the webhook endpoint, participants, the
+// admin figures and the event bus.
 type LiveService interface {
+	// Ingest verifies and applies one webhook, returning once the change is durable.
+	Ingest(ctx context.Context, authorization string, body []byte) (live.IngestResult, error)
+	Participants(ctx context.Context, room string) ([]live.Participant, error)
+	Counts(ctx context.Context) (activeRooms, participants int64, err error)
+	Usage(ctx context.Context, since time.Time) (live.Usage, error)
+	ActiveRooms(ctx context.Context) ([]live.RoomState, error)
 	// Subscribe returns state changes; the channel closes when the subscriber falls behind
 	// or the server shuts down.
 	Subscribe(buf int) (<-chan live.Event, func())
@@ -21,19 +29,13 @@ const sseBuffer = 256
 
 // roomEvents streams one room's state changes to its moderators.
 func (s *server) roomEvents(c *fiber.Ctx) error {
-	if s.d.Live == nil {
-		return notImplemented(c)
-	}
-	name, p := c.Params("name"), httpx.PrincipalFrom(c) // safe past the handler: the app is Immutable
-	if !p.IsAdmin() {
-		if s.d.RoomModerator == nil {
-			return notImplemented(c)
-		}
-		ok, err := s.d.RoomModerator(c.UserContext(), name, p)
+	name := c.Params("name") // safe past the handler: the app is Immutable
+	if !httpx.PrincipalFrom(c).IsAdmin() {
+		acc, err := s.d.Rooms.Access(c.UserContext(), name, callerOf(c))
 		if err != nil {
-			return err
+			return roomError(err)
 		}
-		if !ok {
+		if !acc.Moderator {
 			return httpx.Forbidden("forbidden", "only the room's moderators may follow its events")
 		}
 	}
@@ -42,9 +44,6 @@ func (s *server) roomEvents(c *fiber.Ctx) error {
 
 // adminEvents streams every state change to administrators.
 func (s *server) adminEvents(c *fiber.Ctx) error {
-	if s.d.Live == nil {
-		return notImplemented(c)
-	}
 	return s.stream(c, nil)
 }
 

@@ -11,7 +11,7 @@ import (
 // A string taken from a request and kept past the handler (a cache key, a log field) must
 // not change when Fiber reuses its buffers for the next request.
 func TestParamsOutliveTheRequest(t *testing.T) {
-	app := New(Deps{BodyLimit: 1024})
+	app := newTestApp(t, testDeps())
 	var kept []string
 	app.Get("/test/keep/:name", func(c *fiber.Ctx) error {
 		kept = append(kept, c.Params("name"))

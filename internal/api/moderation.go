@@ -8,9 +8,6 @@ import (
 // Moderation routes: RoomService checks that the caller moderates the room.
 
 func (s *server) kick(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b struct {
 		Ban    bool   `json:"ban"`
 		Reason string `json:"reason"`
@@ -26,9 +23,6 @@ func (s *server) kick(c *fiber.Ctx) error {
 }
 
 func (s *server) mute(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b struct {
 		Source string `json:"source"`
 		Muted  *bool  `json:"muted"`
@@ -44,9 +38,6 @@ func (s *server) mute(c *fiber.Ctx) error {
 }
 
 func (s *server) setPermissions(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b permissionsBody
 	if err := httpx.BindJSON(c, &b); err != nil {
 		return err
@@ -59,9 +50,6 @@ func (s *server) setPermissions(c *fiber.Ctx) error {
 }
 
 func (s *server) addModerator(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	if err := s.d.Rooms.AddModerator(c.UserContext(), c.Params("name"), c.Params("userId"), callerOf(c)); err != nil {
 		return roomError(err)
 	}
@@ -69,9 +57,6 @@ func (s *server) addModerator(c *fiber.Ctx) error {
 }
 
 func (s *server) removeModerator(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	if err := s.d.Rooms.RemoveModerator(c.UserContext(), c.Params("name"), c.Params("userId"), callerOf(c)); err != nil {
 		return roomError(err)
 	}
@@ -79,9 +64,6 @@ func (s *server) removeModerator(c *fiber.Ctx) error {
 }
 
 func (s *server) endMeeting(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	if err := s.d.Rooms.End(c.UserContext(), c.Params("name"), callerOf(c)); err != nil {
 		return roomError(err)
 	}

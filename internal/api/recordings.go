@@ -24,11 +24,7 @@ type RecordingService interface {
 	OpenFile(ctx context.Context, id string) (recording.File, error)
 	Delete(ctx context.Context, id string) error
 	BackendName() string
-}
-
-// RoomAccess is the room work's access contract (*room.Service): who owns and moderates a room.
-type RoomAccess interface {
-	Access(ctx context.Context, roomName string, c room.Caller) (room.Access, error)
+	ActiveCount(ctx context.Context) (int64, error)
 }
 
 // RecordingJSON is API.md's `recording`.
@@ -66,17 +62,10 @@ func RecordingView(r recording.Recording) RecordingJSON {
 	return v
 }
 
-func (s *server) recordingsReady() error {
-	if s.d.Recordings == nil || s.d.RoomAccess == nil {
-		return httpx.NewError(fiber.StatusNotImplemented, "not_implemented", "recordings are not available in this build")
-	}
-	return nil
-}
-
 // roomAccess asks the room service what the caller may do in a room.
 func (s *server) roomAccess(c *fiber.Ctx, name string) (room.Access, error) {
 	p := httpx.PrincipalFrom(c)
-	acc, err := s.d.RoomAccess.Access(c.UserContext(), name, room.Caller{UserID: p.UserID, Admin: p.IsAdmin()})
+	acc, err := s.d.Rooms.Access(c.UserContext(), name, room.Caller{UserID: p.UserID, Admin: p.IsAdmin()})
 	if errors.Is(err, room.ErrNotFound) {
 		if p.IsAdmin() { // the recordings of a deleted room stay manageable by admins
 			return room.Access{Room: room.Room{Name: name}, Moderator: true}, nil
@@ -92,9 +81,6 @@ func (s *server) roomAccess(c *fiber.Ctx, name string) (room.Access, error) {
 // recordingFor loads a recording the caller may see: moderators of its room (owner
 // included) and admins; ownerOnly narrows it to the room's owner and admins.
 func (s *server) recordingFor(c *fiber.Ctx, ownerOnly bool) (recording.Recording, error) {
-	if err := s.recordingsReady(); err != nil {
-		return recording.Recording{}, err
-	}
 	r, err := s.d.Recordings.Get(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return r, recordingError(err, "")
@@ -153,9 +139,6 @@ func recordingError(err error, backend string) error {
 }
 
 func (s *server) startRecording(c *fiber.Ctx) error {
-	if err := s.recordingsReady(); err != nil {
-		return err
-	}
 	var body struct{}
 	if err := httpx.BindOptionalJSON(c, &body); err != nil {
 		return err
@@ -188,9 +171,6 @@ func (s *server) stopRecording(c *fiber.Ctx) error {
 }
 
 func (s *server) listRecordings(c *fiber.Ctx) error {
-	if err := s.recordingsReady(); err != nil {
-		return err
-	}
 	page, err := httpx.ParsePage(c, 50, 200)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func newEgressEnv(t *testing.T, lkURL, key, secret string, eg recording.EgressAP
 	t.Cleanup(func() { liveSvc.Close(context.Background()) })
 	rc := livekit.NewRoomClient(lkURL, key, secret, nil, 0)
 	rooms, err := room.New(room.Config{APIKey: key, APISecret: secret, URL: "ws://lk", TokenTTL: time.Minute,
-		EmptyTimeout: time.Minute, DepartureTimeout: time.Second}, g, rc, room.LiveKitState{LK: rc}, log, time.Now)
+		EmptyTimeout: time.Minute, DepartureTimeout: time.Second}, g, rc, liveKitState{LK: rc}, log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,9 @@ func newEgressEnv(t *testing.T, lkURL, key, secret string, eg recording.EgressAP
 	if _, err := rooms.Create(context.Background(), room.Caller{UserID: "owner"}, room.Input{Name: ptr("standup")}); err != nil {
 		t.Fatal(err)
 	}
-	app := New(Deps{Log: log, Auth: roomAuth{}, Rooms: rooms, RoomAccess: rooms, Recordings: rec, Webhooks: liveSvc})
+	d := testDeps()
+	d.Rooms, d.Recordings, d.Live = rooms, rec, liveSvc
+	app := newTestApp(t, d)
 	return &egressEnv{t: t, app: app, key: key, secret: secret}
 }
 

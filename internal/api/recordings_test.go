@@ -66,8 +66,9 @@ func newRecEnv(t *testing.T, store func(*recording.FSStorage) recording.Storage)
 		t.Fatal(err)
 	}
 	e.rec.SetBackend(e.be, "")
-	e.app = New(Deps{Log: slog.New(slog.DiscardHandler), Auth: roomAuth{}, Rooms: e.svc, Participants: e.live,
-		Recordings: e.rec, RoomAccess: e.svc})
+	d := testDeps()
+	d.Rooms, d.Recordings = e.svc, e.rec
+	e.app = newTestApp(t, d)
 	e.seed("standup", room.Input{})
 	e.seed("retro", room.Input{})
 	return e

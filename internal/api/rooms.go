@@ -26,12 +26,9 @@ type RoomService interface {
 	AddModerator(ctx context.Context, name, userID string, c room.Caller) error
 	RemoveModerator(ctx context.Context, name, userID string, c room.Caller) error
 	End(ctx context.Context, name string, c room.Caller) error
-}
-
-// ParticipantLister is the live participant list of a room, items in API.md's
-// `participant` shape (the live state; before it is wired, LiveKit's ListParticipants).
-type ParticipantLister interface {
-	Participants(ctx context.Context, room string) (any, error)
+	// Access is the one answer to "what may this caller do in room X" (owner, moderator).
+	Access(ctx context.Context, name string, c room.Caller) (room.Access, error)
+	Count(ctx context.Context) (int64, error)
 }
 
 type permissionsJSON struct {
@@ -157,9 +154,6 @@ func roomError(err error) error {
 }
 
 func (s *server) createRoom(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b roomBody
 	if err := httpx.BindOptionalJSON(c, &b); err != nil {
 		return err
@@ -172,9 +166,6 @@ func (s *server) createRoom(c *fiber.Ctx) error {
 }
 
 func (s *server) listRooms(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	page, err := httpx.ParsePage(c, 50, 200)
 	if err != nil {
 		return err
@@ -194,9 +185,6 @@ func (s *server) listRooms(c *fiber.Ctx) error {
 }
 
 func (s *server) getRoom(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	v, err := s.d.Rooms.Get(c.UserContext(), c.Params("name"), callerOf(c))
 	if err != nil {
 		return roomError(err)
@@ -205,9 +193,6 @@ func (s *server) getRoom(c *fiber.Ctx) error {
 }
 
 func (s *server) updateRoom(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b roomBody
 	if err := httpx.BindJSON(c, &b); err != nil {
 		return err
@@ -220,9 +205,6 @@ func (s *server) updateRoom(c *fiber.Ctx) error {
 }
 
 func (s *server) deleteRoom(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	if err := s.d.Rooms.Delete(c.UserContext(), c.Params("name"), callerOf(c)); err != nil {
 		return roomError(err)
 	}
@@ -230,9 +212,6 @@ func (s *server) deleteRoom(c *fiber.Ctx) error {
 }
 
 func (s *server) rotateInviteCode(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	v, err := s.d.Rooms.RotateInviteCode(c.UserContext(), c.Params("name"), callerOf(c))
 	if err != nil {
 		return roomError(err)
@@ -250,9 +229,6 @@ type joinJSON struct {
 }
 
 func (s *server) joinRoom(c *fiber.Ctx) error {
-	if s.d.Rooms == nil {
-		return notImplemented(c)
-	}
 	var b struct {
 		DisplayName string `json:"displayName"`
 		InviteCode  string `json:"inviteCode"`
@@ -272,14 +248,11 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 }
 
 func (s *server) listParticipants(c *fiber.Ctx) error {
-	if s.d.Rooms == nil || s.d.Participants == nil {
-		return notImplemented(c)
-	}
 	name := c.Params("name")
 	if err := s.d.Rooms.CanListParticipants(c.UserContext(), name, callerOf(c)); err != nil {
 		return roomError(err)
 	}
-	items, err := s.d.Participants.Participants(c.UserContext(), name)
+	items, err := s.d.Live.Participants(c.UserContext(), name)
 	if err != nil {
 		return roomError(err)
 	}

@@ -140,9 +140,6 @@ func (f *fakeLive) MarkRoomEnded(_ context.Context, room string) error {
 	delete(f.joined, room)
 	return nil
 }
-func (f *fakeLive) Participants(_ context.Context, _ string) (any, error) {
-	return []room.Participant{}, nil
-}
 
 type roomEnv struct {
 	t    *testing.T
@@ -163,7 +160,9 @@ func newRoomEnv(t *testing.T) *roomEnv {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	e.app = New(Deps{Log: slog.New(slog.DiscardHandler), Auth: roomAuth{}, Rooms: svc, Participants: e.live})
+	d := testDeps()
+	d.Rooms = svc
+	e.app = newTestApp(t, d)
 	return e
 }
 

@@ -27,14 +27,16 @@ func newLiveRoomEnv(t *testing.T) *liveRoomEnv {
 	t.Helper()
 	srv := lktest.Start(t, lktest.Options{})
 	lk := lksdk.NewRoomServiceClient(srv.HTTPURL, srv.APIKey, srv.APISecret)
-	state := room.LiveKitState{LK: lk}
+	state := liveKitState{LK: lk}
 	svc, err := room.New(room.Config{APIKey: srv.APIKey, APISecret: srv.APISecret, URL: srv.WSURL,
 		TokenTTL: 10 * time.Minute, EmptyTimeout: 5 * time.Minute, DepartureTimeout: 20 * time.Second},
 		dbtest.SQLite(t, room.Migrations()), lk, state, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := New(Deps{Log: slog.New(slog.DiscardHandler), Auth: roomAuth{}, Rooms: svc, Participants: state})
+	d := testDeps()
+	d.Rooms, d.Live = svc, state.live()
+	app := newTestApp(t, d)
 	return &liveRoomEnv{roomEnv: &roomEnv{t: t, app: app, svc: svc}, lk: lk}
 }
 

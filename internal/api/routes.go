@@ -2,7 +2,7 @@ package api
 
 import "github.com/gofiber/fiber/v2"
 
-// routes lists every route of shared/API.md in one place. Handlers live in one file per
+// routes lists every route of docs/API.md in one place. Handlers live in one file per
 // resource: health.go, auth.go, admin_users.go, rooms.go, moderation.go, webhook.go,
 // events.go, admin.go, recordings.go.
 func (s *server) routes(app *fiber.App) {
@@ -60,7 +60,5 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/events", admin, s.adminEvents)
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	if s.d.Static != nil {
-		app.Get("/*", s.d.Static)
-	}
+	app.Get("/*", s.d.Static)
 }

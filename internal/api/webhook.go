@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,24 +8,15 @@ import (
 	"github.com/parley/parley/internal/live"
 )
 
-// WebhookService ingests LiveKit webhooks. (Owned by the live-state work.)
-type WebhookService interface {
-	// Ingest verifies and applies one webhook, returning once the change is durable.
-	Ingest(ctx context.Context, authorization string, body []byte) (live.IngestResult, error)
-}
-
 // webhook answers LiveKit: 200 when stored (or already stored), 401 on a bad signature or
 // checksum, 400 on a signed but unusable body, 503 when the state cannot be written (LiveKit
 // retries). Nothing else runs on this path.
 func (s *server) webhook(c *fiber.Ctx) error {
-	if s.d.Webhooks == nil {
-		return notImplemented(c)
-	}
 	body := c.Body()
 	if len(body) > live.MaxWebhookBody {
 		return httpx.NewError(fiber.StatusRequestEntityTooLarge, "body_too_large", "webhook body is over %d bytes", live.MaxWebhookBody)
 	}
-	res, err := s.d.Webhooks.Ingest(c.UserContext(), c.Get(fiber.HeaderAuthorization), body)
+	res, err := s.d.Live.Ingest(c.UserContext(), c.Get(fiber.HeaderAuthorization), body)
 	switch {
 	case errors.Is(err, live.ErrUnauthorized):
 		return httpx.Unauthorized("invalid_signature", "%s", err.Error())

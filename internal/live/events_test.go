@@ -13,9 +13,7 @@ import (
 
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/auth"
-	"github.com/parley/parley/internal/httpx"
 	"github.com/parley/parley/internal/live"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // fakeAuth knows three bearer tokens: "admin", "mod" and "other".
@@ -33,10 +31,7 @@ func (fakeAuth) Authenticate(_ context.Context, tok string) (auth.Principal, err
 
 func sseApp(t *testing.T) (*fixture, string) {
 	f := newFixture(t, nil, nil)
-	app := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), Auth: fakeAuth{}, Live: f.svc, Admin: f.svc,
-		Webhooks: f.svc, RoomModerator: func(_ context.Context, room string, p *httpx.Principal) (bool, error) {
-			return room == "r1" && p.UserID == "u-mod", nil
-		}})
+	app := newAPI(t, f.svc, func(room, userID string) bool { return room == "r1" && userID == "u-mod" })
 	return f, "http://" + serve(t, app)
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/live"
+	parleylk "github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/room"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/protojson"
 	"gorm.io/gorm"
@@ -68,9 +70,42 @@ func newFixture(t testing.TB, g *gorm.DB, mod func(*live.Options)) *fixture {
 		defer cancel()
 		_ = svc.Close(ctx)
 	})
-	app := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), BodyLimit: 4 << 20,
-		Webhooks: svc, Live: svc, Admin: svc})
+	app := newAPI(t, svc, nil)
 	return &fixture{svc: svc, app: app, db: g, reg: reg}
+}
+
+// Fakes of the HTTP layer's other services: the embedded interfaces are nil, the live
+// state's tests never reach them.
+type (
+	fakeRecordings struct{ api.RecordingService }
+	// fakeRooms says who moderates a room.
+	fakeRooms struct {
+		api.RoomService
+		moderates func(room, userID string) bool
+	}
+)
+
+// The admin overview's other counts.
+func (fakeAuth) CountUsers(context.Context) (int64, error)        { return 0, nil }
+func (fakeRooms) Count(context.Context) (int64, error)            { return 0, nil }
+func (fakeRecordings) ActiveCount(context.Context) (int64, error) { return 0, nil }
+
+func (f fakeRooms) Access(_ context.Context, name string, c room.Caller) (room.Access, error) {
+	return room.Access{Room: room.Room{Name: name}, Moderator: f.moderates != nil && f.moderates(name, c.UserID)}, nil
+}
+
+// newAPI is the HTTP app on the live state svc; moderates answers room access (nil: nobody).
+func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string) bool) *fiber.App {
+	t.Helper()
+	app, err := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), HTTP: api.HTTPOptions{BodyLimit: 4 << 20},
+		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{},
+		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
+		Checks:        map[string]func(context.Context) (string, bool){},
+		Static:        func(c *fiber.Ctx) error { return c.Next() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }
 
 var evSeq atomic.Int64

@@ -41,17 +41,6 @@ type EgressSink interface {
 	HandleEgress(ctx context.Context, info *livekit.EgressInfo) error
 }
 
-// LiveKitStatus is the supervisor's view of LiveKit, for the admin overview.
-type LiveKitStatus struct {
-	Mode      string    `json:"mode"`
-	State     string    `json:"state"`
-	Version   string    `json:"version"`
-	URL       string    `json:"url"`
-	Restarts  int       `json:"restarts"`
-	StartedAt time.Time `json:"startedAt"`
-	Reason    string    `json:"reason,omitempty"`
-}
-
 // Options configure the service. DB, APIKey and APISecret are required.
 type Options struct {
 	DB        *gorm.DB
@@ -62,9 +51,7 @@ type Options struct {
 	// Nodes reports rooms lost with a dead cluster node; nil trusts the RoomService alone.
 	Nodes NodeHealth
 	// Egress receives egress_* webhooks; nil drops them (acknowledged).
-	Egress EgressSink
-	// Status reports LiveKit's state for the admin overview; nil reports "unknown".
-	Status            func() LiveKitStatus
+	Egress            EgressSink
 	ReconcileInterval time.Duration // default 10 s
 	// Instance names this process in the reconciler lease (default: random).
 	Instance string
@@ -83,7 +70,6 @@ type Service struct {
 	w        *writer
 	rec      *reconciler
 	egress   EgressSink
-	status   func() LiveKitStatus
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -121,7 +107,6 @@ func New(o Options) (*Service, error) {
 		st:       st,
 		verifier: NewVerifier(map[string]string{o.APIKey: o.APISecret}),
 		egress:   o.Egress,
-		status:   o.Status,
 		log:      log,
 		now:      o.Now,
 	}
@@ -137,19 +122,10 @@ func (s *Service) Close(ctx context.Context) error {
 	return s.w.close(ctx)
 }
 
-// SetEgressSink sets the receiver of egress_* webhooks (wired after the recording module).
+// SetEgressSink sets the receiver of egress_* webhooks. It is a setter, not an option,
+// for the wiring's one true cycle: the egress backend reports to the recording service,
+// which publishes on this service's bus, and this service hands egress webhooks to it.
 func (s *Service) SetEgressSink(e EgressSink) { s.egress = e }
-
-// SetStatus sets the LiveKit status source for the admin overview.
-func (s *Service) SetStatus(f func() LiveKitStatus) { s.status = f }
-
-// LiveKitStatus reports LiveKit's state as the supervisor sees it.
-func (s *Service) LiveKitStatus() LiveKitStatus {
-	if s.status == nil {
-		return LiveKitStatus{State: "unknown"}
-	}
-	return s.status()
-}
 
 // RunReconciler reconciles at start, every interval and on every TriggerReconcile, until
 // ctx ends. Only the instance holding the database lease does the work.
@@ -162,9 +138,6 @@ func (s *Service) TriggerReconcile() { s.rec.trigger() }
 func (s *Service) ReconcileNow(ctx context.Context) (map[string]int, error) {
 	return s.rec.pass(ctx)
 }
-
-// SetLiveKit sets the RoomService the reconciler asks (wired after the supervisor).
-func (s *Service) SetLiveKit(lk LiveKitRooms) { s.rec.setLiveKit(lk) }
 
 func wrapUnavailable(what string, err error) error {
 	if err == nil {

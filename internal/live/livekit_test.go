@@ -27,10 +27,23 @@ type lkEnv struct {
 	cut atomic.Bool
 }
 
+// lateRooms asks the RoomService client startLiveKit sets once LiveKit runs.
+type lateRooms struct{ e *lkEnv }
+
+func (l lateRooms) ListRooms(ctx context.Context, req *livekit.ListRoomsRequest) (*livekit.ListRoomsResponse, error) {
+	return l.e.rc.ListRooms(ctx, req)
+}
+
+func (l lateRooms) ListParticipants(ctx context.Context, req *livekit.ListParticipantsRequest) (*livekit.ListParticipantsResponse, error) {
+	return l.e.rc.ListParticipants(ctx, req)
+}
+
 func startLiveKit(t *testing.T, interval time.Duration) *lkEnv {
 	t.Helper()
 	e := &lkEnv{}
-	e.fixture = newFixture(t, nil, func(o *live.Options) { o.ReconcileInterval = interval })
+	// LiveKit posts to the app, and the app's reconciler asks LiveKit: the test binds the
+	// RoomService client once LiveKit runs.
+	e.fixture = newFixture(t, nil, func(o *live.Options) { o.ReconcileInterval = interval; o.LiveKit = lateRooms{e} })
 	target, _ := url.Parse("http://" + serve(t, e.app))
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +60,6 @@ func startLiveKit(t *testing.T, interval time.Duration) *lkEnv {
 	t.Cleanup(hook.Close)
 	e.lk = lktest.Start(t, lktest.Options{WebhookURL: hook.URL + "/api/livekit/webhook", APIKey: testKey, APISecret: testSecret})
 	e.rc = lksdk.NewRoomServiceClient(e.lk.HTTPURL, testKey, testSecret)
-	e.svc.SetLiveKit(e.rc)
 	return e
 }
 

@@ -68,7 +68,6 @@ type reconciler struct {
 	interval time.Duration
 	instance string
 	trig     chan struct{}
-	mu       sync.Mutex // guards lk; serialises passes
 	lk       LiveKitRooms
 	passMu   sync.Mutex
 	hooks    *webhookHealth
@@ -87,12 +86,6 @@ func newReconciler(st *store, bus *Bus, lk LiveKitRooms, m *metrics, log *slog.L
 	}
 	return &reconciler{st: st, bus: bus, lk: lk, m: m, log: log.With("part", "reconciler"), now: now,
 		interval: interval, instance: instance, trig: make(chan struct{}, 1), hooks: &webhookHealth{}}
-}
-
-func (r *reconciler) setLiveKit(lk LiveKitRooms) {
-	r.mu.Lock()
-	r.lk = lk
-	r.mu.Unlock()
 }
 
 func (r *reconciler) trigger() {
@@ -139,9 +132,7 @@ func (r *reconciler) logged(ctx context.Context) {
 func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
-	r.mu.Lock()
 	lk := r.lk
-	r.mu.Unlock()
 	if lk == nil {
 		return nil, nil
 	}

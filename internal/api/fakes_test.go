@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/live"
+	lk "github.com/parley/parley/internal/livekit"
+)
+
+// Fakes of the services a test does not exercise. The embedded interface is nil: a test
+// that reaches one of its methods panics, and then sets the service it needs.
+type (
+	fakeRooms      struct{ RoomService }
+	fakeRecordings struct{ RecordingService }
+	// fakeLiveState answers the participants list from its func field.
+	fakeLiveState struct {
+		LiveService
+		participants func(ctx context.Context, room string) ([]live.Participant, error)
+	}
+)
+
+func (f fakeLiveState) Participants(ctx context.Context, room string) ([]live.Participant, error) {
+	if f.participants == nil {
+		return []live.Participant{}, nil
+	}
+	return f.participants(ctx, room)
+}
+
+// testDeps are Deps made of fakes; each test replaces the services it exercises.
+func testDeps() Deps {
+	return Deps{
+		Log:  slog.New(slog.DiscardHandler),
+		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{},
+		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
+		Checks:        map[string]func(context.Context) (string, bool){},
+		Static:        func(c *fiber.Ctx) error { return c.Next() },
+	}
+}
+
+// newTestApp is New for tests.
+func newTestApp(t testing.TB, d Deps) *fiber.App {
+	t.Helper()
+	app, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// liveKitState answers room.Live and the participants list from LiveKit's
+// ListParticipants, for the tests that run a real LiveKit without the live state.
+type liveKitState struct {
+	LK interface {
+		ListParticipants(ctx context.Context, req *livekit.ListParticipantsRequest) (*livekit.ListParticipantsResponse, error)
+	}
+}
+
+func (l liveKitState) list(ctx context.Context, name string) ([]*livekit.ParticipantInfo, error) {
+	res, err := l.LK.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: name})
+	if err != nil {
+		return nil, nil // no LiveKit room: nobody is in
+	}
+	return res.Participants, nil
+}
+
+func (l liveKitState) ActiveCount(ctx context.Context, name string) (int, error) {
+	ps, err := l.list(ctx, name)
+	return len(ps), err
+}
+
+func (l liveKitState) IsParticipant(ctx context.Context, name, userID string) (bool, error) {
+	ps, err := l.list(ctx, name)
+	for _, p := range ps {
+		if p.Identity == userID {
+			return true, nil
+		}
+	}
+	return false, err
+}
+
+func (l liveKitState) MarkRoomEnded(context.Context, string) error               { return nil }
+func (l liveKitState) SetTrackMuted(context.Context, string, string, bool) error { return nil }
+func (l liveKitState) live() fakeLiveState {
+	return fakeLiveState{participants: func(ctx context.Context, name string) ([]live.Participant, error) {
+		ps, err := l.list(ctx, name)
+		out := []live.Participant{}
+		for _, p := range ps {
+			out = append(out, live.Participant{Identity: p.Identity, Sid: p.Sid, Name: p.Name, Tracks: []live.Track{}})
+		}
+		return out, err
+	}}
+}
