@@ -7,8 +7,17 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
-	"github.com/parley/parley/internal/live"
 )
+
+// overviewJSON is GET /api/admin/overview's answer.
+type overviewJSON struct {
+	LiveKit liveKitStatusJSON `json:"livekit"`
+	Counts  countsJSON        `json:"counts"`
+	Usage   usageJSON         `json:"usage"`
+}
+
+// countsJSON: users, rooms, activeRooms, participants, activeRecordings.
+type countsJSON map[string]int64
 
 // adminOverview: LiveKit's state, counts and usage over the last ?days= (default 30).
 func (s *server) adminOverview(c *fiber.Ctx) error {
@@ -25,7 +34,7 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}
-	counts := fiber.Map{"activeRooms": activeRooms, "participants": participants}
+	counts := countsJSON{"activeRooms": activeRooms, "participants": participants}
 	for name, count := range map[string]func(context.Context) (int64, error){
 		"users": s.d.Auth.CountUsers, "rooms": s.d.Rooms.Count, "activeRecordings": s.d.Recordings.ActiveCount,
 	} {
@@ -40,15 +49,7 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "usage unavailable").WithCause(err)
 	}
-	st := s.d.LiveKitStatus()
-	lk := fiber.Map{"mode": st.Mode, "state": st.State, "version": st.Version, "url": st.URL, "restarts": st.Restarts}
-	if !st.StartedAt.IsZero() {
-		lk["startedAt"] = st.StartedAt.UTC()
-	}
-	if st.Reason != "" {
-		lk["reason"] = st.Reason
-	}
-	return c.JSON(fiber.Map{"livekit": lk, "counts": counts, "usage": usage})
+	return c.JSON(overviewJSON{LiveKit: toLiveKitStatusJSON(s.d.LiveKitStatus()), Counts: counts, Usage: toUsageJSON(usage)})
 }
 
 // adminRooms lists the running rooms, each with the participants in it now.
@@ -57,5 +58,9 @@ func (s *server) adminRooms(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}
-	return c.JSON(httpx.List[live.RoomState]{Items: rooms})
+	out := httpx.List[liveRoomJSON]{Items: make([]liveRoomJSON, len(rooms))}
+	for i, r := range rooms {
+		out.Items[i] = toLiveRoomJSON(r)
+	}
+	return c.JSON(out)
 }

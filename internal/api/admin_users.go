@@ -18,7 +18,11 @@ func (s *server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.JSON(httpx.List[auth.User]{Items: users, NextCursor: next})
+	out := httpx.List[userJSON]{Items: make([]userJSON, len(users)), NextCursor: next}
+	for i, u := range users {
+		out.Items[i] = toUserJSON(u)
+	}
+	return c.JSON(out)
 }
 
 // PATCH /api/admin/users/{id} with {role?, disabled?}
@@ -49,5 +53,5 @@ func (s *server) patchUser(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.JSON(u)
+	return c.JSON(toUserJSON(u))
 }

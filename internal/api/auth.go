@@ -99,7 +99,7 @@ func (s *server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.Status(fiber.StatusCreated).JSON(g)
+	return c.Status(fiber.StatusCreated).JSON(toGrantJSON(g))
 }
 
 func (s *server) login(c *fiber.Ctx) error {
@@ -114,7 +114,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.JSON(g)
+	return c.JSON(toGrantJSON(g))
 }
 
 type refreshBody struct {
@@ -130,7 +130,7 @@ func (s *server) refresh(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.JSON(g)
+	return c.JSON(toGrantJSON(g))
 }
 
 func (s *server) logout(c *fiber.Ctx) error {
@@ -149,7 +149,7 @@ func (s *server) me(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
-	return c.JSON(u)
+	return c.JSON(toUserJSON(u))
 }
 
 func (s *server) changePassword(c *fiber.Ctx) error {

@@ -57,7 +57,7 @@ func (s *server) stream(c *fiber.Ctx, keep func(live.Event) bool) error {
 	c.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
-		_ = live.ServeSSE(context.Background(), w, events, keep, live.HeartbeatInterval)
+		_ = writeSSE(context.Background(), w, events, keep, heartbeatInterval)
 	})
 	return nil
 }

@@ -46,7 +46,7 @@ func (s *server) setPermissions(c *fiber.Ctx) error {
 	if err != nil {
 		return roomError(err)
 	}
-	return c.JSON(p)
+	return c.JSON(fromRoomParticipant(p))
 }
 
 func (s *server) addModerator(c *fiber.Ctx) error {

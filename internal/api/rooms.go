@@ -31,13 +31,6 @@ type RoomService interface {
 	Count(ctx context.Context) (int64, error)
 }
 
-type permissionsJSON struct {
-	CanPublish        bool     `json:"canPublish"`
-	CanSubscribe      bool     `json:"canSubscribe"`
-	CanPublishData    bool     `json:"canPublishData"`
-	CanPublishSources []string `json:"canPublishSources"`
-}
-
 type roomJSON struct {
 	Name               string          `json:"name"`
 	Title              string          `json:"title"`
@@ -57,21 +50,12 @@ type roomJSON struct {
 }
 
 func toRoomJSON(v room.View) roomJSON {
-	d := v.Defaults
 	out := roomJSON{Name: v.Name, Title: v.Title, OwnerID: v.OwnerID, Public: v.Public, AllowGuests: v.AllowGuests,
 		Locked: v.Locked, MaxParticipants: v.MaxParticipants, AutoRecord: v.AutoRecord,
-		DefaultPermissions: permissionsJSON{CanPublish: d.CanPublish, CanSubscribe: d.CanSubscribe,
-			CanPublishData: d.CanPublishData, CanPublishSources: orEmpty(d.Sources)},
-		Moderators: orEmpty(v.Moderators), InviteCode: v.InviteCode, Active: v.Active,
+		DefaultPermissions: toPermissionsJSON(v.Defaults),
+		Moderators:         orEmpty(v.Moderators), InviteCode: v.InviteCode, Active: v.Active,
 		NumParticipants: v.NumParticipants, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	return out
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // permissionsBody is a partial permission set; absent fields keep their value.
@@ -256,5 +240,5 @@ func (s *server) listParticipants(c *fiber.Ctx) error {
 	if err != nil {
 		return roomError(err)
 	}
-	return c.JSON(fiber.Map{"items": items})
+	return c.JSON(httpx.List[participantJSON]{Items: fromLiveParticipants(items)})
 }

@@ -61,22 +61,22 @@ const (
 	RoleUser  = "user"
 )
 
-// User is an account as the API shows it (never its password hash).
+// User is an account (never its password hash).
 type User struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string
+	Email     string
+	Name      string
+	Role      string
+	Disabled  bool
+	CreatedAt time.Time
 }
 
 // Grant is what a successful register, login or refresh hands the client.
 type Grant struct {
-	User            User      `json:"user"`
-	AccessToken     string    `json:"accessToken"`
-	RefreshToken    string    `json:"refreshToken"`
-	AccessExpiresAt time.Time `json:"accessExpiresAt"`
+	User            User
+	AccessToken     string
+	RefreshToken    string
+	AccessExpiresAt time.Time
 }
 
 // Principal is the caller behind a valid access token, with the role and state read from

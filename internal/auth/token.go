@@ -16,6 +16,7 @@ const issuer = "parley"
 
 // accessClaims are the access JWT's claims: sub = user id, role, sid = session id, exp, iat.
 // The role is informative only: every request reads the current role from the database.
+// The tags are the token's JSON encoding, not an API shape.
 type accessClaims struct {
 	Role string `json:"role"`
 	SID  string `json:"sid"`

@@ -64,7 +64,7 @@ func parseMetadata(md string) (role, userID string) {
 	if !strings.HasPrefix(strings.TrimSpace(md), "{") {
 		return role, ""
 	}
-	var m struct {
+	var m struct { // room.Metadata, stored as JSON in LiveKit
 		Role   string `json:"role"`
 		UserID string `json:"userId"`
 	}
@@ -184,14 +184,14 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		t := trackOf(ev.Track)
 		ok, err := s.trackPublished(ctx, tx, room.GetName(), ev.Participant.GetSid(), t, at, seen)
 		if ok {
-			emit(EventTrackPublished, ev.Participant.GetIdentity(), t)
+			emit(EventTrackPublished, ev.Participant.GetIdentity(), trackData(t))
 		}
 		return out, err
 	case "track_unpublished":
 		t := trackOf(ev.Track)
 		ok, err := s.trackUnpublished(ctx, tx, room.GetName(), ev.Participant.GetSid(), t, at, seen)
 		if ok {
-			emit(EventTrackUnpublished, ev.Participant.GetIdentity(), t)
+			emit(EventTrackUnpublished, ev.Participant.GetIdentity(), trackData(t))
 		}
 		return out, err
 	}
@@ -330,12 +330,17 @@ func (s *store) sessionLeft(ctx context.Context, x execer, sess session, at, see
 	return n > 0, err
 }
 
-// Track is a published track in API.md's participant shape.
+// Track is a published track.
 type Track struct {
-	Sid    string `json:"sid"`
-	Source string `json:"source"`
-	Kind   string `json:"kind"`
-	Muted  bool   `json:"muted"`
+	Sid    string
+	Source string // camera | microphone | screen_share | ...
+	Kind   string // audio | video
+	Muted  bool
+}
+
+// trackData is a track event's data.
+func trackData(t Track) map[string]any {
+	return map[string]any{"sid": t.Sid, "source": t.Source, "kind": t.Kind, "muted": t.Muted}
 }
 
 func trackOf(t *livekit.TrackInfo) Track {

@@ -19,12 +19,14 @@ const (
 )
 
 // Event is one state change. Participant is the identity, when the change concerns one.
+// Data is a JSON-ready value (maps of strings, numbers and booleans, or an API shape the
+// publisher chose): the events stream to browsers and between instances as JSON.
 type Event struct {
-	Type        string    `json:"type"`
-	Room        string    `json:"room,omitempty"`
-	Participant string    `json:"participant,omitempty"`
-	Data        any       `json:"data,omitempty"`
-	At          time.Time `json:"at"`
+	Type        string
+	Room        string
+	Participant string
+	Data        any
+	At          time.Time
 }
 
 // Bus is an in-process publish/subscribe of Events. Publish never blocks: a subscriber

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -144,29 +143,6 @@ func TestSlowConsumerIsDroppedWithoutBlocking(t *testing.T) {
 	}
 	if len(fast) != 10 || b.Subscribers() != 1 {
 		t.Fatalf("fast consumer has %d events, %d subscribers left", len(fast), b.Subscribers())
-	}
-}
-
-func TestSSEHeartbeat(t *testing.T) {
-	pr, pw := io.Pipe()
-	events := make(chan live.Event)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- live.ServeSSE(ctx, bufio.NewWriter(pw), events, nil, 20*time.Millisecond) }()
-	sc := bufio.NewScanner(pr)
-	beats := 0
-	for sc.Scan() && beats < 2 {
-		if sc.Text() == ": heartbeat" {
-			beats++
-		}
-	}
-	cancel()
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("ServeSSE ended with %v", err)
-	}
-	if beats < 2 {
-		t.Fatalf("%d heartbeats", beats)
 	}
 }
 

@@ -28,6 +28,8 @@ const maxNotifyPayload = 7900
 // resubscribes; the events in between reach this instance's clients but not the others').
 const relayBuffer = 4096
 
+// relayMessage is a NOTIFY payload, stored as JSON in PostgreSQL's notification queue (the
+// one reason for its tags); Event's fields travel under their Go names.
 type relayMessage struct {
 	Origin string `json:"o"`
 	Event  Event  `json:"e"`

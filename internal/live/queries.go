@@ -88,18 +88,18 @@ func (s *store) setMuted(ctx context.Context, x execer, trackSid string, muted b
 	return n > 0, err
 }
 
-// Participant is one participant in API.md's shape: the latest session of an identity.
+// Participant is one identity's latest session in a room.
 type Participant struct {
-	Identity    string     `json:"identity"`
-	Sid         string     `json:"sid"`
-	Name        string     `json:"name"`
-	UserID      string     `json:"userId,omitempty"`
-	Role        string     `json:"role"`
-	State       string     `json:"state"`
-	JoinedAt    time.Time  `json:"joinedAt"`
-	LeftAt      *time.Time `json:"leftAt,omitempty"`
-	LeaveReason string     `json:"leaveReason,omitempty"`
-	Tracks      []Track    `json:"tracks"`
+	Identity    string
+	Sid         string
+	Name        string
+	UserID      string
+	Role        string
+	State       string
+	JoinedAt    time.Time
+	LeftAt      *time.Time
+	LeaveReason string
+	Tracks      []Track
 }
 
 // Participants lists the room's participants: everyone in it now, and those who left the
@@ -245,11 +245,11 @@ func (s *Service) MarkRoomEnded(ctx context.Context, room string) error {
 
 // RoomState is a running room with its participants, for GET /api/admin/rooms.
 type RoomState struct {
-	Name         string        `json:"name"`
-	Sid          string        `json:"sid"`
-	Active       bool          `json:"active"`
-	StartedAt    time.Time     `json:"startedAt"`
-	Participants []Participant `json:"participants"`
+	Name         string
+	Sid          string
+	Active       bool
+	StartedAt    time.Time
+	Participants []Participant
 }
 
 // ActiveRooms lists the running rooms, each with the participants in it now.

@@ -323,7 +323,7 @@ func (r *reconciler) repairTracks(ctx context.Context, room string, p *livekit.P
 			}
 			if ok {
 				repairs[RepairTrackPublished]++
-				publish(EventTrackPublished, room, p.GetIdentity(), t)
+				publish(EventTrackPublished, room, p.GetIdentity(), trackData(t))
 			}
 		case old.muted != t.Muted && old.seenAt < snapshot:
 			ok, err := r.st.setMuted(ctx, x, t.Sid, t.Muted, now, now)
@@ -332,7 +332,7 @@ func (r *reconciler) repairTracks(ctx context.Context, room string, p *livekit.P
 			}
 			if ok {
 				repairs[RepairTrackMuted]++
-				publish(EventTrackMuted, room, p.GetIdentity(), t)
+				publish(EventTrackMuted, room, p.GetIdentity(), trackData(t))
 			}
 		}
 	}
@@ -347,7 +347,7 @@ func (r *reconciler) repairTracks(ctx context.Context, room string, p *livekit.P
 		}
 		if ok {
 			repairs[RepairTrackUnpublished]++
-			publish(EventTrackUnpublished, room, p.GetIdentity(), t)
+			publish(EventTrackUnpublished, room, p.GetIdentity(), trackData(t))
 		}
 	}
 	return nil

@@ -9,25 +9,25 @@ import (
 // Usage sums participant sessions over a window: participant minutes overall, per UTC day,
 // per room and per user, and the most sessions open at one moment.
 type Usage struct {
-	Since              time.Time    `json:"since"`
-	ParticipantMinutes float64      `json:"participantMinutes"`
-	PeakConcurrency    int          `json:"peakConcurrency"`
-	Sessions           int          `json:"sessions"`
-	Daily              []DailyUsage `json:"daily"`
-	ByRoom             []KeyMinutes `json:"byRoom"`
-	ByUser             []KeyMinutes `json:"byUser"`
+	Since              time.Time
+	ParticipantMinutes float64
+	PeakConcurrency    int
+	Sessions           int
+	Daily              []DailyUsage
+	ByRoom             []KeyMinutes
+	ByUser             []KeyMinutes
 }
 
 // DailyUsage is one UTC day's participant minutes.
 type DailyUsage struct {
-	Date               string  `json:"date"`
-	ParticipantMinutes float64 `json:"participantMinutes"`
+	Date               string
+	ParticipantMinutes float64
 }
 
 // KeyMinutes is participant minutes of one room or user.
 type KeyMinutes struct {
-	Key                string  `json:"key"`
-	ParticipantMinutes float64 `json:"participantMinutes"`
+	Key                string
+	ParticipantMinutes float64
 }
 
 // Usage computes the figures for sessions overlapping [since, now]; open sessions count up

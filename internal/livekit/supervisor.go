@@ -21,19 +21,19 @@ var ErrUnavailable = errors.New("livekit unavailable")
 
 // Status is what /readyz, the admin overview and the bench harness read.
 type Status struct {
-	Mode      string    `json:"mode"`  // embedded | external
-	State     string    `json:"state"` // starting | ready | restarting | failed | unreachable | stopped
-	Version   string    `json:"version"`
-	URL       string    `json:"url"` // the URL browsers connect to
-	Restarts  int       `json:"restarts"`
-	StartedAt time.Time `json:"startedAt"` // when the current LiveKit process was started (embedded) or first seen ready
-	Reason    string    `json:"reason,omitempty"`
+	Mode      string // embedded | external
+	State     string // starting | ready | restarting | failed | unreachable | stopped
+	Version   string
+	URL       string // the URL browsers connect to
+	Restarts  int
+	StartedAt time.Time // when the current LiveKit process was started (embedded) or first seen ready
+	Reason    string
 	// PID of the embedded livekit-server (0 when none or external).
-	PID int `json:"pid,omitempty"`
+	PID int
 	// ReadyAt is when the current process answered its first probe; ReadyAfter how long that
 	// took from Start (cold start) or from detecting the failure (restart).
-	ReadyAt    time.Time     `json:"readyAt"`
-	ReadyAfter time.Duration `json:"readyAfterNs"`
+	ReadyAt    time.Time
+	ReadyAfter time.Duration
 }
 
 // Options configure a Supervisor. Zero durations take the defaults shown.

@@ -8,7 +8,8 @@ import (
 )
 
 // Manifest is the JSON written beside each finished recording, in the spirit of LiveKit
-// Egress's manifest: times are Unix nanoseconds.
+// Egress's manifest: times are Unix nanoseconds. Stored as JSON (hence the tags): it is a
+// file format, not an API shape.
 type Manifest struct {
 	RecordingID string         `json:"recording_id"`
 	Backend     string         `json:"backend"`

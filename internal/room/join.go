@@ -30,7 +30,8 @@ type Grant struct {
 	Room     View
 }
 
-// Metadata is the JSON put in the token's participant metadata.
+// Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,
+// hence its tags (internal/live reads the same two keys).
 type Metadata struct {
 	Role   string `json:"role"`
 	UserID string `json:"userId,omitempty"`

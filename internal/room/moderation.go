@@ -10,37 +10,29 @@ import (
 	"github.com/livekit/protocol/livekit"
 )
 
-// Participant is a participant in API.md's shape.
+// Participant is a participant as LiveKit reports it, with Parley's role from its metadata.
 type Participant struct {
-	Identity string     `json:"identity"`
-	Name     string     `json:"name"`
-	UserID   string     `json:"userId,omitempty"`
-	Role     string     `json:"role"`
-	State    string     `json:"state"`
-	JoinedAt *time.Time `json:"joinedAt"`
-	LeftAt   *time.Time `json:"leftAt,omitempty"`
-	Tracks   []Track    `json:"tracks"`
+	Identity string
+	Name     string
+	UserID   string
+	Role     string
+	State    string // joining | joined | left
+	JoinedAt *time.Time
+	LeftAt   *time.Time
+	Tracks   []Track
 	// Permissions are the participant's current LiveKit permissions.
-	Permissions *ParticipantPermissions `json:"permissions,omitempty"`
+	Permissions *Permissions
 }
 
 // Track is a published track.
 type Track struct {
-	SID    string `json:"sid"`
-	Source string `json:"source"`
-	Kind   string `json:"kind"`
-	Muted  bool   `json:"muted"`
+	SID    string
+	Source string
+	Kind   string // audio | video
+	Muted  bool
 }
 
-// ParticipantPermissions is Permissions in API.md's shape.
-type ParticipantPermissions struct {
-	CanPublish        bool     `json:"canPublish"`
-	CanSubscribe      bool     `json:"canSubscribe"`
-	CanPublishData    bool     `json:"canPublishData"`
-	CanPublishSources []string `json:"canPublishSources"`
-}
-
-// ParticipantFromInfo maps LiveKit's participant to the API shape.
+// ParticipantFromInfo reads LiveKit's participant.
 func ParticipantFromInfo(p *livekit.ParticipantInfo) Participant {
 	var md Metadata
 	_ = json.Unmarshal([]byte(p.Metadata), &md) // foreign metadata: role stays empty
@@ -68,8 +60,7 @@ func ParticipantFromInfo(p *livekit.ParticipantInfo) Participant {
 		out.Tracks = append(out.Tracks, Track{SID: t.Sid, Source: SourceName(t.Source), Kind: kind, Muted: t.Muted})
 	}
 	perm := permissionsFrom(p.Permission)
-	out.Permissions = &ParticipantPermissions{CanPublish: perm.CanPublish, CanSubscribe: perm.CanSubscribe,
-		CanPublishData: perm.CanPublishData, CanPublishSources: perm.Sources}
+	out.Permissions = &perm
 	return out
 }
 

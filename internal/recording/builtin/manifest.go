@@ -20,7 +20,7 @@ const manifestName = "manifest.json"
 
 // Manifest describes one recording's track files so that composition (now or after a
 // crash) knows where every track sits on the recording's timeline. Offsets are seconds
-// from StartedAt.
+// from StartedAt. Stored as JSON in the work directory (hence the tags).
 type Manifest struct {
 	Version     int       `json:"version"`
 	RecordingID string    `json:"recordingId"`

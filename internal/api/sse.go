@@ -1,4 +1,4 @@
-package live
+package api
 
 import (
 	"bufio"
@@ -6,19 +6,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/parley/parley/internal/live"
 )
 
-// HeartbeatInterval is how often an idle SSE stream sends a comment, so proxies and load
+// heartbeatInterval is how often an idle SSE stream sends a comment, so proxies and load
 // balancers do not close it.
-const HeartbeatInterval = 15 * time.Second
+const heartbeatInterval = 15 * time.Second
 
-// ServeSSE writes events as Server-Sent Events to w until ctx ends, the client goes away (a
+// eventJSON is one Server-Sent Event's data; the SSE `event:` line repeats its type (the
+// names are live's Event* constants).
+type eventJSON struct {
+	Type        string    `json:"type"`
+	Room        string    `json:"room,omitempty"`
+	Participant string    `json:"participant,omitempty"`
+	Data        any       `json:"data,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// writeSSE writes events as Server-Sent Events to w until ctx ends, the client goes away (a
 // write fails) or the subscription is dropped for being slow. keep filters events (nil: all).
-// It sends a comment every heartbeat (HeartbeatInterval when zero).
-func ServeSSE(ctx context.Context, w *bufio.Writer, events <-chan Event, keep func(Event) bool, heartbeat time.Duration) error {
-	if heartbeat <= 0 {
-		heartbeat = HeartbeatInterval
-	}
+// It sends a comment every heartbeat.
+func writeSSE(ctx context.Context, w *bufio.Writer, events <-chan live.Event, keep func(live.Event) bool, heartbeat time.Duration) error {
 	// The first bytes tell the client (and any proxy) that the stream is open.
 	if _, err := fmt.Fprintf(w, "retry: 3000\n: connected\n\n"); err != nil {
 		return err
@@ -46,7 +55,7 @@ func ServeSSE(ctx context.Context, w *bufio.Writer, events <-chan Event, keep fu
 			if keep != nil && !keep(e) {
 				continue
 			}
-			data, err := json.Marshal(e)
+			data, err := json.Marshal(eventJSON{Type: e.Type, Room: e.Room, Participant: e.Participant, Data: e.Data, At: e.At})
 			if err != nil {
 				continue
 			}
