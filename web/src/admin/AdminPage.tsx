@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, path } from '../api';
-import type { LiveRoom, Overview, Participant } from '../api/types';
-import { formatDuration, normalizeLiveRooms } from '../state/admin';
+import type { List, LiveRoom, Overview, Participant } from '../api/types';
+import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 import { RecordingsTable } from '../pages/RecordingsPage';
 import { AdminUsers } from './AdminUsers';
@@ -11,7 +11,7 @@ import { UsageChart } from './UsageChart';
 /** The operators' dashboard: LiveKit status, live rooms (kept fresh over SSE), users, recordings, usage. */
 export function AdminPage() {
   const overview = useLoad(() => api.get<Overview>('/api/admin/overview'), []);
-  const rooms = useLoad(async () => normalizeLiveRooms(await api.get<unknown>('/api/admin/rooms')), []);
+  const rooms = useLoad(async () => (await api.get<List<LiveRoom>>('/api/admin/rooms')).items, []);
   const refetch = useMemo(
     () =>
       debounce(() => {
@@ -45,7 +45,7 @@ export function AdminPage() {
         {rooms.data && rooms.data.length === 0 && <p className="muted">No meetings right now.</p>}
         <ul className="live-rooms" data-testid="admin-rooms">
           {(rooms.data ?? []).map((r) => (
-            <LiveRoomCard key={r.room.name} r={r} onChange={refetch} />
+            <LiveRoomCard key={r.name} r={r} onChange={refetch} />
           ))}
         </ul>
       </section>
@@ -74,7 +74,7 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
       <dl className="stats" data-testid="livekit-status">
         <div>
           <dt>LiveKit</dt>
-          <dd data-testid="livekit-state" className={lk?.state === 'ready' || lk?.state === 'running' ? 'ok' : 'error'}>
+          <dd data-testid="livekit-state" className={lk?.state === 'ready' ? 'ok' : 'error'}>
             {lk?.state ?? '—'}
           </dd>
           {lk?.reason && <dd className="small muted">{lk.reason}</dd>}
@@ -134,7 +134,7 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
 
 function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
   const [error, setError] = useState<unknown>(null);
-  const name = r.room.name;
+  const name = r.name;
   const act = (f: () => Promise<unknown>) => async () => {
     setError(null);
     try {
@@ -147,9 +147,7 @@ function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
   return (
     <li className="card" data-testid="admin-room" data-room={name}>
       <div className="row between wrap">
-        <h3>
-          {r.room.title || name} {r.room.title && <span className="muted small">{name}</span>}
-        </h3>
+        <h3>{name}</h3>
         <ConfirmButton label="End meeting" confirmLabel="Confirm end" ariaLabel={`End meeting ${name}`} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
       </div>
       <ErrorBox error={error} />

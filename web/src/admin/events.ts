@@ -1,30 +1,22 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api';
+import type { EventType, LiveEvent } from '../api/types';
 
-// Event names the backend may use with "event:" lines; unnamed events arrive as "message".
-const namedEvents = [
+// The event names the server sends (every event is named; "dropped" is handled apart).
+const eventTypes: EventType[] = [
+  'room_started',
+  'room_finished',
   'participant_joined',
   'participant_left',
   'track_published',
   'track_unpublished',
   'track_muted',
-  'track_unmuted',
-  'room_started',
-  'room_finished',
-  'recording',
   'recording_status',
-  'livekit',
   'livekit_state',
-  'state',
-  'dropped',
 ];
 
-export interface AdminEvent {
-  type: string;
-  room?: string;
-  participant?: unknown;
-  [k: string]: unknown;
-}
+/** What a stream hands its listener: a server event, or 'open' once the stream (re)connects. */
+export type AdminEvent = LiveEvent | { type: 'open' };
 
 /** Subscribes to a Server-Sent Events stream of the API (/api/admin/events, /api/rooms/{name}/events).
  * EventSource cannot send headers, so the access token goes in ?access_token=; on error the stream
@@ -50,22 +42,18 @@ export function useEventStream(streamPath: string | null, onEvent: (e: AdminEven
       }
       es = new EventSource(`${streamPath}${streamPath.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`);
       const receive = (m: MessageEvent) => {
-        let e: AdminEvent = { type: m.type };
         try {
-          const v = JSON.parse(m.data);
-          if (v && typeof v === 'object') e = { type: m.type, ...v };
+          handler.current(JSON.parse(m.data) as LiveEvent);
         } catch {
-          // keep-alive or non-JSON payload: still a reason to refresh
+          // not the server's JSON: nothing to act on
         }
-        handler.current(e);
       };
       es.onopen = () => {
         failures = 0;
         setStatus('live');
         handler.current({ type: 'open' });
       };
-      es.onmessage = receive;
-      for (const n of namedEvents) es.addEventListener(n, receive as EventListener);
+      for (const n of eventTypes) es.addEventListener(n, receive as EventListener);
       const reopen = () => {
         if (!es) return; // already reopening
         // The browser would retry with the same (maybe expired) token: reopen ourselves instead.

@@ -1,9 +1,11 @@
-// Shapes of the Parley HTTP API (shared/API.md).
+// Shapes of the Parley HTTP API (docs/API.md). Each mirrors one response type of
+// internal/api (dto.go and the resource files), field for field.
 
 export type Role = 'admin' | 'user';
 export type JoinRole = 'owner' | 'moderator' | 'participant' | 'guest';
 export type Source = 'camera' | 'microphone' | 'screen_share' | 'screen_share_audio';
 
+/** userJSON */
 export interface User {
   id: string;
   email: string;
@@ -13,13 +15,15 @@ export interface User {
   createdAt: string;
 }
 
+/** grantJSON: register, login and refresh. */
 export interface AuthResponse {
   user: User;
   accessToken: string;
   refreshToken: string;
-  accessExpiresAt?: string;
+  accessExpiresAt: string;
 }
 
+/** permissionsJSON: a room's defaults and a participant's own. */
 export interface Permissions {
   canPublish: boolean;
   canSubscribe: boolean;
@@ -27,6 +31,7 @@ export interface Permissions {
   canPublishSources: Source[];
 }
 
+/** roomJSON */
 export interface Room {
   name: string;
   title: string;
@@ -35,15 +40,18 @@ export interface Room {
   allowGuests: boolean;
   locked: boolean;
   maxParticipants: number;
-  autoRecord?: boolean;
-  defaultPermissions?: Permissions;
-  moderators?: string[];
+  autoRecord: boolean;
+  defaultPermissions: Permissions;
+  moderators: string[];
+  /** Only for the owner, moderators and admins of a private room. */
   inviteCode?: string;
-  active?: boolean;
-  numParticipants?: number;
-  createdAt?: string;
+  active: boolean;
+  numParticipants: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
+/** joinJSON */
 export interface JoinResponse {
   token: string;
   url: string;
@@ -53,6 +61,7 @@ export interface JoinResponse {
   room: Room;
 }
 
+/** trackJSON */
 export interface TrackInfo {
   sid: string;
   source: Source | string;
@@ -60,59 +69,100 @@ export interface TrackInfo {
   muted: boolean;
 }
 
+/** participantJSON: from the live state (participants lists, sid set) or from LiveKit
+ * (the answer to a permissions change, permissions set). */
 export interface Participant {
   identity: string;
+  sid?: string;
   name: string;
   userId?: string;
-  role?: string;
-  state?: 'joining' | 'joined' | 'left';
-  joinedAt?: string;
+  role: string;
+  state: 'joining' | 'joined' | 'left';
+  joinedAt: string | null;
   leftAt?: string;
-  tracks?: TrackInfo[];
+  leaveReason?: string;
+  tracks: TrackInfo[];
+  permissions?: Permissions;
 }
 
+/** recordingJSON */
 export interface Recording {
   id: string;
   room: string;
   backend: 'builtin' | 'egress';
   status: 'starting' | 'active' | 'ending' | 'complete' | 'failed' | 'aborted';
-  startedBy?: string;
+  startedBy: string;
   startedAt: string;
   endedAt?: string;
   durationSeconds?: number;
   sizeBytes?: number;
   error?: string;
+  note?: string;
+  progress?: number;
   fileURL?: string;
 }
 
+/** httpx.List */
 export interface List<T> {
   items: T[];
   nextCursor?: string;
 }
 
+/** usageJSON */
 export interface Usage {
-  participantMinutes?: number;
-  peakConcurrency?: number;
-  daily?: { date: string; participantMinutes: number }[];
-  byRoom?: { key: string; participantMinutes: number }[];
+  since: string;
+  participantMinutes: number;
+  peakConcurrency: number;
+  sessions: number;
+  daily: { date: string; participantMinutes: number }[];
+  byRoom: { key: string; participantMinutes: number }[];
+  byUser: { key: string; participantMinutes: number }[];
 }
 
+/** liveKitStatusJSON */
+export interface LiveKitStatus {
+  mode: 'embedded' | 'external' | string;
+  state: string;
+  version: string;
+  url: string;
+  restarts: number;
+  startedAt?: string;
+  reason?: string;
+}
+
+/** overviewJSON: GET /api/admin/overview. */
 export interface Overview {
-  livekit?: {
-    mode?: string;
-    state?: string;
-    version?: string;
-    url?: string;
-    restarts?: number;
-    startedAt?: string;
-    reason?: string;
-  };
-  counts?: Record<string, number>;
-  usage?: Usage;
+  livekit: LiveKitStatus;
+  counts: { users: number; rooms: number; activeRooms: number; participants: number; activeRecordings: number };
+  usage: Usage;
 }
 
-/** An active room as the admin dashboard shows it. */
+/** liveRoomJSON: a running room with the participants in it now (GET /api/admin/rooms). */
 export interface LiveRoom {
-  room: Partial<Room> & { name: string };
+  name: string;
+  sid: string;
+  active: boolean;
+  startedAt: string;
   participants: Participant[];
+}
+
+/** The event names the server sends on its event streams (live's Event* constants). */
+export type EventType =
+  | 'room_started'
+  | 'room_finished'
+  | 'participant_joined'
+  | 'participant_left'
+  | 'track_published'
+  | 'track_unpublished'
+  | 'track_muted'
+  | 'recording_status'
+  | 'livekit_state';
+
+/** eventJSON: one event's data. */
+export interface LiveEvent {
+  type: EventType;
+  room?: string;
+  participant?: string;
+  data?: unknown;
+  at: string;
 }

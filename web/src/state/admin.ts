@@ -1,25 +1,3 @@
-import type { LiveRoom, Participant } from '../api/types';
-
-/** Reads GET /api/admin/rooms tolerantly: {items: [...]} or a bare array; each item either a room
- * with a `participants` field or a {room, participants} pair. Participants who left are dropped. */
-export function normalizeLiveRooms(raw: unknown): LiveRoom[] {
-  const items = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? (raw as { items?: unknown }).items : undefined;
-  if (!Array.isArray(items)) return [];
-  const out: LiveRoom[] = [];
-  for (const it of items) {
-    if (!it || typeof it !== 'object') continue;
-    const o = it as Record<string, unknown>;
-    const roomObj = (o.room && typeof o.room === 'object' ? o.room : o) as Record<string, unknown>;
-    if (typeof roomObj.name !== 'string') continue;
-    const { participants: _ignored, ...room } = roomObj;
-    void _ignored;
-    const ps = Array.isArray(o.participants) ? o.participants : Array.isArray(roomObj.participants) ? roomObj.participants : [];
-    const participants = (ps as Participant[]).filter((p) => p && typeof p.identity === 'string' && p.state !== 'left');
-    out.push({ room: room as LiveRoom['room'], participants });
-  }
-  return out;
-}
-
 /** Formats seconds as "3d 4h", "2h 5m", "4m 10s". */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.floor(totalSeconds));

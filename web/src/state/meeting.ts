@@ -1,5 +1,7 @@
 // The meeting's own state beyond what livekit-client tracks: chat, raised hands, recording.
 
+import type { Recording } from '../api/types';
+
 export interface ChatMessage {
   id: string;
   from: string; // identity
@@ -135,10 +137,10 @@ export function disconnectMessage(reason: string | undefined): string {
 const liveRecording = new Set(['starting', 'active', 'ending']);
 
 /** Reads a recording_status event ({data: recording} or the recording inline); undefined when it is not one. */
-export function recordingActiveFromEvent(e: { type: string; data?: unknown; status?: unknown }): boolean | undefined {
+export function recordingActiveFromEvent(e: { type: string; data?: unknown }): boolean | undefined {
   if (e.type !== 'recording_status') return undefined;
-  const d = (e.data && typeof e.data === 'object' ? e.data : e) as { status?: unknown };
-  return typeof d.status === 'string' ? liveRecording.has(d.status) : undefined;
+  const status = (e.data as Partial<Recording> | undefined)?.status;
+  return typeof status === 'string' ? liveRecording.has(status) : undefined;
 }
 
 /** Human text for a refused join, by the API's error code. */

@@ -9,7 +9,6 @@ import {
   sortParticipants,
 } from './meeting';
 import { canPublishSource, controlsFor, fromLiveKit, moderationFor } from './permissions';
-import { normalizeLiveRooms } from './admin';
 
 describe('permissions to controls', () => {
   it('offers nothing before the grant is known', () => {
@@ -106,29 +105,11 @@ describe('messages', () => {
   });
 });
 
-describe('normalizeLiveRooms', () => {
-  it('accepts rooms with inline participants', () => {
-    const got = normalizeLiveRooms({ items: [{ name: 'r', title: 'R', participants: [{ identity: 'a', name: 'A' }] }] });
-    expect(got).toEqual([{ room: { name: 'r', title: 'R' }, participants: [{ identity: 'a', name: 'A' }] }]);
-  });
-  it('accepts {room, participants} pairs and bare arrays, and drops left participants', () => {
-    const got = normalizeLiveRooms([
-      { room: { name: 'r' }, participants: [{ identity: 'a', name: 'A', state: 'left' }, { identity: 'b', name: 'B' }] },
-    ]);
-    expect(got[0].participants.map((p) => p.identity)).toEqual(['b']);
-  });
-  it('survives garbage', () => {
-    expect(normalizeLiveRooms(null)).toEqual([]);
-    expect(normalizeLiveRooms({ items: [1, { nope: 1 }] })).toEqual([]);
-  });
-});
-
 describe('recordingActiveFromEvent', () => {
-  it('reads the status from data or inline, and ignores other events', async () => {
+  it('reads the status from the event data, and ignores other events', async () => {
     const { recordingActiveFromEvent } = await import('./meeting');
     expect(recordingActiveFromEvent({ type: 'recording_status', data: { status: 'active' } })).toBe(true);
     expect(recordingActiveFromEvent({ type: 'recording_status', data: { status: 'complete' } })).toBe(false);
-    expect(recordingActiveFromEvent({ type: 'recording_status', status: 'starting' })).toBe(true);
     expect(recordingActiveFromEvent({ type: 'participant_joined' })).toBeUndefined();
   });
 });
