@@ -18,7 +18,7 @@ import (
 // wireRecording builds the storage, the recording service and its backend (the built-in
 // recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
 // daily retention sweep and auto-record on room_started / room_finished.
-func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Service, error) {
+func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
 	rc := a.cfg.Recording
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
@@ -80,7 +80,22 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		}
 	})
 	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
-	return svc, nil
+	return recording.NewGuard(svc, recordingRooms{rooms}), nil
+}
+
+// recordingRooms answers the recording access rules' question from the room service.
+type recordingRooms struct{ rooms *room.Service }
+
+// RoomRole is the caller's role in the room.
+func (r recordingRooms) RoomRole(ctx context.Context, name string, c recording.Caller) (recording.RoomRole, error) {
+	acc, err := r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin})
+	if errors.Is(err, room.ErrNotFound) {
+		return recording.RoomRole{}, fmt.Errorf("%w: %w", recording.ErrRoomNotFound, err)
+	}
+	if err != nil {
+		return recording.RoomRole{}, err
+	}
+	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, Owner: acc.Owner, Moderator: acc.Moderator}, nil
 }
 
 // recordingStorage builds recording.storage; for s3 it also returns the config the egress

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -9,6 +11,8 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/live"
 	lk "github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/recording"
+	"github.com/parley/parley/internal/room"
 )
 
 // Fakes of the services a test does not exercise. The embedded interface is nil: a test
@@ -49,6 +53,18 @@ func newTestApp(t testing.TB, d Deps) *fiber.App {
 		t.Fatal(err)
 	}
 	return app
+}
+
+// recordingRooms answers the recording access rules from the room service, as the
+// composition root does.
+type recordingRooms struct{ rooms *room.Service }
+
+func (r recordingRooms) RoomRole(ctx context.Context, name string, c recording.Caller) (recording.RoomRole, error) {
+	acc, err := r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin})
+	if errors.Is(err, room.ErrNotFound) {
+		return recording.RoomRole{}, fmt.Errorf("%w: %w", recording.ErrRoomNotFound, err)
+	}
+	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, Owner: acc.Owner, Moderator: acc.Moderator}, err
 }
 
 // liveKitState answers room.Live and the participants list from LiveKit's

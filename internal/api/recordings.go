@@ -12,17 +12,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
 	"github.com/parley/parley/internal/recording"
-	"github.com/parley/parley/internal/room"
 )
 
-// RecordingService is what the recording routes need (*recording.Service).
+// RecordingService is what the recording routes need (*recording.Guard): each call
+// applies the recording access rules for the caller.
 type RecordingService interface {
-	Start(ctx context.Context, p recording.StartParams) (recording.Recording, error)
-	Stop(ctx context.Context, id string) (recording.Recording, error)
-	Get(ctx context.Context, id string) (recording.Recording, error)
-	List(ctx context.Context, f recording.Filter) ([]recording.Recording, string, error)
-	OpenFile(ctx context.Context, id string) (recording.File, error)
-	Delete(ctx context.Context, id string) error
+	Start(ctx context.Context, c recording.Caller, room string) (recording.Recording, error)
+	Stop(ctx context.Context, c recording.Caller, id string) (recording.Recording, error)
+	Get(ctx context.Context, c recording.Caller, id string) (recording.Recording, error)
+	List(ctx context.Context, c recording.Caller, f recording.Filter) ([]recording.Recording, string, error)
+	OpenFile(ctx context.Context, c recording.Caller, id string) (recording.File, error)
+	Delete(ctx context.Context, c recording.Caller, id string) error
 	BackendName() string
 	ActiveCount(ctx context.Context) (int64, error)
 }
@@ -62,52 +62,22 @@ func RecordingView(r recording.Recording) RecordingJSON {
 	return v
 }
 
-// roomAccess asks the room service what the caller may do in a room.
-func (s *server) roomAccess(c *fiber.Ctx, name string) (room.Access, error) {
+// recordingCaller is the recording package's view of the principal.
+func recordingCaller(c *fiber.Ctx) recording.Caller {
 	p := httpx.PrincipalFrom(c)
-	acc, err := s.d.Rooms.Access(c.UserContext(), name, room.Caller{UserID: p.UserID, Admin: p.IsAdmin()})
-	if errors.Is(err, room.ErrNotFound) {
-		if p.IsAdmin() { // the recordings of a deleted room stay manageable by admins
-			return room.Access{Room: room.Room{Name: name}, Moderator: true}, nil
-		}
-		return acc, httpx.NotFound("room_not_found", "room %q does not exist", name)
-	}
-	if err != nil {
-		return acc, fmt.Errorf("room %q: access: %w", name, err)
-	}
-	return acc, nil
-}
-
-// recordingFor loads a recording the caller may see: moderators of its room (owner
-// included) and admins; ownerOnly narrows it to the room's owner and admins.
-func (s *server) recordingFor(c *fiber.Ctx, ownerOnly bool) (recording.Recording, error) {
-	r, err := s.d.Recordings.Get(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return r, recordingError(err, "")
-	}
-	acc, err := s.roomAccess(c, r.Room)
-	if err != nil {
-		var he *httpx.Error
-		if errors.As(err, &he) && he.Status == fiber.StatusNotFound { // room gone: only admins see it
-			return r, httpx.Forbidden("forbidden", "only an administrator may manage recordings of deleted room %q", r.Room)
-		}
-		return r, err
-	}
-	p := httpx.PrincipalFrom(c)
-	switch {
-	case ownerOnly && !(acc.Owner || p.IsAdmin()):
-		return r, httpx.Forbidden("forbidden", "only the owner of room %q or an administrator may do this", r.Room)
-	case !acc.Moderator:
-		return r, httpx.Forbidden("forbidden", "only the owner and moderators of room %q may see its recordings", r.Room)
-	}
-	return r, nil
+	return recording.Caller{UserID: p.UserID, Admin: p.IsAdmin()}
 }
 
 // recordingError maps the recording package's errors onto API answers.
 func recordingError(err error, backend string) error {
 	var code, msg string
 	status := fiber.StatusInternalServerError
+	var denied *recording.AccessError
 	switch {
+	case errors.As(err, &denied) && errors.Is(denied, recording.ErrRoomNotFound):
+		return httpx.NotFound("room_not_found", "%s", denied.Reason)
+	case errors.As(err, &denied):
+		return httpx.Forbidden("forbidden", "%s", denied.Reason)
 	case errors.Is(err, recording.ErrNotFound):
 		return httpx.NotFound("recording_not_found", "no such recording")
 	case errors.Is(err, recording.ErrAlreadyRecording):
@@ -143,15 +113,7 @@ func (s *server) startRecording(c *fiber.Ctx) error {
 	if err := httpx.BindOptionalJSON(c, &body); err != nil {
 		return err
 	}
-	acc, err := s.roomAccess(c, c.Params("name"))
-	if err != nil {
-		return err
-	}
-	if !acc.Moderator {
-		return httpx.Forbidden("forbidden", "only the moderators of room %q may record it", acc.Room.Name)
-	}
-	r, err := s.d.Recordings.Start(c.UserContext(), recording.StartParams{
-		Room: acc.Room.Name, RoomID: acc.Room.ID, StartedBy: httpx.PrincipalFrom(c).UserID})
+	r, err := s.d.Recordings.Start(c.UserContext(), recordingCaller(c), c.Params("name"))
 	if err != nil {
 		return recordingError(err, s.d.Recordings.BackendName())
 	}
@@ -159,11 +121,7 @@ func (s *server) startRecording(c *fiber.Ctx) error {
 }
 
 func (s *server) stopRecording(c *fiber.Ctx) error {
-	r, err := s.recordingFor(c, false)
-	if err != nil {
-		return err
-	}
-	r, err = s.d.Recordings.Stop(c.UserContext(), r.ID)
+	r, err := s.d.Recordings.Stop(c.UserContext(), recordingCaller(c), c.Params("id"))
 	if err != nil {
 		return recordingError(err, s.d.Recordings.BackendName())
 	}
@@ -175,20 +133,8 @@ func (s *server) listRecordings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	name := c.Query("room")
-	if name == "" && !httpx.PrincipalFrom(c).IsAdmin() {
-		return httpx.FieldError("room", "is required (only administrators may list every room's recordings)")
-	}
-	if name != "" {
-		acc, err := s.roomAccess(c, name)
-		if err != nil {
-			return err
-		}
-		if !acc.Moderator {
-			return httpx.Forbidden("forbidden", "only the owner and moderators of room %q may see its recordings", name)
-		}
-	}
-	items, next, err := s.d.Recordings.List(c.UserContext(), recording.Filter{Room: name, Limit: page.Limit, Cursor: page.Cursor})
+	f := recording.Filter{Room: c.Query("room"), Limit: page.Limit, Cursor: page.Cursor}
+	items, next, err := s.d.Recordings.List(c.UserContext(), recordingCaller(c), f)
 	if err != nil {
 		return recordingError(err, "")
 	}
@@ -200,19 +146,15 @@ func (s *server) listRecordings(c *fiber.Ctx) error {
 }
 
 func (s *server) getRecording(c *fiber.Ctx) error {
-	r, err := s.recordingFor(c, false)
+	r, err := s.d.Recordings.Get(c.UserContext(), recordingCaller(c), c.Params("id"))
 	if err != nil {
-		return err
+		return recordingError(err, "")
 	}
 	return c.JSON(RecordingView(r))
 }
 
 func (s *server) deleteRecording(c *fiber.Ctx) error {
-	r, err := s.recordingFor(c, true)
-	if err != nil {
-		return err
-	}
-	if err := s.d.Recordings.Delete(c.UserContext(), r.ID); err != nil {
+	if err := s.d.Recordings.Delete(c.UserContext(), recordingCaller(c), c.Params("id")); err != nil {
 		return recordingError(err, "")
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -221,11 +163,8 @@ func (s *server) deleteRecording(c *fiber.Ctx) error {
 // recordingFile sends the file: a 302 to a short-lived signed URL when the storage can
 // presign (S3), else the file streamed with single-range Range support.
 func (s *server) recordingFile(c *fiber.Ctx) error {
-	r, err := s.recordingFor(c, false)
-	if err != nil {
-		return err
-	}
-	f, err := s.d.Recordings.OpenFile(c.UserContext(), r.ID)
+	id := c.Params("id")
+	f, err := s.d.Recordings.OpenFile(c.UserContext(), recordingCaller(c), id)
 	if err != nil {
 		return recordingError(err, "")
 	}
@@ -249,7 +188,7 @@ func (s *server) recordingFile(c *fiber.Ctx) error {
 	}
 	if _, err := f.Reader.Seek(start, io.SeekStart); err != nil {
 		f.Reader.Close()
-		return fmt.Errorf("recording %s: seek: %w", r.ID, err)
+		return fmt.Errorf("recording %s: seek: %w", id, err)
 	}
 	n := end - start + 1
 	c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", start, end, f.Size))

@@ -65,7 +65,7 @@ func newEgressEnv(t *testing.T, lkURL, key, secret string, eg recording.EgressAP
 		t.Fatal(err)
 	}
 	d := testDeps()
-	d.Rooms, d.Recordings, d.Live = rooms, rec, liveSvc
+	d.Rooms, d.Recordings, d.Live = rooms, recording.NewGuard(rec, recordingRooms{rooms}), liveSvc
 	app := newTestApp(t, d)
 	return &egressEnv{t: t, app: app, key: key, secret: secret}
 }

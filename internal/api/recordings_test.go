@@ -67,7 +67,7 @@ func newRecEnv(t *testing.T, store func(*recording.FSStorage) recording.Storage)
 	}
 	e.rec.SetBackend(e.be, "")
 	d := testDeps()
-	d.Rooms, d.Recordings = e.svc, e.rec
+	d.Rooms, d.Recordings = e.svc, recording.NewGuard(e.rec, recordingRooms{e.svc})
 	e.app = newTestApp(t, d)
 	e.seed("standup", room.Input{})
 	e.seed("retro", room.Input{})
