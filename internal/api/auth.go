@@ -49,10 +49,10 @@ func (s *server) authenticate(required, admin bool) fiber.Handler {
 		if err != nil {
 			return authError(err)
 		}
-		if admin && p.Role != auth.RoleAdmin {
+		if admin && !p.IsAdmin() {
 			return httpx.Forbidden("forbidden", "this route is for administrators")
 		}
-		httpx.SetPrincipal(c, &httpx.Principal{UserID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, SessionID: p.SessionID})
+		httpx.SetPrincipal(c, &p)
 		return c.Next()
 	}
 }
@@ -161,7 +161,7 @@ func (s *server) changePassword(c *fiber.Ctx) error {
 		return err
 	}
 	p := httpx.PrincipalFrom(c)
-	err := s.d.Auth.ChangePassword(c.UserContext(), auth.Principal{UserID: p.UserID, SessionID: p.SessionID}, in.CurrentPassword, in.NewPassword)
+	err := s.d.Auth.ChangePassword(c.UserContext(), *p, in.CurrentPassword, in.NewPassword)
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		// 403, not 401: the session is fine (a 401 makes clients refresh and retry).
 		return httpx.Forbidden("invalid_credentials", "currentPassword is not the account's password")

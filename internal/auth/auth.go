@@ -80,7 +80,8 @@ type Grant struct {
 }
 
 // Principal is the caller behind a valid access token, with the role and state read from
-// the database for this request (not from the token, so changes apply at once).
+// the database for this request (not from the token, so changes apply at once). The HTTP
+// layer keeps it for the request (httpx.PrincipalFrom).
 type Principal struct {
 	UserID    string
 	Email     string
@@ -88,6 +89,9 @@ type Principal struct {
 	Role      string
 	SessionID string
 }
+
+// IsAdmin reports whether the caller is an administrator (false for nil: anonymous).
+func (p *Principal) IsAdmin() bool { return p != nil && p.Role == RoleAdmin }
 
 // Client describes where a request comes from, for rate limits and the session record.
 type Client struct {

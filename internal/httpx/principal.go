@@ -4,34 +4,17 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/auth"
 )
-
-// Roles of a Parley account.
-const (
-	RoleAdmin = "admin"
-	RoleUser  = "user"
-)
-
-// Principal is the authenticated caller, set by the auth middleware for the request.
-type Principal struct {
-	UserID    string
-	Email     string
-	Name      string
-	Role      string
-	SessionID string
-}
-
-// IsAdmin reports whether the caller is an administrator.
-func (p *Principal) IsAdmin() bool { return p != nil && p.Role == RoleAdmin }
 
 const principalKey = "parley.principal"
 
-// SetPrincipal stores the caller for the rest of the request.
-func SetPrincipal(c *fiber.Ctx, p *Principal) { c.Locals(principalKey, p) }
+// SetPrincipal stores the authenticated caller for the rest of the request.
+func SetPrincipal(c *fiber.Ctx, p *auth.Principal) { c.Locals(principalKey, p) }
 
 // PrincipalFrom returns the caller, or nil for an anonymous request.
-func PrincipalFrom(c *fiber.Ctx) *Principal {
-	p, _ := c.Locals(principalKey).(*Principal)
+func PrincipalFrom(c *fiber.Ctx) *auth.Principal {
+	p, _ := c.Locals(principalKey).(*auth.Principal)
 	return p
 }
 
