@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/fielderr"
 	"github.com/parley/parley/internal/httpx"
 )
 
@@ -174,15 +175,11 @@ func (s *server) changePassword(c *fiber.Ctx) error {
 
 // authError maps the auth package's errors to API errors; anything else is a logged 500.
 func authError(err error) error {
-	var fe *auth.FieldError
 	var rl *auth.RateLimitError
+	var fe *fielderr.Error
 	switch {
-	case errors.As(err, &fe):
-		code := "invalid_field"
-		if errors.Is(fe.Err, auth.ErrWeakPassword) {
-			code = "weak_password"
-		}
-		return httpx.BadRequest(code, "%s", fe.Error())
+	case errors.As(err, &fe) && errors.Is(fe.Err, auth.ErrWeakPassword): // httpx answers the other field errors
+		return httpx.BadRequest("weak_password", "%s", fe.Error())
 	case errors.As(err, &rl):
 		e := httpx.NewError(fiber.StatusTooManyRequests, "rate_limited", "too many attempts: try again in %d s", retrySeconds(rl))
 		e.RetryAfter = retrySeconds(rl)

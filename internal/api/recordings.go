@@ -90,8 +90,6 @@ func recordingError(err error, backend string) error {
 		return httpx.Conflict("recording_live", "the recording is still in progress: stop it before deleting it")
 	case errors.Is(err, recording.ErrNoFile):
 		return httpx.NotFound("file_not_found", "the recording has no file: only complete recordings can be downloaded")
-	case errors.Is(err, recording.ErrInvalid):
-		return httpx.BadRequest("invalid_field", "%s", err.Error())
 	case errors.Is(err, recording.ErrBackendUnavailable) && backend == "egress":
 		status, code, msg = fiber.StatusServiceUnavailable, "egress_unavailable",
 			"LiveKit Egress did not take the recording: no egress worker answered in time, or LiveKit is unreachable"

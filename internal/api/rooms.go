@@ -103,10 +103,7 @@ func callerOf(c *fiber.Ctx) room.Caller {
 
 // roomError maps the room package's errors to API errors.
 func roomError(err error) error {
-	var fe *room.FieldError
 	switch {
-	case errors.As(err, &fe):
-		return httpx.FieldError(fe.Field, "%s", fe.Message)
 	case errors.Is(err, room.ErrNotFound):
 		return httpx.NotFound("room_not_found", "room does not exist").WithCause(err)
 	case errors.Is(err, room.ErrNameTaken):

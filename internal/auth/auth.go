@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // Sentinel errors. The api package maps each to a status and a stable error code.
@@ -28,21 +30,10 @@ var (
 	ErrUserNotFound         = errors.New("user not found")
 )
 
-// FieldError is bad input in one named field. It wraps ErrInvalidField, or ErrWeakPassword
-// for a password that is too short.
-type FieldError struct {
-	Field  string
-	Reason string
-	Err    error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
-
-// Unwrap returns the sentinel the error belongs to.
-func (e *FieldError) Unwrap() error { return e.Err }
-
+// fieldErr is bad input in one named field (a *fielderr.Error wrapping ErrInvalidField; a
+// too short password wraps ErrWeakPassword).
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrInvalidField}
+	return fielderr.New(ErrInvalidField, field, format, args...)
 }
 
 // RateLimitError says when the caller may try again. It wraps ErrRateLimited.

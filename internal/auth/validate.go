@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // Input limits.
@@ -63,7 +65,7 @@ func checkPassword(field, p string) error {
 	case p == "":
 		return fieldErr(field, "is required")
 	case n < MinPasswordLen:
-		return &FieldError{Field: field, Reason: "must be at least 8 characters", Err: ErrWeakPassword}
+		return fielderr.New(ErrWeakPassword, field, "must be at least 8 characters")
 	case n > MaxPasswordLen:
 		return fieldErr(field, "is longer than %d characters", MaxPasswordLen)
 	}

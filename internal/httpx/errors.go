@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // Error is an API error: an HTTP status, a stable machine code and a safe human message.
@@ -101,6 +102,10 @@ func ErrorHandler(logger *slog.Logger) fiber.ErrorHandler {
 					"request_id", RequestID(c), "code", apiErr.Code, "err", err)
 			}
 			return Respond(c, apiErr)
+		}
+		var field *fielderr.Error
+		if errors.As(err, &field) { // every domain's bad input in a named field
+			return Respond(c, BadRequest("invalid_field", "%s", field.Error()))
 		}
 		var fe *fiber.Error
 		if errors.As(err, &fe) {

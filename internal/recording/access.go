@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // Access errors: both come as an *AccessError saying why.
@@ -114,7 +116,7 @@ func (g *Guard) Start(ctx context.Context, c Caller, room string) (Recording, er
 // List lists a room's recordings for its moderators; every room's only for administrators.
 func (g *Guard) List(ctx context.Context, c Caller, f Filter) ([]Recording, string, error) {
 	if f.Room == "" && !c.Admin {
-		return nil, "", fmt.Errorf("room: is required (only administrators may list every room's recordings): %w", ErrInvalid)
+		return nil, "", fielderr.New(ErrInvalid, "room", "is required (only administrators may list every room's recordings)")
 	}
 	if f.Room != "" {
 		role, err := g.role(ctx, f.Room, c)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // ErrUnknownHandle is what a Backend wraps when it does not know a handle (Stop of an
@@ -125,7 +127,7 @@ type StartParams struct {
 // still starting. A backend failure fails the recording and returns ErrBackendUnavailable.
 func (s *Service) Start(ctx context.Context, p StartParams) (Recording, error) {
 	if p.Room == "" {
-		return Recording{}, fmt.Errorf("room name is empty: %w", ErrInvalid)
+		return Recording{}, fielderr.New(ErrInvalid, "room", "is empty")
 	}
 	b := s.backend
 	if b == nil {

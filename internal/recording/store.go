@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/db"
+	"github.com/parley/parley/internal/fielderr"
 	"gorm.io/gorm"
 )
 
@@ -272,7 +273,7 @@ func decodeCursor(c string) (time.Time, string, error) {
 			}
 		}
 	}
-	return time.Time{}, "", fmt.Errorf("cursor %q is not one this server issued: %w", c, ErrInvalid)
+	return time.Time{}, "", fielderr.New(ErrInvalid, "cursor", "%q is not one this server issued", c)
 }
 
 // where returns the recordings matching a condition, oldest first, at most limit.

@@ -6,8 +6,9 @@ package room
 
 import (
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/parley/parley/internal/fielderr"
 )
 
 // Room is a meeting room. Rooms never expire by age: they live until deleted.
@@ -95,17 +96,7 @@ var (
 	ErrRefused             = errors.New("refused by livekit")
 )
 
-// FieldError is invalid input naming its field; it matches ErrInvalid.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
-
+// fieldErr is invalid input naming its field: a *fielderr.Error wrapping ErrInvalid.
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return fielderr.New(ErrInvalid, field, format, args...)
 }

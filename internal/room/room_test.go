@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/db/dbtest"
+	"github.com/parley/parley/internal/fielderr"
 )
 
 func TestValidation(t *testing.T) {
@@ -38,7 +39,7 @@ func TestValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(context.Background(), Caller{UserID: "u1"}, tc.in)
-			var fe *FieldError
+			var fe *fielderr.Error
 			if !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, ErrInvalid) {
 				t.Fatalf("got %v, want a field error on %s", err, tc.field)
 			}
