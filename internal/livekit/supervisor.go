@@ -19,7 +19,7 @@ import (
 // ErrUnavailable means LiveKit is not ready: not started, restarting or unreachable.
 var ErrUnavailable = errors.New("livekit unavailable")
 
-// Status is what /readyz, the admin overview and the bench harness read.
+// Status is what /readyz and the admin overview report.
 type Status struct {
 	Mode      string // embedded | external
 	State     string // starting | ready | restarting | failed | unreachable | stopped

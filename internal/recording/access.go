@@ -79,6 +79,19 @@ func (g *Guard) role(ctx context.Context, name string, c Caller) (RoomRole, erro
 	return r, nil
 }
 
+// moderatorOf is the caller's role in a room they moderate; otherwise the refusal, a
+// format taking the room's name.
+func (g *Guard) moderatorOf(ctx context.Context, name string, c Caller, refusal string) (RoomRole, error) {
+	role, err := g.role(ctx, name, c)
+	if err != nil {
+		return role, err
+	}
+	if !role.Moderator {
+		return role, forbidden(refusal, role.Name)
+	}
+	return role, nil
+}
+
 // recordingFor loads a recording the caller may see; ownerOnly narrows it to the room's
 // owner and administrators.
 func (g *Guard) recordingFor(ctx context.Context, c Caller, id string, ownerOnly bool) (Recording, error) {
@@ -103,12 +116,9 @@ func (g *Guard) recordingFor(ctx context.Context, c Caller, id string, ownerOnly
 
 // Start records a room for one of its moderators.
 func (g *Guard) Start(ctx context.Context, c Caller, room string) (Recording, error) {
-	role, err := g.role(ctx, room, c)
+	role, err := g.moderatorOf(ctx, room, c, "only the moderators of room %q may record it")
 	if err != nil {
 		return Recording{}, err
-	}
-	if !role.Moderator {
-		return Recording{}, forbidden("only the moderators of room %q may record it", role.Name)
 	}
 	return g.svc.Start(ctx, StartParams{Room: role.Name, RoomID: role.ID, StartedBy: c.UserID})
 }
@@ -119,12 +129,8 @@ func (g *Guard) List(ctx context.Context, c Caller, f Filter) ([]Recording, stri
 		return nil, "", fielderr.New(ErrInvalid, "room", "is required (only administrators may list every room's recordings)")
 	}
 	if f.Room != "" {
-		role, err := g.role(ctx, f.Room, c)
-		if err != nil {
+		if _, err := g.moderatorOf(ctx, f.Room, c, "only the owner and moderators of room %q may see its recordings"); err != nil {
 			return nil, "", err
-		}
-		if !role.Moderator {
-			return nil, "", forbidden("only the owner and moderators of room %q may see its recordings", f.Room)
 		}
 	}
 	return g.svc.List(ctx, f)
