@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func newFixture(t testing.TB, g *gorm.DB, mod func(*live.Options)) *fixture {
 		g = dbtest.SQLite(t, live.Migrations())
 	}
 	reg := prometheus.NewRegistry()
-	o := live.Options{DB: g, APIKey: testKey, APISecret: testSecret, Registry: reg, Log: quietLog}
+	o := live.Options{DB: g, APIKey: testKey, APISecret: testSecret, Registry: reg, Log: quietLog, Now: tickingClock()}
 	if mod != nil {
 		mod(&o)
 	}
@@ -106,6 +107,26 @@ func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string)
 		t.Fatal(err)
 	}
 	return app
+}
+
+// tickingClock is the wall clock made strictly increasing, by at least a millisecond a
+// call. The reconciler takes a row seen in its snapshot's millisecond for a webhook racing
+// the pass and leaves it to the next pass; real passes are seconds apart, but a test's
+// back-to-back ReconcileNow calls can all fall in one millisecond and skip each other's
+// writes.
+func tickingClock() func() time.Time {
+	var mu sync.Mutex
+	var last time.Time
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t := time.Now()
+		if t.Sub(last) < time.Millisecond {
+			t = last.Add(time.Millisecond)
+		}
+		last = t
+		return t
+	}
 }
 
 var evSeq atomic.Int64
