@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/parley/parley/internal/bounded"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,9 +96,7 @@ func (s *store) knownRoomSid(room string) string {
 func (s *store) rememberRoomSid(room, sid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.roomSids) > 10000 {
-		clear(s.roomSids) // a cache, not a record: start over rather than grow
-	}
+	bounded.Prune(s.roomSids, nil)
 	s.roomSids[room] = sid
 }
 
