@@ -32,8 +32,9 @@ type HashParams struct {
 	Threads   uint8
 }
 
-// DefaultHashParams are the production parameters (see HashParams).
-var DefaultHashParams = HashParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+// defaultHashParams are the production parameters (see HashParams), unexported so
+// that no other package can weaken them for the whole process.
+var defaultHashParams = HashParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
 const (
 	saltLen = 16
@@ -49,7 +50,7 @@ type hasher struct {
 
 func newHasher(p HashParams, maxConcurrent int) *hasher {
 	if p.MemoryKiB == 0 || p.Time == 0 || p.Threads == 0 {
-		p = DefaultHashParams
+		p = defaultHashParams
 	}
 	if maxConcurrent <= 0 {
 		maxConcurrent = 2 * runtime.GOMAXPROCS(0)

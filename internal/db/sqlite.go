@@ -72,17 +72,23 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 	if err := ping(g); err != nil {
 		return nil, err
 	}
-	startCheckpointer(sqlDB, log)
+	if err := startCheckpointer(g, sqlDB, log); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	return g, nil
 }
 
-// checkpointers are the running background checkpointers, stopped by Close.
-var (
-	checkpointMu  sync.Mutex
-	checkpointers = map[*sql.DB]func(){}
-)
+// checkpointer is the background checkpointer of one database, kept as a gorm plugin so
+// the *gorm.DB itself carries it to Close (no process-wide registry).
+type checkpointer struct{ stop func() }
 
-func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
+const checkpointerName = "parley:checkpointer"
+
+func (*checkpointer) Name() string              { return checkpointerName }
+func (*checkpointer) Initialize(*gorm.DB) error { return nil }
+
+func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -103,18 +109,18 @@ func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
 			failing = err != nil
 		}
 	}()
-	checkpointMu.Lock()
-	checkpointers[sqlDB] = func() { cancel(); <-done }
-	checkpointMu.Unlock()
+	stop := func() { cancel(); <-done }
+	if err := g.Use(&checkpointer{stop: stop}); err != nil {
+		stop()
+		return err
+	}
+	return nil
 }
 
-func stopCheckpointer(sqlDB *sql.DB) {
-	checkpointMu.Lock()
-	stop := checkpointers[sqlDB]
-	delete(checkpointers, sqlDB)
-	checkpointMu.Unlock()
-	if stop != nil {
-		stop()
+func stopCheckpointer(g *gorm.DB) {
+	if c, ok := g.Config.Plugins[checkpointerName].(*checkpointer); ok {
+		c.stop()
+		delete(g.Config.Plugins, checkpointerName)
 	}
 }
 
