@@ -73,7 +73,8 @@ func Migrations() []db.Migration {
 type store struct {
 	g *gorm.DB
 	// check is the per-request session check as a prepared database/sql statement: it runs
-	// thousands of times a second, and gorm's Raw+Scan reflection was half its cost.
+	// on every authenticated request, and gorm's Raw+Scan reflection was a large part of its
+	// cost (bench/README.md).
 	checkOnce sync.Once
 	check     *sql.Stmt
 	checkErr  error
