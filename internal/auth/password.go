@@ -21,9 +21,10 @@ import (
 //   - argon2id is memory-hard, so each guess costs an attacker's GPU/ASIC memory as well as
 //     time, and it is the first choice of RFC 9106 and OWASP.
 //
-// The defaults are OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 25-40 ms
-// a hash on one core. Each stored hash carries its parameters in the PHC string format
-// ($argon2id$v=19$m=..,t=..,p=..$salt$hash), so raising them later keeps old hashes valid.
+// The defaults are OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): costly for a
+// guesser, still quick enough for a login (bench/README.md). Each stored hash carries its
+// parameters in the PHC string format ($argon2id$v=19$m=..,t=..,p=..$salt$hash), so raising
+// them later keeps old hashes valid.
 // Concurrent hashes are bounded (Config.MaxConcurrentHashes) so a login flood queues
 // instead of allocating 19 MiB per request.
 type HashParams struct {

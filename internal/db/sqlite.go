@@ -19,9 +19,10 @@ import (
 // sqliteDriver is mattn/go-sqlite3 (what gorm.io/driver/sqlite uses) with automatic WAL
 // checkpoints moved out of the way on every connection: SQLite would otherwise run them
 // inside the commit that crosses 1000 WAL pages, copying pages and calling fsync on the path
-// of the request that happened to commit (15% of the webhook writer's time and its p99). A
-// background checkpointer does that work instead, on its own connection; the automatic one
-// stays as a safety net at 8192 pages (32 MiB), for writes faster than the background keeps up.
+// of the request that happened to commit, a large share of the webhook writer's time and its
+// p99 (bench/README.md). A background checkpointer does that work instead, on its own
+// connection; the automatic one stays as a safety net at 8192 pages (32 MiB), for writes
+// faster than the background keeps up.
 const sqliteDriver = "sqlite3_parley"
 
 // checkpointEvery is the background checkpoint period: under a heavy write load the WAL
@@ -30,8 +31,8 @@ const checkpointEvery = 250 * time.Millisecond
 
 // restartFrames is the WAL length (16 MiB of 4 KiB pages) above which a checkpoint also
 // makes the next writer start the WAL over. A PASSIVE checkpoint alone never does under a
-// steady write load: frames keep arriving while it copies, so the WAL grew to 480 MiB in a
-// 30 s benchmark.
+// steady write load: frames keep arriving while it copies, so the WAL grows without bound
+// (bench/README.md).
 const restartFrames = 4096
 
 var registerOnce sync.Once
