@@ -34,6 +34,8 @@ type Status struct {
 	// took from Start (cold start) or from detecting the failure (restart).
 	ReadyAt    time.Time
 	ReadyAfter time.Duration
+	// RestartLog is the most recent restarts, oldest first (at most restartLogMax).
+	RestartLog []Restart
 }
 
 // Options configure a Supervisor. Zero durations take the defaults shown.
@@ -59,8 +61,8 @@ type Options struct {
 
 	StartTimeout  time.Duration // 15 s; embedded returns LiveKit's fatal reason much sooner
 	ProbeInterval time.Duration // 1 s embedded, 2 s external
-	ProbeTimeout  time.Duration // 1 s
-	FailedProbes  int           // 3 failed probes in a row = hung
+	ProbeTimeout  time.Duration // 500 ms embedded, 1 s external; one failed probe already reports LiveKit unreachable
+	FailedProbes  int           // 3 failed probes in a row = hung: killed and restarted
 	BackoffMax    time.Duration // 30 s
 	HealthyReset  time.Duration // 1 min of health resets the backoff
 	StopTimeout   time.Duration // 5 s between SIGTERM and SIGKILL
@@ -126,7 +128,13 @@ func (o *Options) setDefaults() {
 		def(&o.ProbeInterval, 2*time.Second)
 	}
 	def(&o.ProbeInterval, time.Second)
-	def(&o.ProbeTimeout, time.Second)
+	if o.External {
+		def(&o.ProbeTimeout, time.Second)
+	}
+	// The embedded LiveKit is on this machine and answers GET / at once: a probe unanswered
+	// for half a second means it is stuck, and interval + timeout bound how long /readyz may
+	// still say ready.
+	def(&o.ProbeTimeout, 500*time.Millisecond)
 	def(&o.BackoffMax, 30*time.Second)
 	def(&o.HealthyReset, time.Minute)
 	def(&o.StopTimeout, 5*time.Second)
@@ -194,7 +202,9 @@ func (s *Supervisor) EgressClient() *EgressClient { return s.egress }
 func (s *Supervisor) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st
+	st := s.st
+	st.RestartLog = append([]Restart(nil), s.st.RestartLog...)
+	return st
 }
 
 // OnReady registers fn, called (on its own goroutine, in registration order) after every

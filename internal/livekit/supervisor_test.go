@@ -130,8 +130,8 @@ func TestEmbeddedLifecycle(t *testing.T) {
 	})
 	t.Logf("kill -9 to ready: %s (status says %s)", took, s.Status().ReadyAfter)
 	_ = killedAt
-	if st := s.Status(); st.Restarts != 1 {
-		t.Errorf("restarts = %d, want 1", st.Restarts)
+	if st := s.Status(); st.Restarts != 1 || len(st.RestartLog) != 1 || !strings.Contains(st.RestartLog[0].Reason, "signal: killed") {
+		t.Errorf("restarts = %d, log %+v; want 1, explained by signal: killed", st.Restarts, st.RestartLog)
 	}
 	waitFor(t, time.Second, "OnReady twice", func() bool { return readies.Load() == 2 })
 	if got := gathered(t, reg, "parley_livekit_restarts_total", ""); got != 1 {
@@ -165,8 +165,28 @@ func TestHungLiveKitReplaced(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Stop(context.Background()) })
 	pid := s.Status().PID
+	unreachable := make(chan time.Time, 1)
+	s.OnStateChange(func(st Status) {
+		if st.State == StateUnreachable {
+			select {
+			case unreachable <- time.Now():
+			default:
+			}
+		}
+	})
+	stopped := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
+	}
+	// The probe's own timeout bounds this, not the machine's load: 3 s is the contract.
+	select {
+	case at := <-unreachable:
+		t.Logf("SIGSTOP to unreachable: %s", at.Sub(stopped).Round(time.Millisecond))
+	case <-time.After(3 * time.Second):
+		t.Fatalf("a SIGSTOPped LiveKit is still %q after 3 s", s.Status().State)
+	}
+	if msg, ok := s.Check(context.Background()); ok || !strings.HasPrefix(msg, "unreachable") && msg != StateRestarting {
+		t.Errorf("Check during the hang = %q, %v; want unreachable or restarting, false", msg, ok)
 	}
 	took := waitFor(t, 10*time.Second, "hung LiveKit replaced", func() bool {
 		st := s.Status()
@@ -178,6 +198,10 @@ func TestHungLiveKitReplaced(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "stopped answering") {
 		t.Errorf("log does not explain the restart:\n%s", logs)
+	}
+	st := s.Status()
+	if st.Restarts != 1 || len(st.RestartLog) != 1 || !strings.Contains(st.RestartLog[0].Reason, "stopped answering") || st.RestartLog[0].At.IsZero() {
+		t.Errorf("restarts %d, log %+v; want one restart explained as a hang", st.Restarts, st.RestartLog)
 	}
 }
 

@@ -128,6 +128,8 @@ export interface LiveKitStatus {
   restarts: number;
   startedAt?: string;
   reason?: string;
+  /** The recent restarts of the embedded LiveKit, oldest first. */
+  restartLog: { at: string; reason: string }[];
 }
 
 /** overviewJSON: GET /api/admin/overview. */
