@@ -94,7 +94,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordings, err := a.wireRecording(sup, liveSvc, rooms)
+	recordings, err := a.wireRecording(ctx, sup, liveSvc, rooms)
 	if err != nil {
 		return err
 	}

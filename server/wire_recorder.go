@@ -21,15 +21,17 @@ func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage
 	}
 	lk := a.cfg.LiveKit
 	rec, err := builtin.New(builtin.Config{
-		URL:        wsURL(lk.InternalHost),
-		APIKey:     lk.APIKey,
-		APISecret:  lk.APISecret,
-		WorkDir:    filepath.Join(a.cfg.Server.DataDir, "recorder"),
-		KeepTracks: a.cfg.Recording.KeepTracks,
-		Reporter:   rep,
-		Storage:    store,
-		Log:        a.log.With("component", "recorder"),
-		Now:        time.Now,
+		URL:                       wsURL(lk.InternalHost),
+		APIKey:                    lk.APIKey,
+		APISecret:                 lk.APISecret,
+		WorkDir:                   filepath.Join(a.cfg.Server.DataDir, "recorder"),
+		KeepTracks:                a.cfg.Recording.KeepTracks,
+		MaxConcurrentCompositions: a.cfg.Recording.MaxConcurrentCompositions,
+		Registry:                  a.reg,
+		Reporter:                  rep,
+		Storage:                   store,
+		Log:                       a.log.With("component", "recorder"),
+		Now:                       time.Now,
 	})
 	if err != nil {
 		return nil, err

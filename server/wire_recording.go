@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -18,15 +17,18 @@ import (
 // wireRecording builds the storage, the recording service and its backend (the built-in
 // recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
 // daily retention sweep and auto-record on room_started / room_finished.
-func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
+func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
 	rc := a.cfg.Recording
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
 		return nil, err
 	}
 	egress := rc.Backend == "egress"
-	host, _ := os.Hostname()
 	dataDir, _ := filepath.Abs(a.cfg.Server.DataDir)
+	instance, err := dataDirInstance(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := recording.New(a.db, recording.Options{
 		Log: a.log, Now: time.Now, Storage: store,
 		StartTimeout:  time.Duration(rc.StartTimeout),
@@ -36,11 +38,19 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
 		Notify:        func(r recording.Recording) { publishRecording(l, r) },
-		Instance:      host + ":" + dataDir,
+		Instance:      instance,
 		LocalBackend:  !egress,
+		RetryBackoff:  time.Duration(rc.RetryBackoff), MaxAttempts: rc.MaxAttempts,
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Recordings started under the id Parley derived before the instance file existed
+	// (hostname:dataDir) belong to this data directory: a re-created container finishes them.
+	if n, err := svc.AdoptInstance(ctx, ":"+dataDir, instance); err != nil {
+		return nil, err
+	} else if n > 0 {
+		a.log.Info("recordings of this data directory's earlier instance id adopted", "count", n, "instance", instance)
 	}
 	// SetBackend and SetEgressSink are the one true cycle of the wiring: a backend reports
 	// to the service it serves, and the live state hands egress webhooks to that backend.
@@ -69,7 +79,7 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 			svc.SetBackend(backend, "")
 		}
 	}
-	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, func(ctx context.Context) error {
+	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, svc.RunRetries, func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, max(time.Duration(a.cfg.LiveKit.ReconcileInterval), time.Second))
 	})
 	sup.OnReady(func() { // LiveKit (re)started: its egress list may have changed

@@ -100,6 +100,11 @@ export interface Recording {
   note?: string;
   progress?: number;
   fileURL?: string;
+  /** Failed compositions or uploads so far. */
+  attempts?: number;
+  /** A failed recording Parley will compose again at nextRetryAt. */
+  retryable?: boolean;
+  nextRetryAt?: string;
 }
 
 /** httpx.List */
