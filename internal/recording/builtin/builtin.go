@@ -55,10 +55,10 @@ type Config struct {
 	ComposeBudget time.Duration
 	// Registry receives the composer's metrics (nil: unregistered).
 	Registry prometheus.Registerer
-	Reporter    recording.Reporter
-	Storage     recording.Storage
-	Log         *slog.Logger
-	Now         func() time.Time
+	Reporter recording.Reporter
+	Storage  recording.Storage
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Recorder is the built-in recording backend. It implements recording.Backend.

@@ -81,7 +81,7 @@ func newComposeMetrics(reg prometheus.Registerer) *composeMetrics {
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_recorder_composition_failures_total",
 			Help: "Failed compositions or uploads by reason: timeout, signal, exit, start, upload, internal."}, []string{"reason"}),
 		realtime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_recorder_composition_realtime_factor",
-			Help: "Meeting seconds composed per wall-clock second (above 1 is faster than real time).",
+			Help:    "Meeting seconds composed per wall-clock second (above 1 is faster than real time).",
 			Buckets: []float64{0.25, 0.5, 1, 2, 4, 8, 16, 32, 64}}),
 	}
 	for _, r := range []string{failTimeout, failSignal, failExit, failStart, failUpload, failInternal} {
