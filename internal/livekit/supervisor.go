@@ -61,7 +61,7 @@ type Options struct {
 
 	StartTimeout  time.Duration // 15 s; embedded returns LiveKit's fatal reason much sooner
 	ProbeInterval time.Duration // 1 s embedded, 2 s external
-	ProbeTimeout  time.Duration // 500 ms embedded, 1 s external; one failed probe already reports LiveKit unreachable
+	ProbeTimeout  time.Duration // 1 s; one failed probe already reports LiveKit unreachable
 	FailedProbes  int           // 3 failed probes in a row = hung: killed and restarted
 	BackoffMax    time.Duration // 30 s
 	HealthyReset  time.Duration // 1 min of health resets the backoff
@@ -128,13 +128,10 @@ func (o *Options) setDefaults() {
 		def(&o.ProbeInterval, 2*time.Second)
 	}
 	def(&o.ProbeInterval, time.Second)
-	if o.External {
-		def(&o.ProbeTimeout, time.Second)
-	}
-	// The embedded LiveKit is on this machine and answers GET / at once: a probe unanswered
-	// for half a second means it is stuck, and interval + timeout bound how long /readyz may
-	// still say ready.
-	def(&o.ProbeTimeout, 500*time.Millisecond)
+	// Interval + timeout bound how long /readyz may still say ready once LiveKit stops
+	// answering (one failed probe reports it unreachable); a second is generous for GET /
+	// on a loaded machine, so a slow answer is not taken for a hang.
+	def(&o.ProbeTimeout, time.Second)
 	def(&o.BackoffMax, 30*time.Second)
 	def(&o.HealthyReset, time.Minute)
 	def(&o.StopTimeout, 5*time.Second)
