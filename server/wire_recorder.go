@@ -15,7 +15,7 @@ import (
 
 // newBuiltinRecorder builds the built-in recorder backend. It fails at startup when ffmpeg
 // is missing; recordings an earlier process left unfinished are composed once Parley is up.
-func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage) (recording.Backend, error) {
+func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage) (*builtin.Recorder, error) {
 	if err := builtin.LookFFmpeg("ffmpeg"); err != nil {
 		return nil, fmt.Errorf("recording.backend is builtin: %w", err)
 	}

@@ -15,19 +15,21 @@ import (
 )
 
 // wireRecording builds the storage, the recording service and its backend (the built-in
-// recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
-// daily retention sweep and auto-record on room_started / room_finished.
-func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
+// recorder or LiveKit Egress), and adds its workers: start timeouts, retries,
+// reconciliation, the daily retention sweep and auto-record on room_started /
+// room_finished. rejoin tells the built-in recorder a room LiveKit lost exists again.
+func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (g *recording.Guard, rejoin func(room string), err error) {
 	rc := a.cfg.Recording
+	rejoin = func(string) {} // only the built-in recorder is told: Egress workers are LiveKit's
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	egress := rc.Backend == "egress"
 	dataDir, _ := filepath.Abs(a.cfg.Server.DataDir)
 	instance, err := dataDirInstance(dataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc, err := recording.New(a.db, recording.Options{
 		Log: a.log, Now: time.Now, Storage: store,
@@ -43,12 +45,12 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 		RetryBackoff:  time.Duration(rc.RetryBackoff), MaxAttempts: rc.MaxAttempts,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Recordings started under the id Parley derived before the instance file existed
 	// (hostname:dataDir) belong to this data directory: a re-created container finishes them.
 	if n, err := svc.AdoptInstance(ctx, ":"+dataDir, instance); err != nil {
-		return nil, err
+		return nil, nil, err
 	} else if n > 0 {
 		a.log.Info("recordings of this data directory's earlier instance id adopted", "count", n, "instance", instance)
 	}
@@ -77,6 +79,7 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 			svc.SetBackend(nil, err.Error())
 		} else {
 			svc.SetBackend(backend, "")
+			rejoin = backend.Rejoin
 		}
 	}
 	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, svc.RunRetries, func(ctx context.Context) error {
@@ -90,7 +93,7 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 		}
 	})
 	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
-	return recording.NewGuard(svc, recordingRooms{rooms}), nil
+	return recording.NewGuard(svc, recordingRooms{rooms}), rejoin, nil
 }
 
 // recordingRooms answers the recording access rules' question from the room service.
