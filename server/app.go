@@ -94,10 +94,11 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordings, err := a.wireRecording(sup, liveSvc, rooms)
+	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms)
 	if err != nil {
 		return err
 	}
+	a.healMeetings(sup, liveSvc, rooms, rejoin)
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: api.HTTPOptions{BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true, TrustedProxies: a.cfg.Server.TrustedProxies},

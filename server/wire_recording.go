@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -16,17 +15,22 @@ import (
 )
 
 // wireRecording builds the storage, the recording service and its backend (the built-in
-// recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
-// daily retention sweep and auto-record on room_started / room_finished.
-func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
+// recorder or LiveKit Egress), and adds its workers: start timeouts, retries,
+// reconciliation, the daily retention sweep and auto-record on room_started /
+// room_finished. rejoin tells the built-in recorder a room LiveKit lost exists again.
+func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (g *recording.Guard, rejoin func(room string), err error) {
 	rc := a.cfg.Recording
+	rejoin = func(string) {} // only the built-in recorder is told: Egress workers are LiveKit's
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	egress := rc.Backend == "egress"
-	host, _ := os.Hostname()
 	dataDir, _ := filepath.Abs(a.cfg.Server.DataDir)
+	instance, err := dataDirInstance(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	svc, err := recording.New(a.db, recording.Options{
 		Log: a.log, Now: time.Now, Storage: store,
 		StartTimeout:  time.Duration(rc.StartTimeout),
@@ -36,11 +40,19 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
 		Notify:        func(r recording.Recording) { publishRecording(l, r) },
-		Instance:      host + ":" + dataDir,
+		Instance:      instance,
 		LocalBackend:  !egress,
+		RetryBackoff:  time.Duration(rc.RetryBackoff), MaxAttempts: rc.MaxAttempts,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Recordings started under the id Parley derived before the instance file existed
+	// (hostname:dataDir) belong to this data directory: a re-created container finishes them.
+	if n, err := svc.AdoptInstance(ctx, ":"+dataDir, instance); err != nil {
+		return nil, nil, err
+	} else if n > 0 {
+		a.log.Info("recordings of this data directory's earlier instance id adopted", "count", n, "instance", instance)
 	}
 	// SetBackend and SetEgressSink are the one true cycle of the wiring: a backend reports
 	// to the service it serves, and the live state hands egress webhooks to that backend.
@@ -67,9 +79,10 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 			svc.SetBackend(nil, err.Error())
 		} else {
 			svc.SetBackend(backend, "")
+			rejoin = backend.Rejoin
 		}
 	}
-	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, func(ctx context.Context) error {
+	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, svc.RunRetries, func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, max(time.Duration(a.cfg.LiveKit.ReconcileInterval), time.Second))
 	})
 	sup.OnReady(func() { // LiveKit (re)started: its egress list may have changed
@@ -80,7 +93,7 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		}
 	})
 	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
-	return recording.NewGuard(svc, recordingRooms{rooms}), nil
+	return recording.NewGuard(svc, recordingRooms{rooms}), rejoin, nil
 }
 
 // recordingRooms answers the recording access rules' question from the room service.

@@ -23,6 +23,7 @@ type RecordingService interface {
 	List(ctx context.Context, c recording.Caller, f recording.Filter) ([]recording.Recording, string, error)
 	OpenFile(ctx context.Context, c recording.Caller, id string) (recording.File, error)
 	Delete(ctx context.Context, c recording.Caller, id string) error
+	Retry(ctx context.Context, c recording.Caller, id string) (recording.Recording, error)
 	BackendName() string
 	ActiveCount(ctx context.Context) (int64, error)
 }
@@ -42,6 +43,7 @@ type RecordingJSON struct {
 	Note            string     `json:"note,omitempty"`
 	Progress        float64    `json:"progress,omitempty"`
 	FileURL         string     `json:"fileURL,omitempty"`
+	RetryJSON
 }
 
 // RecordingView renders a recording for the API and the event bus.
@@ -59,6 +61,7 @@ func RecordingView(r recording.Recording) RecordingJSON {
 	if r.HasFile() {
 		v.FileURL = "/api/recordings/" + r.ID + "/file"
 	}
+	v.RetryJSON = retryView(r)
 	return v
 }
 
@@ -90,6 +93,8 @@ func recordingError(err error, backend string) error {
 		return httpx.Conflict("recording_live", "the recording is still in progress: stop it before deleting it")
 	case errors.Is(err, recording.ErrNoFile):
 		return httpx.NotFound("file_not_found", "the recording has no file: only complete recordings can be downloaded")
+	case errors.Is(err, recording.ErrNotRetryable):
+		return httpx.Conflict("not_retryable", "%s", retryRefusal(err))
 	case errors.Is(err, recording.ErrBackendUnavailable) && backend == "egress":
 		status, code, msg = fiber.StatusServiceUnavailable, "egress_unavailable",
 			"LiveKit Egress did not take the recording: no egress worker answered in time, or LiveKit is unreachable"

@@ -49,6 +49,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/recordings", user, s.listRecordings)
 	api.Get("/recordings/:id", user, s.getRecording)
 	api.Post("/recordings/:id/stop", user, s.stopRecording)
+	api.Post("/recordings/:id/retry", user, s.retryRecording)
 	api.Get("/recordings/:id/file", user, s.recordingFile)
 	api.Delete("/recordings/:id", user, s.deleteRecording)
 

@@ -110,6 +110,12 @@ type Recording struct {
 	KeepTracks    bool     `yaml:"keepTracks"`
 	// DisableManifest turns off the JSON manifest written beside each recording.
 	DisableManifest bool `yaml:"disableManifest"`
+	// MaxConcurrentCompositions bounds the built-in recorder's ffmpeg jobs; the rest queue.
+	MaxConcurrentCompositions int `yaml:"maxConcurrentCompositions"`
+	// RetryBackoff is the wait before the first retry of a failed composition or upload
+	// (doubled after each failure); MaxAttempts bounds the attempts in all.
+	RetryBackoff Duration `yaml:"retryBackoff"`
+	MaxAttempts  int      `yaml:"maxAttempts"`
 }
 
 // Storage is where finished recordings go.
@@ -158,9 +164,12 @@ func Default() Config {
 			TokenTTL:          Duration(10 * time.Minute),
 		},
 		Recording: Recording{
-			Backend:      "builtin",
-			Storage:      Storage{Type: "fs"},
-			StartTimeout: Duration(30 * time.Second),
+			Backend:                   "builtin",
+			Storage:                   Storage{Type: "fs"},
+			StartTimeout:              Duration(30 * time.Second),
+			MaxConcurrentCompositions: 1,
+			RetryBackoff:              Duration(time.Minute),
+			MaxAttempts:               6,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

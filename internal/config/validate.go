@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // deriveDefaults fills keys whose default depends on other keys.
@@ -147,6 +148,15 @@ func (c *Config) validateRecording(bad func(key, format string, args ...any)) {
 	}
 	if r.StartTimeout <= 0 {
 		bad("recording.startTimeout", "must be positive")
+	}
+	if r.MaxConcurrentCompositions < 1 || r.MaxConcurrentCompositions > 64 {
+		bad("recording.maxConcurrentCompositions", "must be from 1 to 64 (each composition uses every core: 1 or 2 suits most machines)")
+	}
+	if r.RetryBackoff < Duration(time.Second) {
+		bad("recording.retryBackoff", "must be at least 1s (e.g. 1m)")
+	}
+	if r.MaxAttempts < 1 {
+		bad("recording.maxAttempts", "must be 1 (never retry) or more")
 	}
 }
 

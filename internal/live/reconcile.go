@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_repairs_total",
 			Help: "Live state repairs made by the reconciler (drift the webhooks missed), by kind."}, []string{"kind"}),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_passes_total",
-			Help: "Reconciliation passes by result (ok, error, standby when another instance holds the lease)."}, []string{"result"}),
+			Help: "Reconciliation passes by result (ok, error, standby when another instance holds the lease, held while LiveKit is down)."}, []string{"result"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_batch_events",
 			Help: "Webhook events committed per transaction (group commit).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_commit_seconds",
@@ -70,6 +70,7 @@ type reconciler struct {
 	trig     chan struct{}
 	lk       LiveKitRooms
 	passMu   sync.Mutex
+	hold     hold // see HoldRooms
 	hooks    *webhookHealth
 	nodes    NodeHealth
 	// nodesWarned is when an unanswered node health check was last logged (unix ms; passMu).
@@ -134,6 +135,10 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	defer r.passMu.Unlock()
 	lk := r.lk
 	if lk == nil {
+		return nil, nil
+	}
+	if r.hold.held() {
+		r.m.passes.WithLabelValues("held").Inc()
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.interval+10*time.Second)

@@ -168,6 +168,15 @@ func (g *Guard) Delete(ctx context.Context, c Caller, id string) error {
 	return g.svc.Delete(ctx, r.ID)
 }
 
+// Retry composes and uploads a failed recording again now (its room's moderators).
+func (g *Guard) Retry(ctx context.Context, c Caller, id string) (Recording, error) {
+	r, err := g.recordingFor(ctx, c, id, false)
+	if err != nil {
+		return r, err
+	}
+	return g.svc.Retry(ctx, r.ID)
+}
+
 // BackendName is the service's backend name ("" when recording is unavailable).
 func (g *Guard) BackendName() string { return g.svc.BackendName() }
 

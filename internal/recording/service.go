@@ -52,6 +52,11 @@ type Options struct {
 	// judges this instance's recordings; LiveKit Egress is cluster-wide.
 	Instance     string
 	LocalBackend bool
+	// RetryBackoff is the wait before the first retry of a failed composition or upload,
+	// doubled after each failure (default DefaultRetryBackoff); MaxAttempts bounds the
+	// attempts in all (default DefaultMaxAttempts).
+	RetryBackoff time.Duration
+	MaxAttempts  int
 }
 
 // Service owns recordings: it starts and stops them through the Backend, applies every
@@ -86,6 +91,12 @@ func New(g *gorm.DB, o Options) (*Service, error) {
 	}
 	if o.ReconcileGrace <= 0 {
 		o.ReconcileGrace = 10 * time.Second
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = DefaultRetryBackoff
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.RetentionDays < 0 {
 		return nil, fmt.Errorf("recording.retentionDays: %d must be 0 (keep) or more: %w", o.RetentionDays, ErrInvalid)
@@ -275,6 +286,9 @@ func (s *Service) apply(ctx context.Context, u Update) (Recording, error) {
 	if err != nil {
 		return r, err
 	}
+	if r.Status == StatusFailed && u.Retryable {
+		r = s.scheduleRetry(ctx, r)
+	}
 	s.log.Info("recording state", "recording", r.ID, "room", r.Room, "from", cur.Status, "to", r.Status, "error", r.Error)
 	if r.Status == StatusComplete && s.o.WriteManifest {
 		if err := s.writeManifest(ctx, r); err != nil {
@@ -328,13 +342,26 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// deleteObjects removes every file of the recording: the stored MP4 and manifest (staged
+// copies included, see Storage.Delete) at its key or the key it would have had, and what
+// its recorder keeps locally (track files).
 func (s *Service) deleteObjects(ctx context.Context, r Recording) error {
-	if s.o.Storage == nil || r.FileKey == "" {
-		return nil
+	if s.o.Storage != nil {
+		keys := []string{FileKey(r.Room, r.ID, r.StartedAt)}
+		if r.FileKey != "" && r.FileKey != keys[0] {
+			keys = append(keys, r.FileKey)
+		}
+		for _, k := range keys {
+			for _, key := range []string{k, ManifestKey(k)} {
+				if err := s.o.Storage.Delete(ctx, key); err != nil {
+					return fmt.Errorf("recording %s: delete %s: %w: %w", r.ID, key, ErrStorage, err)
+				}
+			}
+		}
 	}
-	for _, key := range []string{r.FileKey, ManifestKey(r.FileKey)} {
-		if err := s.o.Storage.Delete(ctx, key); err != nil {
-			return fmt.Errorf("recording %s: delete %s: %w: %w", r.ID, key, ErrStorage, err)
+	if p, ok := s.backend.(Purger); ok && r.Handle != "" && r.Backend == s.backend.Name() {
+		if err := p.Purge(ctx, r.Handle); err != nil {
+			return fmt.Errorf("recording %s: remove the recorder's files: %w: %w", r.ID, ErrStorage, err)
 		}
 	}
 	return nil

@@ -63,6 +63,26 @@ func Migrations() []db.Migration {
 		Up: func(tx *gorm.DB) error {
 			return tx.Exec(`ALTER TABLE recordings ADD COLUMN instance VARCHAR(128) NOT NULL DEFAULT ''`).Error
 		},
+	}, {
+		// A failed composition or upload is retried with backoff: its schedule.
+		ID: "recording_0003_retry",
+		Up: func(tx *gorm.DB) error {
+			ts := "DATETIME"
+			if db.IsPostgres(tx) {
+				ts = "TIMESTAMPTZ"
+			}
+			for _, stmt := range []string{
+				`ALTER TABLE recordings ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`,
+				`ALTER TABLE recordings ADD COLUMN retryable BOOLEAN NOT NULL DEFAULT FALSE`,
+				`ALTER TABLE recordings ADD COLUMN next_retry_at ` + ts,
+				`CREATE INDEX recordings_retry ON recordings (retryable, next_retry_at)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	}}
 }
 
@@ -84,6 +104,9 @@ type row struct {
 	FileKey         string
 	Instance        string
 	UpdatedAt       time.Time
+	Attempts        int
+	Retryable       bool
+	NextRetryAt     *time.Time
 }
 
 func (row) TableName() string { return "recordings" }
@@ -92,17 +115,23 @@ func toRow(r Recording) row {
 	return row{ID: r.ID, Room: r.Room, RoomID: r.RoomID, Backend: r.Backend, Handle: r.Handle,
 		Status: string(r.Status), StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC(), EndedAt: r.EndedAt,
 		DurationSeconds: r.DurationSeconds, SizeBytes: r.SizeBytes, Error: r.Error, Note: r.Note,
-		Progress: r.Progress, FileKey: r.FileKey, Instance: r.Instance, UpdatedAt: r.UpdatedAt.UTC()}
+		Progress: r.Progress, FileKey: r.FileKey, Instance: r.Instance, UpdatedAt: r.UpdatedAt.UTC(),
+		Attempts: r.Attempts, Retryable: r.Retryable, NextRetryAt: r.NextRetryAt}
 }
 
 func (w row) recording() Recording {
 	r := Recording{ID: w.ID, Room: w.Room, RoomID: w.RoomID, Backend: w.Backend, Handle: w.Handle,
 		Status: Status(w.Status), StartedBy: w.StartedBy, StartedAt: w.StartedAt.UTC(),
 		DurationSeconds: w.DurationSeconds, SizeBytes: w.SizeBytes, Error: w.Error, Note: w.Note,
-		Progress: w.Progress, FileKey: w.FileKey, Instance: w.Instance, UpdatedAt: w.UpdatedAt.UTC()}
+		Progress: w.Progress, FileKey: w.FileKey, Instance: w.Instance, UpdatedAt: w.UpdatedAt.UTC(),
+		Attempts: w.Attempts, Retryable: w.Retryable}
 	if w.EndedAt != nil {
 		t := w.EndedAt.UTC()
 		r.EndedAt = &t
+	}
+	if w.NextRetryAt != nil && w.Retryable {
+		t := w.NextRetryAt.UTC()
+		r.NextRetryAt = &t
 	}
 	return r
 }
@@ -182,6 +211,12 @@ func (s store) transition(ctx context.Context, id string, u Update, now time.Tim
 	}
 	if u.Status.Terminal() {
 		set["ended_at"] = now.UTC()
+	}
+	if u.Status == StatusFailed && u.Retryable {
+		set["attempts"] = gorm.Expr("attempts + 1")
+	}
+	if u.Status != StatusFailed { // a retry's outcome: no longer scheduled
+		set["retryable"], set["next_retry_at"] = false, nil
 	}
 	res := s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND status IN ?", id, statusStrings(sourcesOf(u.Status))).Updates(set)
 	if res.Error != nil {

@@ -73,7 +73,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 			u = Update{RecordingID: r.ID, Status: StatusAborted, Error: fmt.Sprintf("the %s recorder no longer knows this recording", b.Name())}
 		case k.Status.Valid() && k.Status != r.Status:
 			u = Update{RecordingID: r.ID, Status: k.Status, Error: k.Error, SizeBytes: k.SizeBytes,
-				DurationSeconds: k.DurationSeconds, FileKey: k.FileKey}
+				DurationSeconds: k.DurationSeconds, FileKey: k.FileKey, Retryable: k.Retryable}
 			if u.Status == StatusAborted && u.Error == "" {
 				u.Error = "aborted by the recorder"
 			}

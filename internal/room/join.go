@@ -172,21 +172,58 @@ func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
 	if s.created.fresh(r.Name, s.now()) {
 		return nil
 	}
+	_, err := s.createLiveKitRoom(ctx, r)
+	return err
+}
+
+// createLiveKitRoom creates the LiveKit room with the room's settings (CreateRoom returns
+// the room LiveKit already runs, unchanged); concurrent calls for one room share one call.
+func (s *Service) createLiveKitRoom(ctx context.Context, r Room) (*livekit.Room, error) {
 	gen := s.created.generation()
-	_, err, _ := s.sf.Do(r.Name, func() (any, error) {
-		_, err := s.lk.CreateRoom(context.WithoutCancel(ctx), &livekit.CreateRoomRequest{
+	v, err, _ := s.sf.Do(r.Name, func() (any, error) {
+		return s.lk.CreateRoom(context.WithoutCancel(ctx), &livekit.CreateRoomRequest{
 			Name:             r.Name,
 			EmptyTimeout:     uint32(s.cfg.EmptyTimeout / time.Second),
 			DepartureTimeout: uint32(s.cfg.DepartureTimeout / time.Second),
 			MaxParticipants:  uint32(r.MaxParticipants),
+			Metadata:         liveKitMetadata(r),
 		})
-		return nil, err
 	})
 	if err != nil {
-		return lkErr(err, nil, "room %q: create in LiveKit", r.Name)
+		return nil, lkErr(err, nil, "room %q: create in LiveKit", r.Name)
 	}
 	s.created.remember(r.Name, gen, s.now())
-	return nil
+	lr, _ := v.(*livekit.Room)
+	return lr, nil
+}
+
+// RoomMetadata is the JSON Parley sets as the LiveKit room's metadata: which Parley room
+// it is, and its title for clients to show (stored as JSON in LiveKit, hence its tags).
+type RoomMetadata struct {
+	ID    string `json:"id"`
+	Title string `json:"title,omitempty"`
+}
+
+func liveKitMetadata(r Room) string {
+	b, _ := json.Marshal(RoomMetadata{ID: r.ID, Title: r.Title})
+	return string(b)
+}
+
+// RecreateLiveKitRoom creates a room again in LiveKit with its current settings, for a
+// meeting that LiveKit lost (a restarted LiveKit, a dead cluster node) while people were in
+// it, so that their rejoin and the recorder's find it. It returns the LiveKit room's sid;
+// ErrNotFound when the Parley room was deleted meanwhile.
+func (s *Service) RecreateLiveKitRoom(ctx context.Context, name string) (string, error) {
+	s.created.forget(name) // what was remembered was the lost room
+	r, err := s.st.loadRoom(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	lr, err := s.createLiveKitRoom(ctx, r.room)
+	if err != nil {
+		return "", err
+	}
+	return lr.GetSid(), nil
 }
 
 // ForgetLiveKitRooms drops every remembered LiveKit room: call it when LiveKit (re)starts

@@ -38,6 +38,7 @@ type session struct {
 
 	stopc chan string
 	failc chan error
+	wake  chan struct{} // a rejoin attempt is due now (Recorder.Rejoin)
 	done  chan struct{} // closed once the session is finished and reported
 
 	mu       sync.Mutex
@@ -55,7 +56,7 @@ type session struct {
 func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
-		stopc: make(chan string, 1), failc: make(chan error, 1), done: make(chan struct{}),
+		stopc: make(chan string, 1), failc: make(chan error, 1), wake: make(chan struct{}, 1), done: make(chan struct{}),
 		writers: map[*trackWriter]struct{}{}, bySID: map[string]int{}, gapStart: -1}
 }
 
@@ -169,6 +170,7 @@ func (s *session) loop() (string, error) {
 			case err := <-s.failc:
 				return modeFail, err
 			case <-time.After(backoff):
+			case <-s.wake:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), s.r.cfg.JoinTimeout)
 			err := s.connect(ctx)
