@@ -88,6 +88,7 @@ func TestHealthAndReady(t *testing.T) {
 		"database": func(context.Context) (string, bool) { return "ok", true },
 		"livekit":  func(context.Context) (string, bool) { return "unreachable: connection refused", false },
 	}
+	d.HTTP.Metrics.Public = true
 	app := newTestApp(t, d)
 	resp, _ := app.Test(httptest.NewRequest("GET", "/healthz", nil))
 	if resp.StatusCode != 200 {
