@@ -45,7 +45,7 @@ func TestErrorShapes(t *testing.T) {
 		{"unknown field", "POST", "/test/echo", "application/json", `{"name":"a","admin":true}`, 400, "unknown_field", `"admin"`},
 		{"wrong type", "POST", "/test/echo", "application/json", `{"count":"x"}`, 400, "invalid_field", `"count" must be a whole number`},
 		{"wrong type, no Go name", "POST", "/test/echo", "application/json", `{"name":true}`, 400, "invalid_field", `"name" must be a string`},
-		{"not an object", "POST", "/test/echo", "application/json", `[1]`, 400, "invalid_json", "must be an object"},
+		{"not an object", "POST", "/test/echo", "application/json", `[1]`, 400, "invalid_field", "must be an object"},
 		{"two values", "POST", "/test/echo", "application/json", `{} {}`, 400, "invalid_json", "single JSON value"},
 		{"empty", "POST", "/test/echo", "application/json", ``, 400, "invalid_json", "empty"},
 		{"content type", "POST", "/test/echo", "text/plain", `{"name":"a"}`, 415, "unsupported_media_type", "application/json"},

@@ -57,7 +57,7 @@ func decodeError(err error) error {
 	case errors.As(err, &syn):
 		return BadRequest("invalid_json", "malformed JSON at byte %d: %s", syn.Offset, msg)
 	case errors.As(err, &typ) && typ.Field == "":
-		return BadRequest("invalid_json", "request body must be %s", jsonKind(typ.Type))
+		return BadRequest("invalid_field", "request body must be %s", jsonKind(typ.Type))
 	case errors.As(err, &typ):
 		return BadRequest("invalid_field", "field %q must be %s", typ.Field, jsonKind(typ.Type))
 	case strings.HasPrefix(msg, "json: unknown field "):
