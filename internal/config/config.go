@@ -154,7 +154,7 @@ func Default() Config {
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
 			BodyLimit: 1 << 20,
-			RateLimits: RateLimits{GuestJoins: 30, Registrations: 5, RoomCreations: 20,
+			RateLimits: RateLimits{GuestJoins: 60, Registrations: 20, RoomCreations: 30,
 				RecordingStarts: 10, EventStreams: 20},
 		},
 		Database: Database{Driver: "sqlite"},
