@@ -59,8 +59,12 @@ func loopbackURL(u string) bool {
 // serveMetrics serves /metrics on server.metricsListen when it is set; errors of the
 // running server go to errc, like the main listener's. The returned func stops it.
 func (a *app) serveMetrics(errc chan<- error) (stop func(), err error) {
-	addr := a.cfg.Server.MetricsListen
+	sc := a.cfg.Server
+	addr := sc.MetricsListen
 	if addr == "" {
+		if sc.MetricsToken == "" && !loopbackURL(sc.PublicURL) {
+			a.log.Warn("/metrics answers 403: server.publicURL is not loopback; set server.metricsToken or server.metricsListen to scrape it")
+		}
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
