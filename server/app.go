@@ -101,14 +101,11 @@ func (a *app) wire(ctx context.Context) error {
 	a.healMeetings(sup, liveSvc, rooms, rejoin)
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
-		HTTP: api.HTTPOptions{BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true, TrustedProxies: a.cfg.Server.TrustedProxies},
+		HTTP: a.httpOptions(),
 		Auth: authSvc, Rooms: rooms, Live: liveSvc, Recordings: recordings,
 		LiveKitStatus: sup.Status,
 		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:        web.Handler(),
-	}
-	if len(a.cfg.Server.TrustedProxies) > 0 {
-		a.deps.HTTP.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	return nil
 }
@@ -152,6 +149,13 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.listen(web, ln) }()
+	stopMetrics, err := a.serveMetrics(serveErr)
+	if err != nil {
+		_ = web.ShutdownWithTimeout(2 * time.Second)
+		a.close()
+		return err
+	}
+	defer stopMetrics()
 
 	for _, start := range a.starters {
 		if err := start(ctx); err != nil {

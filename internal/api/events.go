@@ -50,12 +50,14 @@ func (s *server) adminEvents(c *fiber.Ctx) error {
 // stream serves Server-Sent Events until the client goes, falls behind or the server stops.
 // The subscription is taken before the handler returns so no event is missed.
 func (s *server) stream(c *fiber.Ctx, keep func(live.Event) bool) error {
+	release := takeStreamSlot(c)
 	events, cancel := s.d.Live.Subscribe(sseBuffer)
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer release()
 		defer cancel()
 		_ = writeSSE(context.Background(), w, events, keep, heartbeatInterval)
 	})

@@ -25,6 +25,21 @@ type Server struct {
 	TLS            TLS      `yaml:"tls"`
 	TrustedProxies []string `yaml:"trustedProxies"`
 	BodyLimit      int      `yaml:"bodyLimit"` // bytes; request bodies above it get 413
+	// MetricsToken is the bearer token /metrics asks for when publicURL is not loopback.
+	MetricsToken string `yaml:"metricsToken" secret:"true"`
+	// MetricsListen serves /metrics on its own address (and no longer on listen).
+	MetricsListen string     `yaml:"metricsListen"`
+	RateLimits    RateLimits `yaml:"rateLimits"`
+}
+
+// RateLimits bound what one client address (and one user, when logged in) may do: the
+// first four are actions a minute, eventStreams the streams open at once.
+type RateLimits struct {
+	GuestJoins      int `yaml:"guestJoins"`
+	Registrations   int `yaml:"registrations"`
+	RoomCreations   int `yaml:"roomCreations"`
+	RecordingStarts int `yaml:"recordingStarts"`
+	EventStreams    int `yaml:"eventStreams"`
 }
 
 // TLS holds the certificate Parley serves, reused by TURN/TLS.
@@ -145,6 +160,8 @@ func Default() Config {
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
 			BodyLimit: 1 << 20,
+			RateLimits: RateLimits{GuestJoins: 60, Registrations: 20, RoomCreations: 30,
+				RecordingStarts: 10, EventStreams: 20},
 		},
 		Database: Database{Driver: "sqlite"},
 		Auth: Auth{

@@ -55,6 +55,7 @@ func (c *Config) Validate() error {
 	if c.Server.BodyLimit < 1024 {
 		bad("server.bodyLimit", "%d bytes is too small; use at least 1024", c.Server.BodyLimit)
 	}
+	c.validateProxiesAndLimits(bad)
 	switch c.Database.Driver {
 	case "sqlite":
 	case "postgres":
@@ -171,4 +172,27 @@ func hasScheme(raw string, schemes ...string) bool {
 		}
 	}
 	return false
+}
+
+func (c *Config) validateProxiesAndLimits(bad func(key, format string, args ...any)) {
+	for _, p := range c.Server.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad("server.trustedProxies", "%q is neither an IP address nor a CIDR range (e.g. \"10.0.0.0/8\")", p)
+			}
+		}
+	}
+	if l := c.Server.MetricsListen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			bad("server.metricsListen", "%q is not host:port (e.g. \"127.0.0.1:9090\"), or leave it empty", l)
+		}
+	}
+	rl := c.Server.RateLimits
+	for key, n := range map[string]int{"server.rateLimits.guestJoins": rl.GuestJoins,
+		"server.rateLimits.registrations": rl.Registrations, "server.rateLimits.roomCreations": rl.RoomCreations,
+		"server.rateLimits.recordingStarts": rl.RecordingStarts, "server.rateLimits.eventStreams": rl.EventStreams} {
+		if n < 1 {
+			bad(key, "must be at least 1 (%d given)", n)
+		}
+	}
 }

@@ -50,6 +50,9 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 			return nil, fmt.Errorf("database: create %s: %w", dir, err)
 		}
 	}
+	if err := privateFiles(dsn); err != nil {
+		return nil, err
+	}
 	// WAL lets readers run beside the single writer; busy_timeout makes a writer wait for
 	// the lock instead of failing; foreign keys are off by default in SQLite.
 	sep := "?"
@@ -144,4 +147,30 @@ func checkpoint(ctx context.Context, sqlDB *sql.DB) error {
 		return nil
 	}
 	return sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
+}
+
+// privateFiles makes the database file and its WAL and shared-memory files readable by
+// Parley's user only (0600), whoever created them and with whatever umask: they hold
+// password hashes and session tokens. The database file is created 0600 when missing, and
+// SQLite gives the -wal and -shm files it creates later the database file's mode.
+func privateFiles(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	if path == "" || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil // URI and in-memory databases are the caller's business
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("database: open %s: %w", path, err)
+	}
+	_ = f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(name, 0o600); err != nil {
+			return fmt.Errorf("database: %s is readable by others and could not be fixed (%w): chmod 600 it", name, err)
+		}
+	}
+	return nil
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/fielderr"
@@ -58,6 +60,15 @@ func Unprocessable(code, format string, args ...any) *Error {
 }
 func Unavailable(code, format string, args ...any) *Error {
 	return NewError(http.StatusServiceUnavailable, code, format, args...)
+}
+
+// TooManyRequests is a 429 "rate_limited" whose message and Retry-After say when to come
+// back (whole seconds, at least 1). what names what was limited ("attempts", "guest joins").
+func TooManyRequests(wait time.Duration, what string) *Error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	e := NewError(http.StatusTooManyRequests, "rate_limited", "too many %s: try again in %d s", what, secs)
+	e.RetryAfter = secs
+	return e
 }
 
 // ErrorBody is the JSON shape of every error answer.

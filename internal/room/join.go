@@ -168,6 +168,13 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 
 // ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless it
 // was created recently; concurrent joins of one room share one CreateRoom call.
+//
+// The room's maxParticipants is not handed to LiveKit: Parley enforces it at join (admit),
+// where moderators pass it. LiveKit has no call that changes a running room's
+// max_participants (CreateRoom on a live room returns it unchanged), so a limit given to
+// LiveKit would outlive every later change, and it counts moderators too: an owner who
+// raised the limit, or who joined a full room, would be refused by LiveKit with a token
+// Parley had just handed out.
 func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
 	if s.created.fresh(r.Name, s.now()) {
 		return nil
@@ -185,7 +192,6 @@ func (s *Service) createLiveKitRoom(ctx context.Context, r Room) (*livekit.Room,
 			Name:             r.Name,
 			EmptyTimeout:     uint32(s.cfg.EmptyTimeout / time.Second),
 			DepartureTimeout: uint32(s.cfg.DepartureTimeout / time.Second),
-			MaxParticipants:  uint32(r.MaxParticipants),
 			Metadata:         liveKitMetadata(r),
 		})
 	})

@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	lk "github.com/parley/parley/internal/livekit"
 	"slices"
@@ -93,11 +94,17 @@ func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, rea
 	if err != nil {
 		return err
 	}
+	// A participant who left just before the moderator clicked is banned all the same: the
+	// ban is what keeps them out, and without it leaving would be the way around one.
 	p, err := s.participant(ctx, name, identity)
-	if err != nil {
+	gone := errors.Is(err, ErrParticipantNotFound) && ban
+	if err != nil && !gone {
 		return err
 	}
-	userID := ParticipantFromInfo(p).UserID
+	userID := ""
+	if !gone {
+		userID = ParticipantFromInfo(p).UserID
+	}
 	if !c.Admin && !a.Owner && (userID == a.Room.OwnerID || identity == a.Room.OwnerID) {
 		return fmt.Errorf("room %q: kick: the owner cannot be kicked by a moderator: %w", name, ErrForbidden)
 	}
@@ -112,11 +119,13 @@ func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, rea
 			return fmt.Errorf("room %q: %w", name, err)
 		}
 	}
-	_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
-	if err != nil && !lk.IsNotFound(err) { // gone meanwhile: the kick is done
-		return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
+	if !gone {
+		_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
+		if err != nil && !lk.IsNotFound(err) { // gone meanwhile: the kick is done
+			return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
+		}
 	}
-	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "by", c.UserID)
+	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "gone", gone, "by", c.UserID)
 	return nil
 }
 

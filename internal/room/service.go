@@ -151,7 +151,9 @@ func (s *Service) Get(ctx context.Context, name string, c Caller) (View, error) 
 	if err != nil {
 		return View{}, err
 	}
-	if c.UserID == "" && !a.Room.Public && !a.Room.AllowGuests {
+	// Anonymous callers read public rooms only: a private room that admits guests lets them
+	// join with its invite code, not read its owner, moderators and settings.
+	if c.UserID == "" && !a.Room.Public {
 		return View{}, fmt.Errorf("room %q: %w", name, ErrLoginRequired)
 	}
 	return s.view(ctx, a)
