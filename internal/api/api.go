@@ -43,6 +43,9 @@ type HTTPOptions struct {
 	AccessLog      bool
 	ProxyHeader    string // e.g. X-Forwarded-For when behind trusted proxies
 	TrustedProxies []string
+	// GuestKey signs the guest cookie (parley_guest); empty: a random key, so guest ids
+	// do not outlive the process.
+	GuestKey []byte
 }
 
 // New builds the Fiber app with the shared middleware and every route.
@@ -72,7 +75,7 @@ func New(d Deps) (*fiber.App, error) {
 		reg = prometheus.NewRegistry()
 	}
 	app.Use(requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
-	s := &server{d: d, reg: reg}
+	s := &server{d: d, reg: reg, guests: newGuestIDs(d.HTTP.GuestKey)}
 	s.routes(app)
 	return app, nil
 }
@@ -95,7 +98,8 @@ func (d Deps) check() error {
 }
 
 type server struct {
-	d   Deps
-	reg *prometheus.Registry
-	mw  httpx.Middlewares
+	d      Deps
+	reg    *prometheus.Registry
+	mw     httpx.Middlewares
+	guests guestIDs
 }
