@@ -82,8 +82,11 @@ func (g *Gatekeeper) judge(ctx context.Context, name string, p *livekit.Particip
 		return verdict{}, nil // not a Parley token: whoever holds the API secret minted it
 	}
 	r, isMod, _, err := g.s.lookup(ctx, name, md.UserID, "")
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) && md.RoomID != "" {
 		return verdict{remove: true, reason: "the room no longer exists"}, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		return verdict{}, nil // a LiveKit room Parley does not manage (a shared LiveKit)
 	}
 	if err != nil {
 		return verdict{}, err
