@@ -8,14 +8,24 @@ import (
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/room"
+	"gorm.io/gorm"
 )
 
 // TestMigrationBackfillsRoomAndOwner: recordings made before rooms were tracked by id get
 // their room's id and owner where that room still exists; a recording older than the room
 // now holding its name stays unassigned (administrators only).
 func TestMigrationBackfillsRoomAndOwner(t *testing.T) {
+	before := [][]db.Migration{room.Migrations(), Migrations()[:2]}
+	for name, open := range map[string]func(t *testing.T) *gorm.DB{
+		"sqlite":   func(t *testing.T) *gorm.DB { return dbtest.SQLite(t, before...) },
+		"postgres": func(t *testing.T) *gorm.DB { return dbtest.Postgres(t, before...) },
+	} {
+		t.Run(name, func(t *testing.T) { testBackfill(t, open(t)) })
+	}
+}
+
+func testBackfill(t *testing.T, g *gorm.DB) {
 	ctx := context.Background()
-	g := dbtest.SQLite(t, room.Migrations(), Migrations()[:2])
 	day := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, r := range []struct {
 		id, name, owner string
