@@ -28,6 +28,9 @@ type gateQueue struct {
 	slots  chan struct{}
 	wg     sync.WaitGroup
 	closed bool
+	// ctx ends the checks in flight at shutdown; the reconciler judges them again later.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // gateParallelism bounds the checks in flight; past it a join is left to the reconciler,
@@ -37,7 +40,10 @@ const gateParallelism = 64
 // gateTimeout bounds one check (a database read and at most two LiveKit calls).
 const gateTimeout = 10 * time.Second
 
-func newGateQueue() *gateQueue { return &gateQueue{slots: make(chan struct{}, gateParallelism)} }
+func newGateQueue() *gateQueue {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &gateQueue{slots: make(chan struct{}, gateParallelism), ctx: ctx, cancel: cancel}
+}
 
 func (q *gateQueue) set(g Gate) {
 	q.mu.Lock()
@@ -68,18 +74,19 @@ func (q *gateQueue) admitted(room string, p *livekit.ParticipantInfo) bool {
 	go func() {
 		defer q.wg.Done()
 		defer func() { <-q.slots }()
-		ctx, cancel := context.WithTimeout(context.Background(), gateTimeout)
+		ctx, cancel := context.WithTimeout(q.ctx, gateTimeout)
 		defer cancel()
 		g.Admitted(ctx, room, p, true)
 	}()
 	return true
 }
 
-// close waits for the checks in flight (each bounded by gateTimeout).
+// close cancels the checks in flight and waits for them to return.
 func (q *gateQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
+	q.cancel()
 	q.wg.Wait()
 }
 
