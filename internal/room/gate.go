@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
+	lk "github.com/parley/parley/internal/livekit"
 )
 
 // Users says whether an account may still take part, and whether it administers (the
@@ -138,7 +139,7 @@ func (g *Gatekeeper) act(ctx context.Context, name string, p *livekit.Participan
 		return nil
 	}
 	cur, err := g.s.lk.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: p.GetIdentity()})
-	if isNotFound(err) || (err == nil && cur.GetSid() != p.GetSid()) {
+	if lk.IsNotFound(err) || (err == nil && cur.GetSid() != p.GetSid()) {
 		return nil // gone, or replaced by a newer session
 	}
 	if err != nil {
@@ -146,7 +147,7 @@ func (g *Gatekeeper) act(ctx context.Context, name string, p *livekit.Participan
 	}
 	if v.remove {
 		_, err = g.s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: p.GetIdentity()})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !lk.IsNotFound(err) {
 			return lkErr(err, nil, "room %q: remove %q", name, p.GetIdentity())
 		}
 		g.s.log.Info("participant removed: Parley would refuse its join now", "room", name, "identity", p.GetIdentity(), "reason", v.reason)
@@ -176,7 +177,7 @@ func (g *Gatekeeper) RecheckUser(ctx context.Context, userID string) error {
 	var errs []error
 	for _, r := range rooms.GetRooms() {
 		ps, err := g.rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: r.GetName()})
-		if isNotFound(err) {
+		if lk.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
