@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -99,15 +101,27 @@ func (a *app) wire(ctx context.Context) error {
 		return err
 	}
 	a.healMeetings(sup, liveSvc, rooms, rejoin)
+	gated, err := a.wireGate(sup, authSvc, liveSvc, rooms)
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
-		Auth: authSvc, Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		Auth: gated, Rooms: rooms, Live: liveSvc, Recordings: recordings,
 		LiveKitStatus: sup.Status,
 		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:        web.Handler(),
 	}
 	return nil
+}
+
+// guestKey derives the guest cookie's signing key from the JWT secret (kept across
+// restarts), for this one purpose, so neither signature can stand in for the other.
+func guestKey(jwtSecret string) []byte {
+	m := hmac.New(sha256.New, []byte(jwtSecret))
+	m.Write([]byte("parley guest cookie v1"))
+	return m.Sum(nil)
 }
 
 func (a *app) checkDatabase(ctx context.Context) (string, bool) {

@@ -24,7 +24,8 @@ func (a *app) httpOptions() api.HTTPOptions {
 			RoomCreations: rl.RoomCreations, RecordingStarts: rl.RecordingStarts, EventStreams: rl.EventStreams},
 		Metrics: api.MetricsAccess{Token: sc.MetricsToken, Public: loopbackURL(sc.PublicURL),
 			Elsewhere: sc.MetricsListen != ""},
-		Web: api.WebOptions{ConnectSources: api.ConnectSourcesOf(a.cfg.LiveKit.Host, a.recordingOrigin())},
+		Web:      api.WebOptions{ConnectSources: api.ConnectSourcesOf(a.cfg.LiveKit.Host, a.recordingOrigin())},
+		GuestKey: guestKey(a.cfg.Auth.JWTSecret),
 	}
 }
 

@@ -36,7 +36,9 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 		StartTimeout:  time.Duration(rc.StartTimeout),
 		RetentionDays: rc.RetentionDays,
 		AutoRooms:     rc.AutoRooms,
-		AutoRecord:    func(ctx context.Context, name string) (bool, error) { return roomAutoRecords(ctx, rooms, name) },
+		Room: func(ctx context.Context, name string) (recording.RoomRef, error) {
+			return recordingRoom(ctx, rooms, name)
+		},
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
 		Notify:        func(r recording.Recording) { publishRecording(l, r) },
@@ -99,16 +101,24 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 // recordingRooms answers the recording access rules' question from the room service.
 type recordingRooms struct{ rooms *room.Service }
 
-// RoomRole is the caller's role in the room.
+// RoomRole is the caller's role in the room of that name.
 func (r recordingRooms) RoomRole(ctx context.Context, name string, c recording.Caller) (recording.RoomRole, error) {
-	acc, err := r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin})
+	return recordingRole(r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+// RoomRoleByID is the caller's role in the room of that id.
+func (r recordingRooms) RoomRoleByID(ctx context.Context, id string, c recording.Caller) (recording.RoomRole, error) {
+	return recordingRole(r.rooms.AccessByID(ctx, id, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+func recordingRole(acc room.Access, err error) (recording.RoomRole, error) {
 	if errors.Is(err, room.ErrNotFound) {
 		return recording.RoomRole{}, fmt.Errorf("%w: %w", recording.ErrRoomNotFound, err)
 	}
 	if err != nil {
 		return recording.RoomRole{}, err
 	}
-	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, Owner: acc.Owner, Moderator: acc.Moderator}, nil
+	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, OwnerID: acc.Room.OwnerID, Owner: acc.Owner, Moderator: acc.Moderator}, nil
 }
 
 // recordingStorage builds recording.storage; for s3 it also returns the config the egress
@@ -136,16 +146,16 @@ func (a *app) recordingStorage() (recording.Storage, *recording.S3Config, error)
 	return nil, nil, fmt.Errorf("recording.storage.type %q: use fs or s3", sc.Type)
 }
 
-// roomAutoRecords reads a room's own autoRecord setting.
-func roomAutoRecords(ctx context.Context, rooms *room.Service, name string) (bool, error) {
+// recordingRoom reads a room's id, owner and own autoRecord setting.
+func recordingRoom(ctx context.Context, rooms *room.Service, name string) (recording.RoomRef, error) {
 	acc, err := rooms.Access(ctx, name, room.Caller{Admin: true})
 	if errors.Is(err, room.ErrNotFound) {
-		return false, nil // a LiveKit room Parley does not manage
+		return recording.RoomRef{}, nil // a LiveKit room Parley does not manage
 	}
 	if err != nil {
-		return false, err
+		return recording.RoomRef{}, err
 	}
-	return acc.Room.AutoRecord, nil
+	return recording.RoomRef{ID: acc.Room.ID, OwnerID: acc.Room.OwnerID, AutoRecord: acc.Room.AutoRecord, Found: true}, nil
 }
 
 // publishRecording puts every recording state change on the live event bus.

@@ -47,6 +47,9 @@ type HTTPOptions struct {
 	Limits         Limits
 	Metrics        MetricsAccess
 	Web            WebOptions
+	// GuestKey signs the guest cookie (parley_guest); empty: a random key, so guest ids
+	// do not outlive the process.
+	GuestKey []byte
 }
 
 // New builds the Fiber app with the shared middleware and every route.
@@ -78,7 +81,7 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	// The client address is resolved first: the access log and every limit key on it.
 	app.Use(proxies.ResolveClientIP(), noSniff, requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
-	s := &server{d: d, reg: reg, limits: newLimiter(d.HTTP.Limits)}
+	s := &server{d: d, reg: reg, limits: newLimiter(d.HTTP.Limits), guests: newGuestIDs(d.HTTP.GuestKey)}
 	s.routes(app)
 	return app, nil
 }
@@ -111,4 +114,5 @@ type server struct {
 	reg    *prometheus.Registry
 	mw     httpx.Middlewares
 	limits *limiter
+	guests guestIDs
 }

@@ -18,6 +18,8 @@ type AuthService interface {
 	Refresh(ctx context.Context, refreshToken, callerID string, cl auth.Client) (auth.Grant, error)
 	Logout(ctx context.Context, refreshToken, callerID string) error
 	Authenticate(ctx context.Context, accessToken string) (auth.Principal, error)
+	// Recheck reads the principal's session and user again (long-lived event streams).
+	Recheck(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	ChangePassword(ctx context.Context, p auth.Principal, current, next string) error
 	User(ctx context.Context, id string) (auth.User, error)
 	ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, string, error)

@@ -223,22 +223,35 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	row, found, err := s.store.checkSession(ctx, c.SID)
+	return s.session(ctx, c.Subject, c.SID)
+}
+
+// Recheck reads an authenticated principal's session and user again: long-lived requests
+// (event streams) call it so that a revoked session, a disabled account or a changed role
+// takes effect while they last, not only when they opened. The access token's own expiry
+// is not checked again: it was valid when the request began.
+func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
+	return s.session(ctx, p.UserID, p.SessionID)
+}
+
+// session is the principal of userID's session sid, if that session is still live.
+func (s *Service) session(ctx context.Context, userID, sid string) (Principal, error) {
+	row, found, err := s.store.checkSession(ctx, sid)
 	switch {
 	case err != nil:
 		return Principal{}, err
 	case !found:
-		return Principal{}, fmt.Errorf("session %s: %w (not found)", c.SID, ErrSessionRevoked)
-	case row.UserID != c.Subject:
+		return Principal{}, fmt.Errorf("session %s: %w (not found)", sid, ErrSessionRevoked)
+	case row.UserID != userID:
 		return Principal{}, fmt.Errorf("access token: %w (session of another user)", ErrInvalidToken)
 	case row.Disabled: // before revoked: disabling revokes too, and this says why
-		return Principal{}, fmt.Errorf("user %s: %w", c.Subject, ErrUserDisabled)
+		return Principal{}, fmt.Errorf("user %s: %w", userID, ErrUserDisabled)
 	case row.RevokedAt != nil:
-		return Principal{}, fmt.Errorf("session %s: %w", c.SID, ErrSessionRevoked)
+		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrSessionRevoked)
 	case !s.now().Before(row.ExpiresAt):
-		return Principal{}, fmt.Errorf("session %s: %w", c.SID, ErrTokenExpired)
+		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrTokenExpired)
 	}
-	return Principal{UserID: c.Subject, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: c.SID}, nil
+	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid}, nil
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and

@@ -73,6 +73,7 @@ type reconciler struct {
 	hold     hold // see HoldRooms
 	hooks    *webhookHealth
 	nodes    NodeHealth
+	gate     *gateQueue
 	// nodesWarned is when an unanswered node health check was last logged (unix ms; passMu).
 	nodesWarned int64
 	// lastPrune is when webhook ids were last pruned (unix ms; guarded by passMu).
@@ -160,7 +161,15 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	}
 	lost := r.lostRooms(ctx) // read after LiveKit's answer: at least as recent
 	dropLost(lkState, lost)
+	known, err := r.st.openSessions(ctx) // before repair: a session it adds is a fresh join
+	if err != nil {
+		r.m.passes.WithLabelValues("error").Inc()
+		return nil, fmt.Errorf("reconcile: sessions: %w", err)
+	}
 	repairs, err := r.repair(ctx, lkState, lost, snapshot)
+	if err == nil {
+		r.judge(ctx, lkState, known)
+	}
 	for kind, n := range repairs {
 		r.m.repairs.WithLabelValues(kind).Add(float64(n))
 	}
@@ -174,6 +183,25 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	}
 	r.m.passes.WithLabelValues("ok").Inc()
 	return repairs, nil
+}
+
+// judge runs the admission gate on every participant LiveKit runs, so that a refusal
+// holds even when the participant's join webhook was lost or arrived before the change.
+// A session the database did not know before this pass is judged as a fresh join.
+func (r *reconciler) judge(ctx context.Context, lk map[string]lkRoom, known map[string]sessionRow) {
+	g := r.gate.current()
+	if g == nil {
+		return
+	}
+	for name, cur := range lk {
+		for _, p := range cur.participants {
+			if p.GetState() == livekit.ParticipantInfo_DISCONNECTED || ctx.Err() != nil {
+				continue
+			}
+			_, seen := known[p.GetSid()]
+			g.Admitted(ctx, name, p, !seen)
+		}
+	}
 }
 
 type lkRoom struct {

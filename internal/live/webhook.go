@@ -135,6 +135,9 @@ func (s *Service) Ingest(ctx context.Context, authorization string, body []byte)
 	}
 	dup, err := s.w.submit(ctx, ev)
 	res.Duplicate = dup
+	if err == nil && !dup && ev.Event == "participant_joined" {
+		s.gate.admitted(ev.Room.GetName(), ev.Participant)
+	}
 	return res, err
 }
 

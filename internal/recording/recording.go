@@ -82,8 +82,9 @@ func sourcesOf(to Status) []Status {
 // Recording is one recording of a room.
 type Recording struct {
 	ID              string
-	Room            string // room name
-	RoomID          string
+	Room            string // room name when it started
+	RoomID          string // the room's id: what access follows ("" for old rows of a lost room)
+	OwnerID         string // the room's owner when it started: keeps a deleted room's recordings
 	Backend         string // "builtin" or "egress"
 	Handle          string // the backend's id (egress id)
 	Status          Status

@@ -43,8 +43,9 @@ type Options struct {
 	// AutoRooms are wildcard patterns (path.Match syntax: "*", "standup-*") of rooms recorded
 	// automatically when they start.
 	AutoRooms []string
-	// AutoRecord reports a room's own autoRecord setting (nil: only AutoRooms count).
-	AutoRecord func(ctx context.Context, room string) (bool, error)
+	// Room describes a room by name for auto-record: its own autoRecord setting and whose
+	// recordings it makes (nil: only AutoRooms count and recordings have no room id).
+	Room func(ctx context.Context, room string) (RoomRef, error)
 	// Notify is called after every applied transition (the live event bus).
 	Notify func(Recording)
 	// Instance names this Parley instance (stable across restarts). With LocalBackend (the
@@ -126,10 +127,19 @@ func (s *Service) BackendName() string {
 	return s.backend.Name()
 }
 
+// RoomRef is a room as auto-record sees it. Found is false for a LiveKit room Parley does
+// not manage.
+type RoomRef struct {
+	ID, OwnerID string
+	AutoRecord  bool
+	Found       bool
+}
+
 // StartParams say which room to record and for whom.
 type StartParams struct {
 	Room      string
 	RoomID    string
+	OwnerID   string
 	StartedBy string
 }
 
@@ -146,7 +156,7 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Recording, error) {
 	}
 	ctx = context.WithoutCancel(ctx) // a client hanging up must not leave a half-started recording
 	now := s.o.Now().UTC()
-	r := Recording{ID: s.o.NewID(), Room: p.Room, RoomID: p.RoomID, Backend: b.Name(), Status: StatusStarting,
+	r := Recording{ID: s.o.NewID(), Room: p.Room, RoomID: p.RoomID, OwnerID: p.OwnerID, Backend: b.Name(), Status: StatusStarting,
 		StartedBy: p.StartedBy, StartedAt: now, UpdatedAt: now, Instance: s.o.Instance}
 	if err := s.st.insert(ctx, r); err != nil {
 		return Recording{}, err

@@ -79,3 +79,18 @@ func (s *Service) lookup(ctx context.Context, name, userID, banSubject string) (
 	_, banned := e.bans[banSubject]
 	return e.room, isMod && userID != "", banned && banSubject != "", nil
 }
+
+// isBanned reports whether any of the subjects is banned from the room (false when the
+// room cannot be read: the caller has already read it).
+func (s *Service) isBanned(ctx context.Context, name string, subjects ...string) bool {
+	e, err := s.rooms.get(ctx, name, s.now(), s.st.loadRoom)
+	if err != nil {
+		return false
+	}
+	for _, sub := range subjects {
+		if _, ok := e.bans[sub]; ok && sub != "" {
+			return true
+		}
+	}
+	return false
+}

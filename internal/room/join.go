@@ -19,6 +19,9 @@ type JoinRequest struct {
 	InviteCode  string
 	// AccountName is the user's account name, the display name when none is given.
 	AccountName string
+	// GuestID is the id the guest's browser keeps (see NewGuestID); its identity derives
+	// from it, so its bans hold. Empty: a new id.
+	GuestID string
 }
 
 // Grant is a join token and what it says.
@@ -32,10 +35,12 @@ type Grant struct {
 }
 
 // Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,
-// hence its tags (internal/live reads the same two keys).
+// hence its tags (internal/live reads role and userId). RoomID tells the Gatekeeper which
+// room the token was for: a room deleted and re-created under its name is another room.
 type Metadata struct {
 	Role   string `json:"role"`
 	UserID string `json:"userId,omitempty"`
+	RoomID string `json:"roomId,omitempty"`
 }
 
 // Join decides whether the caller may join, makes sure the LiveKit room exists and mints
@@ -47,7 +52,13 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 		return Grant{}, err
 	}
 	guest := c.UserID == ""
-	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, c.UserID) // a guest's "" is never banned
+	identity := c.UserID // a user's identity is its id
+	if guest {
+		if identity, err = guestIdentity(req.GuestID); err != nil {
+			return Grant{}, err
+		}
+	}
+	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, identity)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -77,10 +88,6 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	if display == "" {
 		display = req.AccountName
 	}
-	identity := c.UserID
-	if guest {
-		identity = newGuestIdentity()
-	}
 	if display == "" {
 		display = identity
 	}
@@ -91,7 +98,7 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	if a.Moderator {
 		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
 	}
-	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID}, perms)
+	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID, RoomID: r.ID}, perms)
 	if err != nil {
 		return Grant{}, fmt.Errorf("room %q: sign token: %w", name, err)
 	}

@@ -246,15 +246,33 @@ func (s *Service) updateLiveRole(ctx context.Context, r Room, userID string, pro
 		}
 		return
 	}
-	role, perms := RoleParticipant, r.Defaults
+	md := Metadata{Role: RoleParticipant, UserID: userID, RoomID: r.ID}
 	if promote {
-		role, perms = RoleModerator, Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+		md.Role = RoleModerator
 	}
-	md, _ := json.Marshal(Metadata{Role: role, UserID: userID})
-	_, err = s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
-		Metadata: string(md), Permission: permissionProto(perms)})
+	s.setLiveRole(ctx, r, p, md)
+}
+
+// demote gives a connected participant the participant role and the room's defaults.
+func (s *Service) demote(ctx context.Context, r Room, p *livekit.ParticipantInfo, md Metadata) {
+	md.Role, md.RoomID = RoleParticipant, r.ID
+	s.setLiveRole(ctx, r, p, md)
+}
+
+// setLiveRole writes a role and the permissions that go with it: everything for
+// moderators, the room's defaults otherwise. LiveKit replaces the whole permission set on
+// UpdateParticipant, so every field is given (hidden, recorder and agent stay off: those
+// participants are never given a role).
+func (s *Service) setLiveRole(ctx context.Context, r Room, p *livekit.ParticipantInfo, md Metadata) {
+	perms := r.Defaults
+	if md.Role == RoleModerator || md.Role == RoleOwner {
+		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+	}
+	mdJSON, _ := json.Marshal(md)
+	_, err := s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
+		Metadata: string(mdJSON), Permission: permissionProto(perms)})
 	if err != nil && !lk.IsNotFound(err) {
-		s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
+		s.log.Warn("could not update live participant role", "room", r.Name, "identity", p.Identity, "err", err)
 	}
 }
 

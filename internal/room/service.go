@@ -78,6 +78,17 @@ func (s *Service) Access(ctx context.Context, roomName string, c Caller) (Access
 	return s.caller(c, r, isMod), nil
 }
 
+// AccessByID is Access for the room of that id: a room deleted and re-created under the
+// same name is another room, and ErrNotFound here.
+func (s *Service) AccessByID(ctx context.Context, id string, c Caller) (Access, error) {
+	e, err := s.st.loadRoomByID(ctx, id)
+	if err != nil {
+		return Access{}, err
+	}
+	_, isMod := e.mods[c.UserID]
+	return s.caller(c, e.room, isMod && c.UserID != ""), nil
+}
+
 // view completes a room for the caller: moderators, live figures, the invite code only
 // for its owner, moderators and admins.
 func (s *Service) view(ctx context.Context, a Access) (View, error) {

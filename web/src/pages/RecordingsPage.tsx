@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, path } from '../api';
+import { api, path } from '../api';
 import type { List, Recording, Room } from '../api/types';
 import { useAuth } from '../auth';
 import { formatBytes, formatDuration } from '../state/admin';
@@ -11,20 +11,19 @@ async function recordingBlobURL(id: string): Promise<string> {
   return URL.createObjectURL(await res.blob());
 }
 
-/** Lists recordings: all of them when the API allows it, else room by room for the rooms the user runs. */
+/** Lists recordings: GET /api/recordings answers every recording to admins and, to users, those of
+ * the rooms they own or owned (deleted rooms included); the rooms they only moderate are added room by room. */
 async function loadRecordings(userId: string | undefined, room: string): Promise<Recording[]> {
   if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
-  try {
-    return (await api.get<List<Recording>>('/api/recordings')).items ?? [];
-  } catch (e) {
-    if (!(e instanceof ApiError) || (e.status !== 400 && e.status !== 403)) throw e;
-  }
+  const own = (await api.get<List<Recording>>('/api/recordings')).items ?? [];
   const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
-  const mine = rooms.filter((r) => r.ownerId === userId || (userId && r.moderators?.includes(userId)));
+  const moderated = rooms.filter((r) => r.ownerId !== userId && userId && r.moderators?.includes(userId));
   const lists = await Promise.all(
-    mine.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
+    moderated.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
   );
-  return lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const byId = new Map<string, Recording>();
+  for (const r of [...own, ...lists.flat()]) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
 export function RecordingsTable({ room = '' }: { room?: string }) {
