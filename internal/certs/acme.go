@@ -69,9 +69,10 @@ func newACME(o Options) (*acmeSource, error) {
 		Logger:            zl,
 	})
 	s.issuer = certmagic.NewACMEIssuer(s.magic, certmagic.ACMEIssuer{
-		CA:     a.DirectoryURL,
-		Email:  a.Email,
-		Agreed: true, // enabling ACME is agreeing to the CA's terms (README says so)
+		CA:      a.DirectoryURL,
+		Email:   a.Email,
+		Profile: a.Profile,
+		Agreed:  true, // enabling ACME is agreeing to the CA's terms (README says so)
 		// The challenge ports are Parley's own listeners: certmagic finds them bound and
 		// leaves the answering to TLSConfig and HTTPHandler instead of binding 80 or 443.
 		ListenHost:              tlsHost,

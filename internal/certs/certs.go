@@ -61,6 +61,7 @@ type ACME struct {
 	DirectoryURL string // e.g. https://acme-v02.api.letsencrypt.org/directory
 	Email        string // account contact, optional
 	CARootFile   string // PEM trusted (beside the system roots) for the CA's own HTTPS
+	Profile      string // the CA's certificate profile (RFC draft "ACME profiles"); "" = its default
 
 	TLSAddr  string // the bound address of the TLS listener that serves TLSConfig
 	HTTPAddr string // the bound address of the listener that serves HTTPHandler; "" = no HTTP-01
@@ -79,8 +80,9 @@ type Manager struct {
 	acme  *acmeSource
 
 	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	cancel   context.CancelFunc
+	done     sync.WaitGroup
+	stopACME sync.Once
 }
 
 // New prepares the certificates of the selected mode: it loads the files, or loads (or
@@ -186,7 +188,7 @@ func (m *Manager) Close() error {
 	}
 	m.done.Wait()
 	if m.acme != nil {
-		m.acme.stop()
+		m.stopACME.Do(m.acme.stop)
 	}
 	return nil
 }
