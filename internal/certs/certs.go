@@ -79,7 +79,7 @@ type Manager struct {
 	local *localCA
 	acme  *acmeSource
 
-	mu     sync.Mutex
+	mu       sync.Mutex
 	cancel   context.CancelFunc
 	done     sync.WaitGroup
 	stopACME sync.Once
