@@ -23,14 +23,34 @@ type Server struct {
 	PublicURL      string   `yaml:"publicURL"`
 	DataDir        string   `yaml:"dataDir"`
 	TLS            TLS      `yaml:"tls"`
+	HTTPListen     string   `yaml:"httpListen"` // plain HTTP: ACME HTTP-01, else a redirect to https
 	TrustedProxies []string `yaml:"trustedProxies"`
 	BodyLimit      int      `yaml:"bodyLimit"` // bytes; request bodies above it get 413
 }
 
-// TLS holds the certificate Parley serves, reused by TURN/TLS.
+// TLS says where Parley's certificate comes from: files (cert/key, reused by TURN/TLS),
+// ACME, or a local CA (selfSigned). At most one.
 type TLS struct {
-	Cert string `yaml:"cert"`
-	Key  string `yaml:"key"`
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	ACME       ACME   `yaml:"acme"`
+	SelfSigned bool   `yaml:"selfSigned"`
+}
+
+// ACME obtains and renews the certificate of publicURL's host (and the TURN domain).
+type ACME struct {
+	Enabled      bool   `yaml:"enabled"`
+	Email        string `yaml:"email"`
+	DirectoryURL string `yaml:"directoryURL"`
+	CARoot       string `yaml:"caRoot"` // PEM trusted for the CA's own HTTPS (test CAs)
+}
+
+// LetsEncrypt is the default ACME directory (Let's Encrypt production).
+const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
+
+// TLSEnabled says whether Parley serves HTTPS itself, by any of the three modes.
+func (s Server) TLSEnabled() bool {
+	return s.TLS.Cert != "" || s.TLS.ACME.Enabled || s.TLS.SelfSigned
 }
 
 // Database selects the store.
@@ -138,6 +158,7 @@ func Default() Config {
 			Listen:    "127.0.0.1:8090",
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
+			TLS:       TLS{ACME: ACME{DirectoryURL: LetsEncrypt}},
 			BodyLimit: 1 << 20,
 		},
 		Database: Database{Driver: "sqlite"},

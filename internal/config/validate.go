@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -48,9 +49,7 @@ func (c *Config) Validate() error {
 	if c.Server.DataDir == "" {
 		bad("server.dataDir", "must not be empty (default \"./data\")")
 	}
-	if (c.Server.TLS.Cert == "") != (c.Server.TLS.Key == "") {
-		bad("server.tls", "set both cert and key, or neither")
-	}
+	c.validateTLS(bad)
 	if c.Server.BodyLimit < 1024 {
 		bad("server.bodyLimit", "%d bytes is too small; use at least 1024", c.Server.BodyLimit)
 	}
@@ -161,4 +160,72 @@ func hasScheme(raw string, schemes ...string) bool {
 		}
 	}
 	return false
+}
+
+// validateTLS checks the certificate modes: files, ACME or a local CA, at most one.
+func (c *Config) validateTLS(bad func(key, format string, args ...any)) {
+	s := c.Server
+	t := s.TLS
+	if (t.Cert == "") != (t.Key == "") {
+		bad("server.tls", "set both cert and key, or neither")
+	}
+	modes := []string{}
+	if t.Cert != "" {
+		modes = append(modes, "server.tls.cert/key")
+	}
+	if t.ACME.Enabled {
+		modes = append(modes, "server.tls.acme.enabled")
+	}
+	if t.SelfSigned {
+		modes = append(modes, "server.tls.selfSigned")
+	}
+	if len(modes) > 1 {
+		bad("server.tls", "%s are exclusive: keep one way to get the certificate", strings.Join(modes, " and "))
+	}
+	pub, _ := url.Parse(s.PublicURL)
+	if (t.ACME.Enabled || t.SelfSigned) && pub != nil && pub.Scheme != "https" {
+		bad("server.publicURL", "%q must be https:// when Parley makes its certificate (it is the URL browsers use)", s.PublicURL)
+	}
+	if t.ACME.Enabled {
+		if h := hostOf(pub); !isDNSName(h) {
+			bad("server.tls.acme.enabled", "needs server.publicURL with a public DNS name (got %q): ACME cannot certify IP addresses or localhost; use server.tls.selfSigned on a LAN", h)
+		}
+		if d := c.LiveKit.TURN.Domain; d != "" && !isDNSName(d) {
+			bad("livekit.turn.domain", "%q must be a DNS name: ACME certifies it with server.publicURL's host", d)
+		}
+		if !hasScheme(t.ACME.DirectoryURL, "https") {
+			bad("server.tls.acme.directoryURL", "%q must be the https:// URL of the CA's ACME directory (default %s)", t.ACME.DirectoryURL, LetsEncrypt)
+		}
+		if e := t.ACME.Email; e != "" && !strings.Contains(e, "@") {
+			bad("server.tls.acme.email", "%q is not an e-mail address (or leave it empty)", e)
+		}
+	}
+	if t.ACME.CARoot != "" {
+		if _, err := os.Stat(t.ACME.CARoot); err != nil {
+			bad("server.tls.acme.caRoot", "cannot read %s: give the path of a PEM file, or leave it empty", t.ACME.CARoot)
+		}
+	}
+	if s.HTTPListen != "" {
+		if _, _, err := net.SplitHostPort(s.HTTPListen); err != nil {
+			bad("server.httpListen", "%q is not host:port (e.g. \":80\")", s.HTTPListen)
+		} else if !s.TLSEnabled() {
+			bad("server.httpListen", "redirects to https and answers ACME HTTP-01: enable server.tls (acme, selfSigned or cert/key) or leave it empty")
+		} else if s.HTTPListen == s.Listen {
+			bad("server.httpListen", "%q is also server.listen: use another port (e.g. \":80\" beside \":443\")", s.HTTPListen)
+		}
+	}
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// isDNSName is true for a name a public CA can certify: not an IP, not localhost, dotted.
+func isDNSName(h string) bool {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	return h != "" && net.ParseIP(h) == nil && strings.Contains(h, ".") &&
+		h != "localhost" && !strings.HasSuffix(h, ".localhost")
 }
