@@ -6,10 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
-	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/livekit"
 )
 
@@ -83,13 +81,11 @@ func (a *app) liveKitOptions() (livekit.Options, error) {
 	}
 	o.RedisAddress = lk.Redis.Address
 	o.RunDir = filepath.Join(a.cfg.Server.DataDir, "run")
-	o.WebhookURL = func() string { return webhookURL(a.cfg.Server) }
-	switch {
-	case webhookURL(a.cfg.Server) == "":
-		a.log.Warn("server.listen has no fixed port: LiveKit cannot be told where to post webhooks; the reconciler alone keeps the live state", "component", "livekit")
-	case a.cfg.Server.TLS.Cert != "":
-		a.log.Warn("LiveKit posts webhooks to "+webhookURL(a.cfg.Server)+": Parley's certificate must be valid for 127.0.0.1 or they fail; the reconciler still repairs the live state", "component", "livekit")
+	hook, err := a.webhookURL()
+	if err != nil {
+		return o, err
 	}
+	o.WebhookURL = func() string { return hook }
 	return o, nil
 }
 
@@ -116,25 +112,6 @@ func (a *app) turnParams(publicHost string) (livekit.TURNParams, error) {
 		return t, livekit.ValidateTURN(t)
 	}
 	return t, err
-}
-
-// webhookURL is Parley's own webhook endpoint on loopback, at server.listen's port.
-func webhookURL(s config.Server) string {
-	host, port, err := net.SplitHostPort(s.Listen)
-	if err != nil {
-		return ""
-	}
-	if ip := net.ParseIP(host); host == "" || host == "localhost" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
-		host = "127.0.0.1"
-	}
-	scheme := "http"
-	if s.TLS.Cert != "" {
-		scheme = "https"
-	}
-	if p, _ := strconv.Atoi(port); p == 0 {
-		return "" // an ephemeral port is unknown here: no webhooks
-	}
-	return fmt.Sprintf("%s://%s/api/livekit/webhook", scheme, net.JoinHostPort(host, port))
 }
 
 func isLoopbackHost(h string) bool {

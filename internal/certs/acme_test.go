@@ -8,15 +8,18 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley/parley/internal/certs/certstest"
 )
 
-func newACMEManager(t *testing.T, p *pebble, dir string, side *parleySide, a ACME, checkEvery time.Duration) *Manager {
+var testNames = []string{"meet.test", "turn.meet.test"}
+
+func newACMEManager(t *testing.T, p *certstest.Pebble, dir string, side *parleySide, a ACME, checkEvery time.Duration) *Manager {
 	t.Helper()
 	a.DirectoryURL, a.CARootFile, a.TLSAddr = p.DirectoryURL, p.CARootFile, side.tls.Addr().String()
-	m, err := New(context.Background(), Options{Dir: dir, Names: []string{"meet.test", "turn.meet.test"},
+	m, err := New(context.Background(), Options{Dir: dir, Names: testNames,
 		ACME: &a, Log: testLog(t), CheckInterval: checkEvery})
 	if err != nil {
 		t.Fatal(err)
@@ -31,14 +34,12 @@ func newACMEManager(t *testing.T, p *pebble, dir string, side *parleySide, a ACM
 	return m
 }
 
-func issued(p *pebble) int { return strings.Count(p.out.String(), "Issued certificate serial") }
-
 // The certificate for meet.test (and the TURN name) is obtained through TLS-ALPN-01 on
 // Parley's TLS listener, verifies for a client that trusts the CA, is stored privately, and
 // a restart serves it again without a new order.
 func TestACMEObtainsByTLSALPN(t *testing.T) {
 	side := newParleySide(t)
-	p := startPebble(t, pebbleOptions{TLSPort: side.port(side.tls), HTTPPort: side.port(side.http), Profiles: map[string]int{"default": 7776000}})
+	p := certstest.Start(t, certstest.Options{Names: testNames, TLSPort: side.port(side.tls), HTTPPort: side.port(side.http), Profiles: map[string]int{"default": 7776000}})
 	dir := filepath.Join(t.TempDir(), "certs")
 	m := newACMEManager(t, p, dir, side, ACME{}, 0)
 
@@ -48,7 +49,7 @@ func TestACMEObtainsByTLSALPN(t *testing.T) {
 		t.Fatalf("challenges: %d TLS-ALPN-01, %d HTTP-01; want TLS-ALPN-01 only", alpn, h)
 	}
 	checkPrivate(t, dir)
-	orders := issued(p)
+	orders := p.Issued()
 	_ = m.Close()
 
 	again := newParleySide(t)
@@ -56,15 +57,15 @@ func TestACMEObtainsByTLSALPN(t *testing.T) {
 	if got := mustVerify(t, again.tls.Addr().String(), "meet.test", p.Roots); got.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
 		t.Fatalf("after a restart: serial %x, want the stored %x", got.SerialNumber, leaf.SerialNumber)
 	}
-	if issued(p) != orders {
-		t.Fatalf("the restart ordered again (%d certificates issued, was %d)", issued(p), orders)
+	if p.Issued() != orders {
+		t.Fatalf("the restart ordered again (%d certificates issued, was %d)", p.Issued(), orders)
 	}
 }
 
 // HTTP-01 is answered on the plain-HTTP listener, which redirects everything else to https.
 func TestACMEObtainsByHTTP01(t *testing.T) {
 	side := newParleySide(t)
-	p := startPebble(t, pebbleOptions{TLSPort: side.port(side.tls), HTTPPort: side.port(side.http), Profiles: map[string]int{"default": 7776000}})
+	p := certstest.Start(t, certstest.Options{Names: testNames, TLSPort: side.port(side.tls), HTTPPort: side.port(side.http), Profiles: map[string]int{"default": 7776000}})
 	newACMEManager(t, p, t.TempDir(), side, ACME{HTTPAddr: side.http.Addr().String(), DisableTLSALPN: true}, 0)
 
 	mustVerify(t, side.tls.Addr().String(), "meet.test", p.Roots)
@@ -86,7 +87,7 @@ func TestACMEObtainsByHTTP01(t *testing.T) {
 // while a connection opened before (a meeting's signalling) stays up and keeps working.
 func TestACMERenewsWhileConnectionStaysOpen(t *testing.T) {
 	side := newParleySide(t)
-	p := startPebble(t, pebbleOptions{TLSPort: side.port(side.tls), HTTPPort: side.port(side.http),
+	p := certstest.Start(t, certstest.Options{Names: testNames, TLSPort: side.port(side.tls), HTTPPort: side.port(side.http),
 		Profiles: map[string]int{"default": 7776000, "short": 20}})
 	newACMEManager(t, p, t.TempDir(), side, ACME{Profile: "short"}, time.Second)
 	addr := side.tls.Addr().String()
