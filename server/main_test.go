@@ -88,9 +88,9 @@ func startParley(t *testing.T, env []string, args ...string) *proc {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if out := p.Output(); strings.Contains(out, "Parley is listening on http://") {
-			line := out[strings.Index(out, "Parley is listening on http://")+len("Parley is listening on http://"):]
-			p.addr = strings.Fields(line)[0]
+		if out := p.Output(); strings.Contains(out, "Parley is listening on ") {
+			line := out[strings.Index(out, "Parley is listening on ")+len("Parley is listening on "):]
+			_, p.addr, _ = strings.Cut(strings.Fields(line)[0], "://") // http or https
 			return p
 		}
 		select {
