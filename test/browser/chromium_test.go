@@ -35,6 +35,12 @@ func chromiumPath(t *testing.T) string {
 // their own browser contexts (separate cookies and localStorage) from page.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserWith(t)
+}
+
+// newBrowserWith is newBrowser with extra Chromium options (host mapping, trust).
+func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are slow; skipped with -short")
 	}
@@ -63,6 +69,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Env("HOME="+home, "TMPDIR="+home),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
