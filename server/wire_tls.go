@@ -101,6 +101,10 @@ func (a *app) serveHTTPS(ctx context.Context, web *fiber.App, ln net.Listener) (
 		a.closers = append(a.closers, plain.Shutdown)
 		a.log.Info("plain HTTP listener (ACME HTTP-01, redirect to https)", "addr", httpLn.Addr().String())
 	}
+	if s.TLS.ACME.Enabled && !publicChallengePort(ln, httpLn) {
+		a.log.Warn("public ACME CAs validate on port 443 (TLS-ALPN-01) or 80 (HTTP-01) only: forward one of them to Parley's listener, or set server.listen \":443\" / server.httpListen \":80\"",
+			"listen", ln.Addr().String())
+	}
 	if err := m.Start(ctx); errors.Is(err, certs.ErrPending) {
 		a.log.Error("HTTPS certificate not ready; Parley serves and keeps trying", "err", err)
 	} else if err != nil {
@@ -181,4 +185,16 @@ func onlyPath(path string, h fasthttp.RequestHandler) fasthttp.RequestHandler {
 		}
 		h(c)
 	}
+}
+
+// publicChallengePort says whether Parley itself listens where public CAs validate.
+func publicChallengePort(tlsLn, httpLn net.Listener) bool {
+	if a, ok := tlsLn.Addr().(*net.TCPAddr); ok && a.Port == 443 {
+		return true
+	}
+	if httpLn == nil {
+		return false
+	}
+	a, ok := httpLn.Addr().(*net.TCPAddr)
+	return ok && a.Port == 80
 }
