@@ -127,14 +127,7 @@ func TestSelfSignedThroughMain(t *testing.T) {
 	if res, _ := get(t, plain, strings.TrimSuffix(hook, "/api/livekit/webhook")+"/readyz"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("the webhook listener serves /readyz (%d): it must serve the webhook route only", res.StatusCode)
 	}
-	lkURL := "http://127.0.0.1:" + envValue(env, "PARLEY_LIVEKIT_PORT")
-	if _, err := lksdk.NewRoomServiceClient(lkURL, testAPIKey, testAPISecret).CreateRoom(context.Background(), &livekit.CreateRoomRequest{Name: "tls-webhook"}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 20*time.Second, "LiveKit's room_started webhook", func() bool {
-		_, metrics := get(t, hc, "https://"+p.addr+"/metrics")
-		return regexp.MustCompile(`(?m)^parley_webhook_batch_events_count [1-9]`).Match(metrics)
-	})
+	waitWebhook(t, env, hc, "https://"+p.addr)
 	stopParley(t, p)
 
 	again := startParley(t, env)
@@ -194,4 +187,30 @@ func TestACMEThroughMain(t *testing.T) {
 	if got := res.TLS.PeerCertificates[0].SerialNumber; got.Cmp(serial) != 0 || pb.Issued() != issued {
 		t.Fatalf("after restart: serial %x (was %x), %d issued (was %d); want the stored certificate", got, serial, pb.Issued(), issued)
 	}
+}
+
+// waitWebhook creates a room in LiveKit directly and waits until Parley has stored the
+// room_started webhook LiveKit posts for it.
+func waitWebhook(t *testing.T, env []string, hc *http.Client, base string) {
+	t.Helper()
+	lkURL := "http://127.0.0.1:" + envValue(env, "PARLEY_LIVEKIT_PORT")
+	if _, err := lksdk.NewRoomServiceClient(lkURL, testAPIKey, testAPISecret).CreateRoom(context.Background(), &livekit.CreateRoomRequest{Name: "webhook-probe"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "LiveKit's room_started webhook", func() bool {
+		_, metrics := get(t, hc, base+"/metrics")
+		return regexp.MustCompile(`(?m)^parley_webhook_batch_events_count [1-9]`).Match(metrics)
+	})
+}
+
+// With server.listen on port 0 (tests, socket activation) LiveKit still gets a webhook URL:
+// the loopback webhook listener does not depend on server.listen.
+func TestWebhooksWithEphemeralListenPort(t *testing.T) {
+	env := testEnv(t, "PARLEY_SERVER_LISTEN=127.0.0.1:0", "PARLEY_SERVER_PUBLIC_URL=http://127.0.0.1",
+		"PARLEY_LIVEKIT_API_KEY="+testAPIKey, "PARLEY_LIVEKIT_API_SECRET="+testAPISecret)
+	p := startParley(t, env)
+	if hook := webhookTarget(t, envValue(env, "PARLEY_SERVER_DATA_DIR")); !strings.HasPrefix(hook, "http://127.0.0.1:") {
+		t.Fatalf("webhook URL %q", hook)
+	}
+	waitWebhook(t, env, &http.Client{Timeout: 10 * time.Second}, "http://"+p.addr)
 }
