@@ -42,7 +42,8 @@ type app struct {
 	workers  []func(ctx context.Context) error
 	closers  []func(ctx context.Context) error
 
-	https httpsSide // certificates, plain-HTTP and loopback webhook listeners (wire_tls.go)
+	https httpsSide  // certificates, plain-HTTP and loopback webhook listeners (wire_tls.go)
+	edge  edgeWiring // signalling proxy and TURN/TLS on the public port (wire_edge.go)
 }
 
 // newApp loads secrets, opens and migrates the database and wires every module.
@@ -107,6 +108,7 @@ func (a *app) wire(ctx context.Context) error {
 		LiveKitStatus: sup.Status,
 		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:        a.caPages(web.Handler()),
+		Signalling:    a.wireEdge(),
 	}
 	if len(a.cfg.Server.TrustedProxies) > 0 {
 		a.deps.HTTP.ProxyHeader = fiber.HeaderXForwardedFor

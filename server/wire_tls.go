@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -90,7 +89,7 @@ func (a *app) serveHTTPS(ctx context.Context, web *fiber.App, ln net.Listener) (
 	}
 	a.https.certs = m
 	a.closers = append(a.closers, func(context.Context) error { return m.Close() })
-	go func() { serveErr <- web.Listener(tls.NewListener(ln, m.TLSConfig())) }()
+	go func() { serveErr <- web.Listener(a.publicListener(ln, m)) }()
 	if httpLn != nil {
 		redirect, err := certs.RedirectHTTPS(s.PublicURL)
 		if err != nil {

@@ -60,5 +60,6 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/events", admin, s.adminEvents)
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.signallingRoutes(app) // signalling.go
 	app.Get("/*", s.d.Static)
 }

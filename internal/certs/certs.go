@@ -18,10 +18,6 @@ import (
 	"github.com/mholt/acmez/v3"
 )
 
-// ALPNChallenge is the protocol an ACME validator negotiates for TLS-ALPN-01. A connection
-// that negotiated it carries no data after the handshake: close it.
-const ALPNChallenge = acmez.ACMETLS1Protocol
-
 // ErrPending means the ACME certificate could not be obtained yet; the Manager keeps
 // trying in the background (with backoff) and serves it as soon as it has it.
 var ErrPending = errors.New("certificate not obtained yet")
@@ -150,7 +146,7 @@ func (m *Manager) TLSConfig() *tls.Config {
 	case "acme":
 		c.GetCertificate = m.acme.magic.GetCertificate
 		if !m.o.ACME.DisableTLSALPN {
-			c.NextProtos = append(c.NextProtos, ALPNChallenge)
+			c.NextProtos = append(c.NextProtos, acmez.ACMETLS1Protocol) // a connection that negotiates it carries nothing after the handshake
 		}
 	}
 	return c

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mholt/acmez/v3"
 )
 
 // parleySide is what Parley runs for ACME: its TLS listener and its plain-HTTP listener,
@@ -59,7 +61,7 @@ func (c countingSource) TLSConfig() *tls.Config {
 	get := cfg.GetCertificate
 	cfg.GetCertificate = func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		for _, p := range h.SupportedProtos {
-			if p == ALPNChallenge {
+			if p == acmez.ACMETLS1Protocol {
 				c.s.mu.Lock()
 				c.s.alpnChallenges++
 				c.s.mu.Unlock()

@@ -87,6 +87,7 @@ type LiveKit struct {
 	APISecret         string   `yaml:"apiSecret" secret:"true"`
 	SkipTLSVerify     bool     `yaml:"skipTLSVerify"`
 	NodeIP            string   `yaml:"nodeIP"`
+	UseExternalIP     bool     `yaml:"useExternalIP"` // embedded: LiveKit finds its public address by STUN
 	Port              int      `yaml:"port"`
 	RTC               RTC      `yaml:"rtc"`
 	TURN              TURN     `yaml:"turn"`

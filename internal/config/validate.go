@@ -20,18 +20,28 @@ func (c *Config) deriveDefaults() {
 	}
 	if !c.LiveKit.External {
 		if c.LiveKit.Host == "" {
-			if u, err := url.Parse(c.Server.PublicURL); err == nil && u.Hostname() != "" {
-				scheme := "ws"
-				if u.Scheme == "https" {
-					scheme = "wss"
-				}
-				c.LiveKit.Host = fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(u.Hostname(), fmt.Sprint(c.LiveKit.Port)))
-			}
+			c.LiveKit.Host = SignallingOrigin(c.Server.PublicURL)
 		}
 		if c.LiveKit.InternalHost == "" {
 			c.LiveKit.InternalHost = fmt.Sprintf("http://127.0.0.1:%d", c.LiveKit.Port)
 		}
 	}
+}
+
+// SignallingOrigin is Parley's own public origin as a WebSocket URL (https://meet.example.com
+// -> wss://meet.example.com): in embedded mode browsers reach LiveKit's signalling there,
+// through Parley's proxy, and livekit.host equal to it means "proxied". "" when publicURL is
+// not a URL.
+func SignallingOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := "ws"
+	if u.Scheme == "https" {
+		scheme = "wss"
+	}
+	return scheme + "://" + u.Host
 }
 
 // Validate checks every key and names the key and the fix in its message.
@@ -115,6 +125,9 @@ func (c *Config) validateLiveKit(bad func(key, format string, args ...any)) {
 	}
 	if lk.RTC.UDPPortEnd < lk.RTC.UDPPortStart {
 		bad("livekit.rtc.udpPortEnd", "%d is below udpPortStart %d", lk.RTC.UDPPortEnd, lk.RTC.UDPPortStart)
+	}
+	if lk.UseExternalIP && lk.External {
+		bad("livekit.useExternalIP", "applies to the embedded LiveKit only; set rtc.use_external_ip in the external server's own config")
 	}
 	if lk.NodeIP != "" && net.ParseIP(lk.NodeIP) == nil {
 		bad("livekit.nodeIP", "%q is not an IP address", lk.NodeIP)
