@@ -72,8 +72,18 @@ func testEnv(t *testing.T, extra ...string) []string {
 // startParley runs parley and waits until it prints that it listens.
 func startParley(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startParleyIn(t, "", env, args...)
+}
+
+// startParleyIn runs parley inside the network namespace netns ("": this one).
+func startParleyIn(t *testing.T, netns string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{done: make(chan error, 1)}
-	p.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
+	argv := append([]string{os.Args[0], "-test.run=^$"}, args...)
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
