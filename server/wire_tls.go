@@ -126,7 +126,9 @@ func (a *app) certOptions(tlsAddr net.Addr, httpLn net.Listener) certs.Options {
 	o.Names = appendName(o.Names, a.cfg.LiveKit.TURN.Domain)
 	if s.TLS.ACME.Enabled {
 		acme := s.TLS.ACME
-		o.ACME = &certs.ACME{DirectoryURL: acme.DirectoryURL, Email: acme.Email, CARootFile: acme.CARoot, TLSAddr: tlsAddr.String()}
+		o.ACME = &certs.ACME{DirectoryURL: acme.DirectoryURL, Email: acme.Email, CARootFile: acme.CARoot,
+			Profile: acme.Profile, TLSAddr: tlsAddr.String()}
+		o.CheckInterval = time.Duration(acme.RenewCheckInterval)
 		if httpLn != nil {
 			o.ACME.HTTPAddr = httpLn.Addr().String()
 		}

@@ -43,6 +43,12 @@ type ACME struct {
 	Email        string `yaml:"email"`
 	DirectoryURL string `yaml:"directoryURL"`
 	CARoot       string `yaml:"caRoot"` // PEM trusted for the CA's own HTTPS (test CAs)
+	// Profile is the CA's certificate profile ("" = its default; Let's Encrypt offers
+	// "classic", "tlsserver" and the six-day "shortlived").
+	Profile string `yaml:"profile"`
+	// RenewCheckInterval is how often the certificates are checked for renewal. The default
+	// suits certificates of days or months; a CA issuing minutes-long ones needs seconds.
+	RenewCheckInterval Duration `yaml:"renewCheckInterval"`
 }
 
 // LetsEncrypt is the default ACME directory (Let's Encrypt production).
@@ -159,7 +165,7 @@ func Default() Config {
 			Listen:    "127.0.0.1:8090",
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
-			TLS:       TLS{ACME: ACME{DirectoryURL: LetsEncrypt}},
+			TLS:       TLS{ACME: ACME{DirectoryURL: LetsEncrypt, RenewCheckInterval: Duration(10 * time.Minute)}},
 			BodyLimit: 1 << 20,
 		},
 		Database: Database{Driver: "sqlite"},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // deriveDefaults fills keys whose default depends on other keys.
@@ -211,6 +212,9 @@ func (c *Config) validateTLS(bad func(key, format string, args ...any)) {
 		}
 		if e := t.ACME.Email; e != "" && !strings.Contains(e, "@") {
 			bad("server.tls.acme.email", "%q is not an e-mail address (or leave it empty)", e)
+		}
+		if d := time.Duration(t.ACME.RenewCheckInterval); d < time.Second {
+			bad("server.tls.acme.renewCheckInterval", "%v is below 1s: give a duration such as \"10m\" (the default)", d)
 		}
 	}
 	if t.ACME.CARoot != "" {
