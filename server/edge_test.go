@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,11 +22,16 @@ import (
 )
 
 // trustForSignalling makes the SDK's signalling dialer (gorilla's DefaultDialer: the SDK
-// takes no TLS settings) trust pool for this test.
-func trustForSignalling(t *testing.T, pool *x509.CertPool) {
+// takes no TLS settings) trust pool for this test and, when addr is set, reach every name
+// at addr (what a DNS record would do).
+func trustForSignalling(t *testing.T, pool *x509.CertPool, addr string) {
 	old := websocket.DefaultDialer
 	d := *old
 	d.TLSClientConfig = &tls.Config{RootCAs: pool}
+	if addr != "" {
+		nd := &net.Dialer{Timeout: 5 * time.Second}
+		d.NetDialContext = func(ctx context.Context, n, _ string) (net.Conn, error) { return nd.DialContext(ctx, n, addr) }
+	}
 	websocket.DefaultDialer = &d
 	t.Cleanup(func() { websocket.DefaultDialer = old })
 }
@@ -49,11 +55,16 @@ func meeting(t *testing.T, c client, room string) (host, guest map[string]any) {
 	return host, guest
 }
 
-// receiveVideo joins with token and counts the RTP packets of the first video track it
-// subscribes to.
-func receiveVideo(t *testing.T, url, token string, opts ...lksdk.ConnectOption) *atomic.Int64 {
+// subscriber counts what a receiving participant got: RTP packets of the first video track
+// it subscribed to, and how often its connection to the meeting was interrupted.
+type subscriber struct {
+	packets, interruptions atomic.Int64
+}
+
+// receiveVideo joins with token as a subscriber.
+func receiveVideo(t *testing.T, url, token string, opts ...lksdk.ConnectOption) *subscriber {
 	t.Helper()
-	var packets atomic.Int64
+	var s subscriber
 	cb := lksdk.NewRoomCallback()
 	cb.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
 		if track.Kind() != webrtc.RTPCodecTypeVideo {
@@ -64,16 +75,18 @@ func receiveVideo(t *testing.T, url, token string, opts ...lksdk.ConnectOption) 
 				if _, _, err := track.ReadRTP(); err != nil {
 					return
 				}
-				packets.Add(1)
+				s.packets.Add(1)
 			}
 		}()
 	}
+	cb.OnReconnecting = func() { s.interruptions.Add(1) }
+	cb.OnDisconnected = func() { s.interruptions.Add(1) }
 	r, err := lksdk.ConnectToRoomWithToken(url, token, cb, opts...)
 	if err != nil {
 		t.Fatalf("subscriber connect to %s: %v", url, err)
 	}
 	t.Cleanup(r.Disconnect)
-	return &packets
+	return &s
 }
 
 // mediaFlows publishes from host and waits until guest received video frames.
@@ -89,7 +102,7 @@ func mediaFlows(t *testing.T, host, guest map[string]any) {
 	}
 	defer pub.Close()
 	got := receiveVideo(t, guest["url"].(string), guest["token"].(string))
-	eventually(t, 20*time.Second, "video packets through the proxied meeting", func() bool { return got.Load() >= 50 })
+	eventually(t, 20*time.Second, "video packets through the proxied meeting", func() bool { return got.packets.Load() >= 50 })
 }
 
 // TestSignallingThroughParleyPort: in embedded mode the join answer's url is Parley's own
@@ -112,11 +125,9 @@ func TestSignallingThroughParleyPort(t *testing.T) {
 		certFile, keyFile, pool := cert.CertFile, cert.KeyFile, cert.Pool
 		port := testenv.FreePort(t)
 		env := testEnv(t, fmt.Sprintf("PARLEY_SERVER_LISTEN=127.0.0.1:%d", port), fmt.Sprintf("PARLEY_SERVER_PUBLIC_URL=https://127.0.0.1:%d", port),
-			"PARLEY_SERVER_TLS_CERT="+certFile, "PARLEY_SERVER_TLS_KEY="+keyFile,
-			fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
-			fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)))
+			"PARLEY_SERVER_TLS_CERT="+certFile, "PARLEY_SERVER_TLS_KEY="+keyFile)
 		p := startParley(t, env)
-		trustForSignalling(t, pool)
+		trustForSignalling(t, pool, "")
 		c := client{t: t, base: "https://" + p.addr, http: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 		code, login := c.do("POST", "/api/auth/login", map[string]any{"email": "admin@example.com", "password": "admin-password-1234"})
 		if code != 200 {

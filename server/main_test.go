@@ -62,6 +62,9 @@ func testEnv(t *testing.T, extra ...string) []string {
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_TCP_PORT=%d", testenv.FreePort(t)),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_START=%d", udp),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_END=%d", udp+19),
+		// TURN comes on with TLS: never on the default 3478/5349 another Parley may hold.
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 		"PARLEY_LIVEKIT_BINARY="+testenv.LiveKitBinary(t),
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_EMAIL=admin@example.com",
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD=admin-password-1234",

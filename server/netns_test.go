@@ -181,6 +181,6 @@ func TestRelayOnlyClientHelper(t *testing.T) {
 	}
 	defer pub.Close()
 	got := receiveVideo(t, guest["url"].(string), guest["token"].(string), relay)
-	took := eventually(t, 60*time.Second, "video packets relayed through TURN/TLS", func() bool { return got.Load() >= 50 })
-	fmt.Printf("RELAY-OK packets=%d after %s\n", got.Load(), took)
+	took := eventually(t, 60*time.Second, "video packets relayed through TURN/TLS", func() bool { return got.packets.Load() >= 50 })
+	fmt.Printf("RELAY-OK packets=%d after %s\n", got.packets.Load(), took)
 }
