@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,13 +20,10 @@ import (
 // TestMeetingOverACMEHTTPS: Parley gets its certificate for meet.test from a real ACME CA
 // (pebble, TLS-ALPN-01 on Parley's port), Chromium opens https://meet.test:<port> (the
 // name mapped to loopback, pebble's CA accepted), the page is a secure context with the
-// camera, and two users see each other's video.
-//
-// LiveKit's signalling goes to ws://127.0.0.1:<livekit.port> (loopback is no mixed content)
-// until Parley proxies it on its own port; then drop PARLEY_LIVEKIT_HOST below and check
-// that the page's only TCP connections go to Parley's port.
+// camera, two users see each other's video, and every URL the pages fetched or opened a
+// WebSocket to (LiveKit's signalling included) is on Parley's one port.
 func TestMeetingOverACMEHTTPS(t *testing.T) {
-	port, lkPort := testenv.FreePort(t), testenv.FreePort(t)
+	port := testenv.FreePort(t)
 	pb := certstest.Start(t, certstest.Options{TLSPort: port, Names: []string{"meet.test"}})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
@@ -38,8 +36,7 @@ func TestMeetingOverACMEHTTPS(t *testing.T) {
 		"PARLEY_SERVER_TLS_ACME_ENABLED=true",
 		"PARLEY_SERVER_TLS_ACME_DIRECTORY_URL=" + pb.DirectoryURL,
 		"PARLEY_SERVER_TLS_ACME_CA_ROOT=" + pb.CARootFile,
-		fmt.Sprintf("PARLEY_LIVEKIT_PORT=%d", lkPort),
-		fmt.Sprintf("PARLEY_LIVEKIT_HOST=ws://127.0.0.1:%d", lkPort),
+		"PARLEY_LIVEKIT_NODE_IP=127.0.0.1",
 	}})
 
 	// Chromium accepts the chain by pebble's intermediate key: the served chain's second
@@ -71,4 +68,29 @@ func TestMeetingOverACMEHTTPS(t *testing.T) {
 	alice.waitRemoteVideoPlaying(bob.identity())
 	bob.waitRemoteVideoPlaying(alice.identity())
 	alice.screenshot("sees-bob-over-https")
+
+	for _, p := range []*page{alice, bob} {
+		urls := p.requested()
+		signalling := 0
+		for _, u := range urls {
+			if strings.HasPrefix(u, "wss://meet.test:"+fmt.Sprint(port)+"/rtc") {
+				signalling++
+			}
+			if !onPort(u, url) {
+				t.Errorf("%s requested %s: not Parley's origin %s", p.name, redact(u), url)
+			}
+		}
+		if signalling == 0 {
+			t.Errorf("%s opened no signalling WebSocket to wss://meet.test:%d/rtc (saw %d URLs)", p.name, port, len(urls))
+		}
+	}
+}
+
+// onPort: u goes to origin (https or wss) or never leaves the page (data:, blob:).
+func onPort(u, origin string) bool {
+	if strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "blob:") {
+		return true
+	}
+	host := strings.TrimPrefix(origin, "https://")
+	return strings.HasPrefix(u, origin+"/") || u == origin || strings.HasPrefix(u, "wss://"+host+"/")
 }

@@ -82,6 +82,9 @@ func startParleyWith(t *testing.T, o launch) *server {
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_TCP_PORT=%d", testenv.FreePort(t)),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_START=%d", udpStart),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_END=%d", udpStart+19),
+		// TURN comes on with TLS: never on the default 3478/5349 another Parley may hold.
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 		"PARLEY_LIVEKIT_BINARY="+lk,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_EMAIL="+adminEmail,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword,
