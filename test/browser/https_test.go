@@ -83,6 +83,7 @@ func TestMeetingOverACMEHTTPS(t *testing.T) {
 		if signalling == 0 {
 			t.Errorf("%s opened no signalling WebSocket to wss://meet.test:%d/rtc (saw %d URLs)", p.name, port, len(urls))
 		}
+		t.Logf("%s: %d URLs requested, %d of them signalling WebSockets to wss://meet.test:%d/rtc", p.name, len(urls), signalling, port)
 	}
 }
 
