@@ -123,7 +123,7 @@ func TestSelfSignedServesCA(t *testing.T) {
 // to the same CA.
 func TestSelfSignedLeafRenews(t *testing.T) {
 	m, err := New(context.Background(), Options{Dir: t.TempDir(), Names: []string{"127.0.0.1"}, SelfSigned: true,
-		Log: testLog(t), LeafValidity: 3 * time.Second, CheckInterval: 100 * time.Millisecond})
+		Log: testLog(t), LeafValidity: 10 * time.Second, CheckInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

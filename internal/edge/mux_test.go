@@ -185,32 +185,42 @@ func TestMuxDropsH2AndReportsTLS(t *testing.T) {
 	}
 }
 
-// A client that never finishes its handshake holds up nobody, and is dropped after the timeout.
+// Clients that never finish their handshake hold up nobody: with a minute's handshake
+// timeout, a mux that handshook in its accept loop would keep the next client waiting past
+// its dial timeout.
 func TestMuxSlowHandshakeBlocksNobody(t *testing.T) {
-	e := startMux(t, MuxConfig{HandshakeTimeout: 500 * time.Millisecond})
-	var stalled []net.Conn
-	for range 5 {
-		c, err := net.Dial("tcp", e.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.Write([]byte{0x16, 0x03, 0x01}) // the start of a ClientHello, and then nothing
-		stalled = append(stalled, c)
-	}
-	start := time.Now()
+	e := startMux(t, MuxConfig{HandshakeTimeout: time.Minute})
+	stall(t, e.addr, 5)
 	if got := e.get(t, "/ok"); got != "http:/ok" {
 		t.Fatalf("got %q", got)
 	}
-	if d := time.Since(start); d > 400*time.Millisecond {
-		t.Errorf("a request behind stalled handshakes took %s; they must not be waited for", d)
-	}
-	for _, c := range stalled {
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+}
+
+// A stalled handshake is dropped once the handshake timeout passes.
+func TestMuxDropsStalledHandshake(t *testing.T) {
+	e := startMux(t, MuxConfig{HandshakeTimeout: 200 * time.Millisecond})
+	for _, c := range stall(t, e.addr, 2) {
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 			t.Errorf("stalled handshake not closed by the server: %v", err)
 		}
 	}
+}
+
+// stall opens n connections that send the start of a ClientHello, and then nothing.
+func stall(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	var conns []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.Write([]byte{0x16, 0x03, 0x01})
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 func isTimeout(err error) bool {
