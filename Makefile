@@ -54,6 +54,14 @@ bin/versitygw: tools/s3server/go.mod tools/s3server/go.sum
 	cd tools/s3server && $(GO) build -o ../../bin/versitygw github.com/versity/versitygw/cmd/versitygw
 	@touch $@
 
+# A real ACME CA (Let's Encrypt's pebble) and its DNS/challenge test server for the
+# certificate tests, from their own module like versitygw.
+bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
+	@mkdir -p bin
+	cd tools/pebble && $(GO) build -o ../../bin/pebble github.com/letsencrypt/pebble/v2/cmd/pebble
+	cd tools/pebble && $(GO) build -o ../../bin/pebble-challtestsrv github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv
+	@touch bin/pebble bin/pebble-challtestsrv
+
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -61,7 +69,7 @@ lint:
 # Browser tests run on their own, after everything else, so Chromium has the CPU.
 test: lint livekit build test-go test-web test-browser
 
-test-go: livekit bin/versitygw
+test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv
 	$(GO) test -p 2 -timeout 20m $$($(GO) list ./... | grep -v /test/browser)
 
 test-web: web/node_modules/.package-lock.json

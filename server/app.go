@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/config"
@@ -43,6 +42,9 @@ type app struct {
 	starters []func(ctx context.Context) error
 	workers  []func(ctx context.Context) error
 	closers  []func(ctx context.Context) error
+
+	https httpsSide  // certificates, plain-HTTP and loopback webhook listeners (wire_tls.go)
+	edge  edgeWiring // signalling proxy and TURN/TLS on the public port (wire_edge.go)
 }
 
 // newApp loads secrets, opens and migrates the database and wires every module.
@@ -111,7 +113,8 @@ func (a *app) wire(ctx context.Context) error {
 		Auth: gated, Rooms: rooms, Live: liveSvc, Recordings: recordings,
 		LiveKitStatus: sup.Status,
 		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
-		Static:        web.Handler(),
+		Static:        a.caPages(web.Handler()),
+		Signalling:    a.wireEdge(),
 	}
 	return nil
 }
@@ -161,8 +164,13 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 		a.close()
 		return fmt.Errorf("server.listen %s: %w (is another Parley running? change server.listen)", cfg.Server.Listen, err)
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- a.listen(web, ln) }()
+	serveErr, err := a.serveHTTPS(ctx, web, ln)
+	if err != nil {
+		_ = web.ShutdownWithTimeout(2 * time.Second)
+		ln.Close()
+		a.close()
+		return err
+	}
 	stopMetrics, err := a.serveMetrics(serveErr)
 	if err != nil {
 		_ = web.ShutdownWithTimeout(2 * time.Second)
@@ -204,17 +212,6 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 	return err
 }
 
-func (a *app) listen(web *fiber.App, ln net.Listener) error {
-	if a.cfg.Server.TLS.Cert != "" {
-		cert, err := loadTLS(a.cfg.Server.TLS.Cert, a.cfg.Server.TLS.Key)
-		if err != nil {
-			return err
-		}
-		ln = tlsListener(ln, cert)
-	}
-	return web.Listener(ln)
-}
-
 // close runs the closers, last added first, each bounded so shutdown stays under 10 s.
 func (a *app) close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
@@ -229,7 +226,7 @@ func (a *app) close() {
 
 func urlOf(ln net.Listener, cfg config.Config) string {
 	scheme := "http"
-	if cfg.Server.TLS.Cert != "" {
+	if cfg.Server.TLSEnabled() {
 		scheme = "https"
 	}
 	return fmt.Sprintf("%s://%s", scheme, ln.Addr().String())

@@ -62,6 +62,9 @@ func testEnv(t *testing.T, extra ...string) []string {
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_TCP_PORT=%d", testenv.FreePort(t)),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_START=%d", udp),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_END=%d", udp+19),
+		// TURN comes on with TLS: never on the default 3478/5349 another Parley may hold.
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 		"PARLEY_LIVEKIT_BINARY="+testenv.LiveKitBinary(t),
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_EMAIL=admin@example.com",
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD=admin-password-1234",
@@ -72,8 +75,18 @@ func testEnv(t *testing.T, extra ...string) []string {
 // startParley runs parley and waits until it prints that it listens.
 func startParley(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startParleyIn(t, "", env, args...)
+}
+
+// startParleyIn runs parley inside the network namespace netns ("": this one).
+func startParleyIn(t *testing.T, netns string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{done: make(chan error, 1)}
-	p.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
+	argv := append([]string{os.Args[0], "-test.run=^$"}, args...)
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
@@ -88,9 +101,9 @@ func startParley(t *testing.T, env []string, args ...string) *proc {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if out := p.Output(); strings.Contains(out, "Parley is listening on http://") {
-			line := out[strings.Index(out, "Parley is listening on http://")+len("Parley is listening on http://"):]
-			p.addr = strings.Fields(line)[0]
+		if out := p.Output(); strings.Contains(out, "Parley is listening on ") {
+			line := out[strings.Index(out, "Parley is listening on ")+len("Parley is listening on "):]
+			_, p.addr, _ = strings.Cut(strings.Fields(line)[0], "://") // http or https
 			return p
 		}
 		select {

@@ -6,10 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
-	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/livekit"
 )
 
@@ -63,10 +61,16 @@ func (a *app) liveKitOptions() (livekit.Options, error) {
 		a.log.Warn(node.Warning, "component", "livekit")
 	}
 	a.log.Info("livekit node IP", "component", "livekit", "node_ip", node.IP, "source", node.Source)
+	if w := natWarning(node, publicHost, net.DefaultResolver.LookupIPAddr); w != "" && !lk.UseExternalIP {
+		a.log.Warn(w, "component", "livekit")
+	}
 	loopbackPublic := isLoopbackHost(publicHost)
 	var bind []string
-	if loopbackPublic {
-		bind = []string{"127.0.0.1"} // only this machine's browsers use it: do not expose LiveKit
+	if loopbackPublic || a.signallingProxied() {
+		// Browsers reach signalling through Parley's port (or only this machine uses it):
+		// LiveKit's HTTP port stays on loopback. bind_addresses covers the HTTP listener only;
+		// the RTC ports and TURN keep every interface.
+		bind = []string{"127.0.0.1"}
 	}
 	turn, err := a.turnParams(publicHost)
 	if err != nil {
@@ -75,7 +79,7 @@ func (a *app) liveKitOptions() (livekit.Options, error) {
 	o.Render = livekit.RenderParams{
 		Port: lk.Port, BindAddresses: bind, APIKey: lk.APIKey, APISecret: lk.APISecret,
 		RTCTCPPort: lk.RTC.TCPPort, UDPPortStart: lk.RTC.UDPPortStart, UDPPortEnd: lk.RTC.UDPPortEnd,
-		NodeIP: node.IP, LoopbackCandidate: loopbackPublic || net.ParseIP(node.IP).IsLoopback(),
+		NodeIP: node.IP, UseExternalIP: lk.UseExternalIP, LoopbackCandidate: loopbackPublic || net.ParseIP(node.IP).IsLoopback(),
 		TURN:         turn,
 		Redis:        livekit.RedisParams{Address: lk.Redis.Address, Password: lk.Redis.Password, DB: lk.Redis.DB},
 		EmptyTimeout: time.Duration(lk.EmptyTimeout), DepartureTimeout: time.Duration(lk.DepartureTimeout),
@@ -83,21 +87,19 @@ func (a *app) liveKitOptions() (livekit.Options, error) {
 	}
 	o.RedisAddress = lk.Redis.Address
 	o.RunDir = filepath.Join(a.cfg.Server.DataDir, "run")
-	o.WebhookURL = func() string { return webhookURL(a.cfg.Server) }
-	switch {
-	case webhookURL(a.cfg.Server) == "":
-		a.log.Warn("server.listen has no fixed port: LiveKit cannot be told where to post webhooks; the reconciler alone keeps the live state", "component", "livekit")
-	case a.cfg.Server.TLS.Cert != "":
-		a.log.Warn("LiveKit posts webhooks to "+webhookURL(a.cfg.Server)+": Parley's certificate must be valid for 127.0.0.1 or they fail; the reconciler still repairs the live state", "component", "livekit")
+	hook, err := a.webhookURL()
+	if err != nil {
+		return o, err
 	}
+	o.WebhookURL = func() string { return hook }
 	return o, nil
 }
 
-// turnParams enables TURN when Parley serves TLS (reusing its certificate for TURN/TLS) or
-// when livekit.turn.enabled. TURN/TLS needs a DNS name: explicitly enabled TURN fails
+// turnParams enables TURN when Parley serves TLS (TURN/TLS then arrives on Parley's TLS port,
+// under its certificate) or when livekit.turn.enabled. TURN/TLS needs a DNS name: explicitly enabled TURN fails
 // without one; TURN enabled only because of server.tls falls back to UDP with a warning.
 func (a *app) turnParams(publicHost string) (livekit.TURNParams, error) {
-	c, tlsOn := a.cfg.LiveKit.TURN, a.cfg.Server.TLS.Cert != ""
+	c, tlsOn := a.cfg.LiveKit.TURN, a.cfg.Server.TLSEnabled()
 	if !c.Enabled && !tlsOn {
 		return livekit.TURNParams{}, nil
 	}
@@ -108,33 +110,18 @@ func (a *app) turnParams(publicHost string) (livekit.TURNParams, error) {
 	if !tlsOn {
 		return t, livekit.ValidateTURN(t)
 	}
-	t.TLSPort, t.CertFile, t.KeyFile = c.TLSPort, a.cfg.Server.TLS.Cert, a.cfg.Server.TLS.Key
+	// Parley terminates TURN/TLS on its own port and forwards plain TCP to tlsPort.
+	t.TLSPort, t.ExternalTLS = c.TLSPort, true
 	err := livekit.ValidateTURN(t)
 	if err != nil && !c.Enabled {
 		a.log.Warn("TURN/TLS disabled (TURN over UDP only): "+err.Error(), "component", "livekit")
-		t.TLSPort, t.CertFile, t.KeyFile = 0, "", ""
+		t.TLSPort, t.ExternalTLS = 0, false
 		return t, livekit.ValidateTURN(t)
 	}
+	if err == nil && t.TLSPort > 0 {
+		a.edgeTURN(t, publicHost)
+	}
 	return t, err
-}
-
-// webhookURL is Parley's own webhook endpoint on loopback, at server.listen's port.
-func webhookURL(s config.Server) string {
-	host, port, err := net.SplitHostPort(s.Listen)
-	if err != nil {
-		return ""
-	}
-	if ip := net.ParseIP(host); host == "" || host == "localhost" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
-		host = "127.0.0.1"
-	}
-	scheme := "http"
-	if s.TLS.Cert != "" {
-		scheme = "https"
-	}
-	if p, _ := strconv.Atoi(port); p == 0 {
-		return "" // an ephemeral port is unknown here: no webhooks
-	}
-	return fmt.Sprintf("%s://%s/api/livekit/webhook", scheme, net.JoinHostPort(host, port))
 }
 
 func isLoopbackHost(h string) bool {

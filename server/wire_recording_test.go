@@ -52,6 +52,7 @@ type client struct {
 	t     *testing.T
 	base  string
 	token string
+	http  *http.Client // nil: http.DefaultClient
 }
 
 func (c client) do(method, path string, body any) (int, map[string]any) {
@@ -68,7 +69,11 @@ func (c client) do(method, path string, body any) (int, map[string]any) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := http.DefaultClient
+	if c.http != nil {
+		hc = c.http
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

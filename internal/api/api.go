@@ -36,6 +36,9 @@ type Deps struct {
 	Checks map[string]func(ctx context.Context) (string, bool)
 	// Static serves the web app for every GET no route claims (SPA fallback).
 	Static fiber.Handler
+	// Signalling carries LiveKit's signalling paths (/rtc...) on Parley's port
+	// (*edge.SignalProxy), or answers 404 (edge.NotProxied) when browsers go elsewhere.
+	Signalling SignallingProxy
 }
 
 // HTTPOptions tune the Fiber app.
@@ -101,6 +104,7 @@ func (d Deps) check() error {
 		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Static", d.Static == nil},
+		{"Signalling", d.Signalling == nil},
 	} {
 		if m.missing {
 			return errors.New("api: Deps." + m.name + " is required")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/edge"
 	"github.com/parley/parley/internal/live"
 	lk "github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/recording"
@@ -42,6 +43,7 @@ func testDeps() Deps {
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Static:        func(c *fiber.Ctx) error { return c.Next() },
+		Signalling:    edge.NotProxied{},
 	}
 }
 

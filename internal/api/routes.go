@@ -69,5 +69,6 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/events", streamAdmin, streams, s.adminEvents)
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.signallingRoutes(app) // signalling.go
 	app.Get("/*", s.webHeaders(), s.d.Static)
 }

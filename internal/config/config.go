@@ -23,6 +23,7 @@ type Server struct {
 	PublicURL      string   `yaml:"publicURL"`
 	DataDir        string   `yaml:"dataDir"`
 	TLS            TLS      `yaml:"tls"`
+	HTTPListen     string   `yaml:"httpListen"` // plain HTTP: ACME HTTP-01, else a redirect to https
 	TrustedProxies []string `yaml:"trustedProxies"`
 	BodyLimit      int      `yaml:"bodyLimit"` // bytes; request bodies above it get 413
 	// MetricsToken is the bearer token /metrics asks for when publicURL is not loopback.
@@ -42,10 +43,35 @@ type RateLimits struct {
 	EventStreams    int `yaml:"eventStreams"`
 }
 
-// TLS holds the certificate Parley serves, reused by TURN/TLS.
+// TLS says where Parley's certificate comes from: files (cert/key, reused by TURN/TLS),
+// ACME, or a local CA (selfSigned). At most one.
 type TLS struct {
-	Cert string `yaml:"cert"`
-	Key  string `yaml:"key"`
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	ACME       ACME   `yaml:"acme"`
+	SelfSigned bool   `yaml:"selfSigned"`
+}
+
+// ACME obtains and renews the certificate of publicURL's host (and the TURN domain).
+type ACME struct {
+	Enabled      bool   `yaml:"enabled"`
+	Email        string `yaml:"email"`
+	DirectoryURL string `yaml:"directoryURL"`
+	CARoot       string `yaml:"caRoot"` // PEM trusted for the CA's own HTTPS (test CAs)
+	// Profile is the CA's certificate profile ("" = its default; Let's Encrypt offers
+	// "classic", "tlsserver" and the six-day "shortlived").
+	Profile string `yaml:"profile"`
+	// RenewCheckInterval is how often the certificates are checked for renewal. The default
+	// suits certificates of days or months; a CA issuing minutes-long ones needs seconds.
+	RenewCheckInterval Duration `yaml:"renewCheckInterval"`
+}
+
+// LetsEncrypt is the default ACME directory (Let's Encrypt production).
+const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
+
+// TLSEnabled says whether Parley serves HTTPS itself, by any of the three modes.
+func (s Server) TLSEnabled() bool {
+	return s.TLS.Cert != "" || s.TLS.ACME.Enabled || s.TLS.SelfSigned
 }
 
 // Database selects the store.
@@ -82,6 +108,7 @@ type LiveKit struct {
 	APISecret         string   `yaml:"apiSecret" secret:"true"`
 	SkipTLSVerify     bool     `yaml:"skipTLSVerify"`
 	NodeIP            string   `yaml:"nodeIP"`
+	UseExternalIP     bool     `yaml:"useExternalIP"` // embedded: LiveKit finds its public address by STUN
 	Port              int      `yaml:"port"`
 	RTC               RTC      `yaml:"rtc"`
 	TURN              TURN     `yaml:"turn"`
@@ -159,6 +186,7 @@ func Default() Config {
 			Listen:    "127.0.0.1:8090",
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
+			TLS:       TLS{ACME: ACME{DirectoryURL: LetsEncrypt, RenewCheckInterval: Duration(10 * time.Minute)}},
 			BodyLimit: 1 << 20,
 			RateLimits: RateLimits{GuestJoins: 60, Registrations: 20, RoomCreations: 30,
 				RecordingStarts: 10, EventStreams: 20},

@@ -40,7 +40,7 @@ func TestPrecedenceDefaultFileEnv(t *testing.T) {
 	if cfg.Log.Format != "json" || cfg.Log.Level != "info" {
 		t.Errorf("log = %+v", cfg.Log)
 	}
-	if cfg.LiveKit.Host != "ws://localhost:7991" || cfg.LiveKit.InternalHost != "http://127.0.0.1:7991" {
+	if cfg.LiveKit.Host != "ws://localhost:8090" || cfg.LiveKit.InternalHost != "http://127.0.0.1:7991" {
 		t.Errorf("derived hosts = %q %q", cfg.LiveKit.Host, cfg.LiveKit.InternalHost)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,18 +21,28 @@ func (c *Config) deriveDefaults() {
 	}
 	if !c.LiveKit.External {
 		if c.LiveKit.Host == "" {
-			if u, err := url.Parse(c.Server.PublicURL); err == nil && u.Hostname() != "" {
-				scheme := "ws"
-				if u.Scheme == "https" {
-					scheme = "wss"
-				}
-				c.LiveKit.Host = fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(u.Hostname(), fmt.Sprint(c.LiveKit.Port)))
-			}
+			c.LiveKit.Host = SignallingOrigin(c.Server.PublicURL)
 		}
 		if c.LiveKit.InternalHost == "" {
 			c.LiveKit.InternalHost = fmt.Sprintf("http://127.0.0.1:%d", c.LiveKit.Port)
 		}
 	}
+}
+
+// SignallingOrigin is Parley's own public origin as a WebSocket URL (https://meet.example.com
+// -> wss://meet.example.com): in embedded mode browsers reach LiveKit's signalling there,
+// through Parley's proxy, and livekit.host equal to it means "proxied". "" when publicURL is
+// not a URL.
+func SignallingOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := "ws"
+	if u.Scheme == "https" {
+		scheme = "wss"
+	}
+	return scheme + "://" + u.Host
 }
 
 // Validate checks every key and names the key and the fix in its message.
@@ -49,9 +60,7 @@ func (c *Config) Validate() error {
 	if c.Server.DataDir == "" {
 		bad("server.dataDir", "must not be empty (default \"./data\")")
 	}
-	if (c.Server.TLS.Cert == "") != (c.Server.TLS.Key == "") {
-		bad("server.tls", "set both cert and key, or neither")
-	}
+	c.validateTLS(bad)
 	if c.Server.BodyLimit < 1024 {
 		bad("server.bodyLimit", "%d bytes is too small; use at least 1024", c.Server.BodyLimit)
 	}
@@ -118,6 +127,9 @@ func (c *Config) validateLiveKit(bad func(key, format string, args ...any)) {
 	}
 	if lk.RTC.UDPPortEnd < lk.RTC.UDPPortStart {
 		bad("livekit.rtc.udpPortEnd", "%d is below udpPortStart %d", lk.RTC.UDPPortEnd, lk.RTC.UDPPortStart)
+	}
+	if lk.UseExternalIP && lk.External {
+		bad("livekit.useExternalIP", "applies to the embedded LiveKit only; set rtc.use_external_ip in the external server's own config")
 	}
 	if lk.NodeIP != "" && net.ParseIP(lk.NodeIP) == nil {
 		bad("livekit.nodeIP", "%q is not an IP address", lk.NodeIP)
@@ -195,4 +207,75 @@ func (c *Config) validateProxiesAndLimits(bad func(key, format string, args ...a
 			bad(key, "must be at least 1 (%d given)", n)
 		}
 	}
+}
+
+// validateTLS checks the certificate modes: files, ACME or a local CA, at most one.
+func (c *Config) validateTLS(bad func(key, format string, args ...any)) {
+	s := c.Server
+	t := s.TLS
+	if (t.Cert == "") != (t.Key == "") {
+		bad("server.tls", "set both cert and key, or neither")
+	}
+	modes := []string{}
+	if t.Cert != "" {
+		modes = append(modes, "server.tls.cert/key")
+	}
+	if t.ACME.Enabled {
+		modes = append(modes, "server.tls.acme.enabled")
+	}
+	if t.SelfSigned {
+		modes = append(modes, "server.tls.selfSigned")
+	}
+	if len(modes) > 1 {
+		bad("server.tls", "%s are exclusive: keep one way to get the certificate", strings.Join(modes, " and "))
+	}
+	pub, _ := url.Parse(s.PublicURL)
+	if (t.ACME.Enabled || t.SelfSigned) && pub != nil && pub.Scheme != "https" {
+		bad("server.publicURL", "%q must be https:// when Parley makes its certificate (it is the URL browsers use)", s.PublicURL)
+	}
+	if t.ACME.Enabled {
+		if h := hostOf(pub); !isDNSName(h) {
+			bad("server.tls.acme.enabled", "needs server.publicURL with a public DNS name (got %q): ACME cannot certify IP addresses or localhost; use server.tls.selfSigned on a LAN", h)
+		}
+		if d := c.LiveKit.TURN.Domain; d != "" && !isDNSName(d) {
+			bad("livekit.turn.domain", "%q must be a DNS name: ACME certifies it with server.publicURL's host", d)
+		}
+		if !hasScheme(t.ACME.DirectoryURL, "https") {
+			bad("server.tls.acme.directoryURL", "%q must be the https:// URL of the CA's ACME directory (default %s)", t.ACME.DirectoryURL, LetsEncrypt)
+		}
+		if e := t.ACME.Email; e != "" && !strings.Contains(e, "@") {
+			bad("server.tls.acme.email", "%q is not an e-mail address (or leave it empty)", e)
+		}
+		if d := time.Duration(t.ACME.RenewCheckInterval); d < time.Second {
+			bad("server.tls.acme.renewCheckInterval", "%v is below 1s: give a duration such as \"10m\" (the default)", d)
+		}
+	}
+	if t.ACME.CARoot != "" {
+		if _, err := os.Stat(t.ACME.CARoot); err != nil {
+			bad("server.tls.acme.caRoot", "cannot read %s: give the path of a PEM file, or leave it empty", t.ACME.CARoot)
+		}
+	}
+	if s.HTTPListen != "" {
+		if _, _, err := net.SplitHostPort(s.HTTPListen); err != nil {
+			bad("server.httpListen", "%q is not host:port (e.g. \":80\")", s.HTTPListen)
+		} else if !s.TLSEnabled() {
+			bad("server.httpListen", "redirects to https and answers ACME HTTP-01: enable server.tls (acme, selfSigned or cert/key) or leave it empty")
+		} else if s.HTTPListen == s.Listen {
+			bad("server.httpListen", "%q is also server.listen: use another port (e.g. \":80\" beside \":443\")", s.HTTPListen)
+		}
+	}
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// isDNSName is true for a name a public CA can certify: not an IP, not localhost, dotted.
+func isDNSName(h string) bool {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	return h != "" && net.ParseIP(h) == nil && strings.Contains(h, ".") &&
+		h != "localhost" && !strings.HasSuffix(h, ".localhost")
 }

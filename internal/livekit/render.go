@@ -25,6 +25,9 @@ type RenderParams struct {
 	UDPPortStart  int
 	UDPPortEnd    int // equal to UDPPortStart: one muxed udp_port
 	NodeIP        string
+	// UseExternalIP lets LiveKit find its public address by STUN (rtc.use_external_ip): for
+	// hosts behind 1:1 NAT that can reach the internet's STUN servers at start-up.
+	UseExternalIP bool
 	// LoopbackCandidate adds loopback ICE candidates (on when NodeIP or the public host is loopback).
 	LoopbackCandidate bool
 	TURN              TURNParams
@@ -43,6 +46,9 @@ type TURNParams struct {
 	TLSPort  int // 0: no TURN/TLS
 	CertFile string
 	KeyFile  string
+	// ExternalTLS: Parley terminates TLS on its own port and forwards TURN to TLSPort as plain
+	// TCP (turn.external_tls), so LiveKit needs no certificate and renewals never restart it.
+	ExternalTLS bool
 }
 
 // RedisParams joins LiveKit to a Redis-coordinated cluster when Address is set.
@@ -82,6 +88,10 @@ type lkTURN struct {
 	TLSPort  int    `yaml:"tls_port,omitempty"`
 	CertFile string `yaml:"cert_file,omitempty"`
 	KeyFile  string `yaml:"key_file,omitempty"`
+	// ExternalTLS and AllowRestrictedPeerCIDRs are LiveKit's turn.external_tls and
+	// turn.allow_restricted_peer_cidrs.
+	ExternalTLS              bool     `yaml:"external_tls,omitempty"`
+	AllowRestrictedPeerCIDRs []string `yaml:"allow_restricted_peer_cidrs,omitempty"`
 }
 
 type lkWebhook struct {
@@ -117,8 +127,8 @@ func RenderConfig(p RenderParams) ([]byte, error) {
 		Keys:          map[string]string{p.APIKey: p.APISecret},
 		RTC: lkRTC{
 			TCPPort: p.RTCTCPPort, NodeIP: p.NodeIP,
-			// Parley resolves node_ip itself: no STUN lookup that hangs or fails offline.
-			UseExternalIP:           false,
+			// Parley resolves node_ip itself unless asked: a STUN lookup hangs or fails offline.
+			UseExternalIP:           p.UseExternalIP,
 			EnableLoopbackCandidate: p.LoopbackCandidate,
 		},
 		// Parley creates rooms explicitly; a token for an unknown room must not create one.
@@ -132,8 +142,11 @@ func RenderConfig(p RenderParams) ([]byte, error) {
 		y.RTC.PortRangeStart, y.RTC.PortRangeEnd = p.UDPPortStart, p.UDPPortEnd
 	}
 	if t := p.TURN; t.Enabled {
-		y.TURN = &lkTURN{Enabled: true, Domain: t.Domain, UDPPort: t.UDPPort}
-		if t.TLSPort > 0 {
+		y.TURN = &lkTURN{Enabled: true, Domain: t.Domain, UDPPort: t.UDPPort, AllowRestrictedPeerCIDRs: restrictedSelf(p.NodeIP)}
+		switch {
+		case t.TLSPort > 0 && t.ExternalTLS:
+			y.TURN.TLSPort, y.TURN.ExternalTLS = t.TLSPort, true
+		case t.TLSPort > 0:
 			y.TURN.TLSPort, y.TURN.CertFile, y.TURN.KeyFile = t.TLSPort, t.CertFile, t.KeyFile
 		}
 	}
@@ -194,10 +207,25 @@ func ValidateTURN(t TURNParams) error {
 	if net.ParseIP(strings.Trim(t.Domain, "[]")) != nil || !domainRE.MatchString(t.Domain) {
 		return fmt.Errorf("%w: livekit.turn.domain: %q is not a DNS name (e.g. turn.example.com); TURN/TLS needs the name on the certificate, not an IP or localhost", ErrConfig, t.Domain)
 	}
-	if t.CertFile == "" || t.KeyFile == "" {
+	if !t.ExternalTLS && (t.CertFile == "" || t.KeyFile == "") {
 		return fmt.Errorf("%w: livekit.turn: TURN/TLS on port %d needs server.tls.cert and server.tls.key", ErrConfig, t.TLSPort)
 	}
 	return nil
+}
+
+// restrictedSelf allows TURN relays to node_ip itself when LiveKit counts it restricted
+// (private, loopback, link-local): the relay's peer is LiveKit's own ICE candidate, and
+// LiveKit refuses restricted peers unless listed. Only that one address is opened, not the
+// private network around it.
+func restrictedSelf(nodeIP string) []string {
+	ip := net.ParseIP(nodeIP)
+	if ip == nil || !(ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) {
+		return nil
+	}
+	if ip.To4() != nil {
+		return []string{ip.String() + "/32"}
+	}
+	return []string{ip.String() + "/128"}
 }
 
 func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }

@@ -29,6 +29,13 @@ func TestRenderConfigGolden(t *testing.T) {
 			p.TURN = TURNParams{Enabled: true, Domain: "meet.example.com", UDPPort: 3478, TLSPort: 5349, CertFile: "/etc/parley/cert.pem", KeyFile: "/etc/parley/key.pem"}
 			p.WebhookURL = "https://127.0.0.1:443/api/livekit/webhook"
 		},
+		"edge_turn_tls_private_node": func(p *RenderParams) {
+			p.NodeIP, p.LoopbackCandidate = "10.0.0.5", false
+			p.TURN = TURNParams{Enabled: true, Domain: "meet.example.com", UDPPort: 3478, TLSPort: 5349, ExternalTLS: true}
+		},
+		"use_external_ip": func(p *RenderParams) {
+			p.BindAddresses, p.NodeIP, p.LoopbackCandidate, p.UseExternalIP = nil, "192.168.1.20", false, true
+		},
 		"turn_udp_redis_single_port": func(p *RenderParams) {
 			p.BindAddresses, p.NodeIP, p.LoopbackCandidate = nil, "10.0.0.5", false
 			p.UDPPortStart, p.UDPPortEnd = 7882, 7882

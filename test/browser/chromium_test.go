@@ -7,12 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -34,6 +36,12 @@ func chromiumPath(t *testing.T) string {
 // newBrowser starts one headless Chromium with fake camera and microphone. Identities get
 // their own browser contexts (separate cookies and localStorage) from page.
 func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return newBrowserWith(t)
+}
+
+// newBrowserWith is newBrowser with extra Chromium options (host mapping, trust).
+func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are slow; skipped with -short")
@@ -63,6 +71,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Env("HOME="+home, "TMPDIR="+home),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
@@ -84,6 +93,16 @@ type page struct {
 	name string
 	base string
 	shot atomic.Int32
+
+	urlsMu sync.Mutex
+	urls   []string // every URL the page requested or opened a WebSocket to
+}
+
+// requested is every URL the page fetched or opened a WebSocket to so far.
+func (p *page) requested() []string {
+	p.urlsMu.Lock()
+	defer p.urlsMu.Unlock()
+	return slices.Clone(p.urls)
 }
 
 func newPage(t *testing.T, browser context.Context, s *server, name string) *page {
@@ -91,6 +110,22 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	p := &page{t: t, ctx: ctx, name: name, base: s.URL}
 	messages := chromedp.Console(ctx)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var u string
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			u = e.Request.URL
+		case *network.EventWebSocketCreated:
+			u = e.URL
+		default:
+			return
+		}
+		p.urlsMu.Lock()
+		p.urls = append(p.urls, u)
+		p.urlsMu.Unlock()
+	}); err != nil {
+		t.Fatalf("%s: listen to the network: %v", name, err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/login?lowres=1")); err != nil {
 		t.Fatalf("%s: open page: %v", name, err)
 	}

@@ -26,7 +26,17 @@ const (
 
 // server is a running Parley under test.
 type server struct {
-	URL string
+	URL    string
+	client *http.Client // the API calls' client (one that trusts Parley's certificate)
+}
+
+// launch changes how startParleyWith runs Parley: its port and public URL, extra
+// environment, and the client that reaches it (for HTTPS with a test CA).
+type launch struct {
+	port   int
+	url    string
+	env    []string
+	client *http.Client
 }
 
 // startParley starts the real Parley binary with embedded LiveKit on free ports and waits for
@@ -34,8 +44,14 @@ type server struct {
 func startParley(t *testing.T) *server {
 	t.Helper()
 	if u := os.Getenv("PARLEY_TEST_URL"); u != "" {
-		return &server{URL: strings.TrimSuffix(u, "/")}
+		return &server{URL: strings.TrimSuffix(u, "/"), client: http.DefaultClient}
 	}
+	return startParleyWith(t, launch{})
+}
+
+// startParleyWith is startParley with the changes of o.
+func startParleyWith(t *testing.T, o launch) *server {
+	t.Helper()
 	root := testenv.RepoRoot()
 	bin := parleyBinary(t, root)
 	lk := filepath.Join(root, "bin", "livekit-server")
@@ -43,9 +59,17 @@ func startParley(t *testing.T) *server {
 		requireOrSkip(t, "LiveKit binary %s is missing (run make): %v", lk, err)
 	}
 
-	port := testenv.FreePort(t)
+	port, url, client := o.port, o.url, o.client
+	if port == 0 {
+		port = testenv.FreePort(t)
+	}
+	if url == "" {
+		url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
 	udpStart := testenv.FreeUDPRange(t, 20)
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	dataDir := t.TempDir()
 	cmd := exec.Command(bin)
 	cmd.Dir = dataDir
@@ -58,6 +82,9 @@ func startParley(t *testing.T) *server {
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_TCP_PORT=%d", testenv.FreePort(t)),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_START=%d", udpStart),
 		fmt.Sprintf("PARLEY_LIVEKIT_RTC_UDP_PORT_END=%d", udpStart+19),
+		// TURN comes on with TLS: never on the default 3478/5349 another Parley may hold.
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 		"PARLEY_LIVEKIT_BINARY="+lk,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_EMAIL="+adminEmail,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword,
@@ -66,6 +93,7 @@ func startParley(t *testing.T) *server {
 		"PARLEY_SERVER_RATE_LIMITS_ROOM_CREATIONS=10000", "PARLEY_SERVER_RATE_LIMITS_RECORDING_STARTS=10000",
 		"PARLEY_SERVER_RATE_LIMITS_EVENT_STREAMS=10000",
 	)
+	cmd.Env = append(cmd.Env, o.env...)
 	logPath := filepath.Join(outDir(t), "parley.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -95,7 +123,7 @@ func startParley(t *testing.T) *server {
 			t.Fatalf("parley exited before it was ready: %v (log: %s)\n%s", err, logPath, tail(logPath))
 		default:
 		}
-		res, err := http.Get(url + "/readyz")
+		res, err := client.Get(url + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -107,7 +135,7 @@ func startParley(t *testing.T) *server {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s := &server{URL: url}
+	s := &server{URL: url, client: client}
 	// A binary built without -tags webui serves the "not built" page: the tests cannot run on it.
 	if body := s.getText(t, "/"); strings.Contains(body, "UI is not built") {
 		t.Fatalf("%s was built without the web UI (-tags webui); run make build, or remove it so the test builds one", bin)
@@ -173,7 +201,7 @@ func outDir(t *testing.T) string {
 
 func (s *server) getText(t *testing.T, path string) string {
 	t.Helper()
-	res, err := http.Get(s.URL + path)
+	res, err := s.client.Get(s.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +227,7 @@ func (s *server) call(t *testing.T, method, path, token string, body, out any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

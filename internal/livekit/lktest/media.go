@@ -158,6 +158,8 @@ type PublishOptions struct {
 	AudioName, VideoName string // publication names, default "mic" and "cam"
 	Width, Height        int    // advertised camera size; 0 = not advertised
 	Quiet                bool   // discard the SDK's log
+	// Connect adds connect options, e.g. lksdk.WithICETransportPolicy(webrtc.ICETransportPolicyRelay).
+	Connect []lksdk.ConnectOption
 }
 
 // Publisher is a real lksdk participant publishing looped synthetic Opus and VP8.
@@ -179,7 +181,7 @@ func Publish(url, token string, m Media, o PublishOptions) (*Publisher, error) {
 	if o.VideoName == "" {
 		o.VideoName = "cam"
 	}
-	opts := []lksdk.ConnectOption{lksdk.WithAutoSubscribe(false)}
+	opts := append([]lksdk.ConnectOption{lksdk.WithAutoSubscribe(false)}, o.Connect...)
 	if o.Quiet {
 		opts = append(opts, lksdk.WithLogger(protoLogger.GetDiscardLogger()))
 	}

@@ -1,0 +1,162 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// upstream stands in for LiveKit's /rtc: it echoes WebSocket messages, refuses requests
+// without a token with 401, and reports the X-Forwarded-For it saw.
+func upstream(t *testing.T) (addr string, seenXFF chan string) {
+	t.Helper()
+	seenXFF = make(chan string, 8)
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seenXFF <- r.Header.Get("X-Forwarded-For")
+		if r.URL.Query().Get("access_token") == "" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/rtc/validate" {
+			io.WriteString(w, "success")
+			return
+		}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.BinaryMessage, []byte("join")) // LiveKit speaks first
+		for {
+			mt, b, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			c.WriteMessage(mt, b)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), seenXFF
+}
+
+// proxyServer runs the proxy behind a plain net/http front (hijacking like Parley's glue).
+func proxyServer(t *testing.T, p *SignalProxy) string {
+	t.Helper()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := Request{Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header, ClientIP: "198.51.100.7"}
+		if r.Header.Get("Upgrade") == "" {
+			resp, err := p.Forward(r.Context(), req, r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 503)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+			return
+		}
+		tun, resp, err := p.Upgrade(r.Context(), req)
+		if err != nil {
+			http.Error(w, err.Error(), 503)
+			return
+		}
+		if tun == nil {
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+			return
+		}
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		tun.Serve(conn)
+	}))
+	t.Cleanup(front.Close)
+	return strings.TrimPrefix(front.URL, "http://")
+}
+
+func TestSignalProxyTunnel(t *testing.T) {
+	addr, xff := upstream(t)
+	p := NewSignalProxy(addr, slog.New(slog.DiscardHandler))
+	front := proxyServer(t, p)
+
+	h := http.Header{"X-Forwarded-For": {"6.6.6.6"}} // a client's own claim never reaches LiveKit
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+front+"/rtc?access_token=x", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if got := <-xff; got != "198.51.100.7" {
+		t.Errorf("LiveKit saw X-Forwarded-For %q, want the client's address", got)
+	}
+	if _, b, err := ws.ReadMessage(); err != nil || string(b) != "join" {
+		t.Fatalf("first message %q %v", b, err)
+	}
+	big := strings.Repeat("x", 1<<20) // larger than any copy buffer: streamed, not held whole
+	for _, msg := range []string{"offer", big} {
+		ws.WriteMessage(websocket.BinaryMessage, []byte(msg))
+		if _, b, err := ws.ReadMessage(); err != nil || string(b) != msg {
+			t.Fatalf("echo of %d bytes: %d bytes, %v", len(msg), len(b), err)
+		}
+	}
+	if p.Active() != 1 {
+		t.Errorf("Active = %d, want 1", p.Active())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := ws.ReadMessage(); err == nil || isTimeout(err) {
+		t.Errorf("tunnel still open after Close: %v", err)
+	}
+}
+
+func TestSignalProxyRefusalAndValidate(t *testing.T) {
+	addr, _ := upstream(t)
+	p := NewSignalProxy(addr, slog.New(slog.DiscardHandler))
+	front := proxyServer(t, p)
+	_, resp, err := websocket.DefaultDialer.Dial("ws://"+front+"/rtc", nil)
+	if err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("upgrade without a token: %v %v, want LiveKit's 401", resp, err)
+	}
+	r, err := http.Get("http://" + front + "/rtc/validate?access_token=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || string(b) != "success" {
+		t.Errorf("validate: %d %q", r.StatusCode, b)
+	}
+	down := NewSignalProxy(freeAddr(t), slog.New(slog.DiscardHandler))
+	if _, _, err := down.Upgrade(context.Background(), Request{Method: "GET", URI: "/rtc", Host: "x"}); !errors.Is(err, ErrUpstream) {
+		t.Errorf("LiveKit down: %v, want ErrUpstream", err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestIsSignallingPath(t *testing.T) {
+	for path, want := range map[string]bool{"/rtc": true, "/rtc/v1": true, "/rtc/validate": true, "/rtc/v1/validate": true,
+		"/rtc/x": false, "/rtcx": false, "/api/rooms": false} {
+		if got := IsSignallingPath(path); got != want {
+			t.Errorf("IsSignallingPath(%q) = %v", path, got)
+		}
+	}
+}
