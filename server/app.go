@@ -98,13 +98,17 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	doctorRun, err := a.wireDoctor(sup)
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: api.HTTPOptions{BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true, TrustedProxies: a.cfg.Server.TrustedProxies},
 		Auth: authSvc, Rooms: rooms, Live: liveSvc, Recordings: recordings,
-		LiveKitStatus: sup.Status,
-		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
-		Static:        web.Handler(),
+		LiveKitStatus: sup.Status, Doctor: doctorRun,
+		Checks: map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
+		Static: web.Handler(),
 	}
 	if len(a.cfg.Server.TrustedProxies) > 0 {
 		a.deps.HTTP.ProxyHeader = fiber.HeaderXForwardedFor

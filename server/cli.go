@@ -21,6 +21,8 @@ commands:
   user create --email E --name N [--admin] [--password P]
                         create an account (password read from PARLEY_USER_PASSWORD or generated)
   user set-password --email E [--password P]
+  doctor [--config PATH] [--resolver HOST:PORT]
+                        check the running server: DNS, certificate, ports, TURN, LiveKit, webhooks
 `
 
 // run is the whole program: tests call it with their own args, environment and output.
@@ -44,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cmd == "help" || cmd == "-h" {
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if cmd == "doctor" { // loads the config itself: it also takes --config after the command
+		return doctorCommand(ctx, *cfgPath, rest, getenv, stdout)
 	}
 	cfg, src, err := config.Load(*cfgPath, getenv)
 	if err != nil {

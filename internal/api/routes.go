@@ -58,6 +58,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/users", admin, s.listUsers)
 	api.Patch("/admin/users/:id", admin, s.patchUser)
 	api.Get("/admin/events", admin, s.adminEvents)
+	api.Get("/admin/doctor", admin, s.adminDoctor) // doctor.go
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	app.Get("/*", s.d.Static)

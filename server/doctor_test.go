@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/testenv"
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// doctorRow is one line of the doctor's table: its status, finding and fix.
+type doctorRow struct{ status, line string }
+
+// runDoctor runs `parley doctor` in this process against the configuration in env (plus
+// overrides) and returns its error and its table by check name.
+func runDoctor(t *testing.T, env []string, overrides map[string]string, args ...string) (error, map[string]doctorRow, string) {
+	t.Helper()
+	getenv := func(k string) string {
+		if v, ok := overrides[k]; ok {
+			return v
+		}
+		return envValue(env, k)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := run(ctx, append([]string{"doctor"}, args...), getenv, &out)
+	rows := map[string]doctorRow{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		for _, st := range []string{"  PASS  ", "  WARN  ", "  FAIL  "} {
+			if i := strings.Index(line, st); i > 0 {
+				rows[strings.TrimSpace(line[:i])] = doctorRow{strings.TrimSpace(st), line}
+			}
+		}
+	}
+	return err, rows, out.String()
+}
+
+func wantRow(t *testing.T, rows map[string]doctorRow, out, check, status string, words ...string) {
+	t.Helper()
+	r, ok := rows[check]
+	if !ok {
+		t.Errorf("no %q row in:\n%s", check, out)
+		return
+	}
+	if r.status != status {
+		t.Errorf("%s: got %s, want %s:\n%s", check, r.status, status, r.line)
+	}
+	for _, w := range words {
+		if !strings.Contains(r.line, w) {
+			t.Errorf("%s: %q missing from:\n%s", check, w, r.line)
+		}
+	}
+}
+
+// fakeDNS answers A queries on loopback UDP from names (fully qualified: "meet.test.")
+// and NXDOMAIN for anything else: the resolver is real, only the zone is the test's.
+func fakeDNS(t *testing.T, names map[string]string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var p dnsmessage.Parser
+			h, err := p.Start(buf[:n])
+			if err != nil {
+				continue
+			}
+			q, err := p.Question()
+			if err != nil {
+				continue
+			}
+			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeSuccess})
+			ip, known := names[strings.ToLower(q.Name.String())]
+			if !known {
+				b = dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeNameError})
+			}
+			_ = b.StartQuestions()
+			_ = b.Question(q)
+			_ = b.StartAnswers()
+			if known && q.Type == dnsmessage.TypeA {
+				var a [4]byte
+				copy(a[:], net.ParseIP(ip).To4())
+				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 5}, dnsmessage.AResource{A: a})
+			}
+			msg, err := b.Finish()
+			if err == nil {
+				_, _ = pc.WriteTo(msg, from)
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// TestDoctorAgainstRunningParley runs the doctor against a real Parley with embedded
+// LiveKit and TURN/UDP: every check passes or warns, then each broken setup gives its FAIL
+// and its fix.
+func TestDoctorAgainstRunningParley(t *testing.T) {
+	turnPort := testenv.FreeUDPRange(t, 1)
+	env := testEnv(t, "PARLEY_LIVEKIT_TURN_ENABLED=true", fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", turnPort))
+	p := startParley(t, env)
+	eventually(t, 30*time.Second, "livekit ready", func() bool { code, _ := readyz(t, p.addr); return code == 200 })
+
+	t.Run("healthy", func(t *testing.T) {
+		err, rows, out := runDoctor(t, env, nil)
+		if err != nil {
+			t.Fatalf("doctor on a healthy Parley: %v\n%s", err, out)
+		}
+		wantRow(t, rows, out, "DNS public name", "WARN", "only browsers on this machine")
+		wantRow(t, rows, out, "certificate", "PASS", "plain HTTP")
+		wantRow(t, rows, out, "port server.listen", "PASS", "Parley answers on "+p.addr)
+		wantRow(t, rows, out, "LiveKit API", "PASS", "accepts the API key")
+		wantRow(t, rows, out, "webhooks", "PASS", "arrived after")
+		wantRow(t, rows, out, "port livekit.port", "PASS", "LiveKit answers")
+		wantRow(t, rows, out, "port livekit.rtc.tcpPort", "PASS")
+		wantRow(t, rows, out, "UDP livekit.rtc range", "PASS")
+		wantRow(t, rows, out, "TURN/UDP allocation", "PASS", "allocated relay", fmt.Sprint(turnPort))
+		t.Logf("\n%s", out)
+	})
+
+	t.Run("admin route", func(t *testing.T) {
+		items := adminDoctor(t, p.addr)
+		if len(items) < 9 {
+			t.Fatalf("got %d items: %+v", len(items), items)
+		}
+		for _, it := range items {
+			if it.Status == "FAIL" {
+				t.Errorf("%s FAIL on a healthy Parley: %s (fix: %s)", it.Check, it.Detail, it.Fix)
+			}
+			if it.Check == "TURN/UDP allocation" && it.Status != "PASS" {
+				t.Errorf("TURN/UDP: %+v", it)
+			}
+		}
+	})
+
+	t.Run("wrong API secret", func(t *testing.T) {
+		err, rows, out := runDoctor(t, env, map[string]string{"PARLEY_LIVEKIT_API_SECRET": strings.Repeat("w", 40)})
+		if err == nil {
+			t.Error("doctor succeeded with a wrong API secret")
+		}
+		wantRow(t, rows, out, "LiveKit API", "FAIL", "LiveKit rejected the API key", "livekit.apiSecret")
+		wantRow(t, rows, out, "TURN/UDP allocation", "FAIL", "refused Parley's credentials")
+	})
+
+	t.Run("port taken", func(t *testing.T) {
+		other := httptest.NewServer(http.NotFoundHandler())
+		defer other.Close()
+		err, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_LISTEN": other.Listener.Addr().String()})
+		if err == nil {
+			t.Error("doctor succeeded with another program on server.listen")
+		}
+		wantRow(t, rows, out, "port server.listen", "FAIL", "taken by another program", "server.listen (PARLEY_SERVER_LISTEN)", "ss -ltnp")
+	})
+
+	t.Run("Parley not running", func(t *testing.T) {
+		free := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+		err, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_LISTEN": free})
+		if err == nil {
+			t.Error("doctor succeeded with nothing on server.listen")
+		}
+		wantRow(t, rows, out, "port server.listen", "FAIL", "nothing listens on "+free, "start Parley")
+	})
+
+	_, port, _ := net.SplitHostPort(p.addr)
+	t.Run("wrong DNS answer", func(t *testing.T) {
+		dns := fakeDNS(t, map[string]string{"meet.test.": "192.0.2.10"})
+		err, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_PUBLIC_URL": "http://meet.test:" + port}, "--resolver", dns)
+		if err == nil {
+			t.Error("doctor succeeded with a DNS record pointing elsewhere")
+		}
+		wantRow(t, rows, out, "DNS public name", "FAIL", "meet.test resolves to 192.0.2.10, not to this host", "point the A/AAAA records of meet.test")
+	})
+
+	t.Run("no DNS record", func(t *testing.T) {
+		dns := fakeDNS(t, nil)
+		_, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_PUBLIC_URL": "http://meet.test:" + port}, "--resolver", dns)
+		wantRow(t, rows, out, "DNS public name", "FAIL", "has no DNS record", "create an A")
+	})
+
+	t.Run("private node_ip behind a public name", func(t *testing.T) {
+		dns := fakeDNS(t, map[string]string{"meet.example.test.": "198.51.100.7"})
+		err, rows, out := runDoctor(t, env, map[string]string{
+			"PARLEY_SERVER_PUBLIC_URL": "http://meet.example.test:" + port, "PARLEY_LIVEKIT_NODE_IP": "10.11.12.13"}, "--resolver", dns)
+		if err == nil {
+			t.Error("doctor succeeded with a private node_ip behind a public name")
+		}
+		wantRow(t, rows, out, "node_ip", "FAIL", "node_ip 10.11.12.13 (livekit.nodeIP) is private", "set livekit.nodeIP (PARLEY_LIVEKIT_NODE_IP) to 198.51.100.7")
+	})
+}
+
+type doctorItem struct{ Check, Status, Detail, Fix string }
+
+// adminDoctor logs in as the bootstrap admin and reads GET /api/admin/doctor.
+func adminDoctor(t *testing.T, addr string) []doctorItem {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
+		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1234"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct{ AccessToken string }
+	_ = json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/admin/doctor", nil)
+	req.Header.Set("Authorization", "Bearer "+login.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Items []doctorItem }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("doctor: %d %v", resp.StatusCode, err)
+	}
+	return body.Items
+}
+
+// writeCert writes a self-signed certificate for names, valid from notBefore to notAfter.
+func writeCert(t *testing.T, dir string, notBefore, notAfter time.Time, names ...string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
+		NotBefore: notBefore, NotAfter: notAfter, DNSNames: names, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// TestDoctorExpiredCertificate serves an expired certificate from a real Parley (HTTPS,
+// TURN/TLS with the same certificate): the doctor names the expiry and the renewal fix.
+func TestDoctorExpiredCertificate(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir, time.Now().Add(-60*24*time.Hour), time.Now().Add(-3*24*time.Hour), "meet.test")
+	port := testenv.FreePort(t)
+	env := testEnv(t,
+		fmt.Sprintf("PARLEY_SERVER_LISTEN=127.0.0.1:%d", port),
+		fmt.Sprintf("PARLEY_SERVER_PUBLIC_URL=https://meet.test:%d", port),
+		"PARLEY_SERVER_TLS_CERT="+cert, "PARLEY_SERVER_TLS_KEY="+key,
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
+		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
+	)
+	startParleyTLS(t, env)
+	dns := fakeDNS(t, map[string]string{"meet.test.": "127.0.0.1"})
+	err, rows, out := runDoctor(t, env, nil, "--resolver", dns)
+	if err == nil {
+		t.Error("doctor succeeded with an expired certificate")
+	}
+	wantRow(t, rows, out, "certificate", "FAIL", "expired on", "(3 days ago)", "server.tls.acme.enabled")
+	wantRow(t, rows, out, "port server.listen", "PASS", "(https)")
+	// LiveKit posts webhooks to https://127.0.0.1: the expired certificate stops them too.
+	wantRow(t, rows, out, "webhooks", "FAIL", "did not reach Parley", "TLS certificate")
+	wantRow(t, rows, out, "TURN/TLS allocation", "PASS", "allocated relay", "name meet.test")
+	t.Logf("\n%s", out)
+}
+
+// startParleyTLS runs parley with TLS and waits until it listens.
+func startParleyTLS(t *testing.T, env []string) *proc {
+	t.Helper()
+	p := &proc{done: make(chan error, 1)}
+	p.cmd = execParley(env)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("parley output:\n%s", p.Output())
+		}
+	})
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); {
+		if strings.Contains(p.Output(), "Parley is listening on https://") {
+			return p
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("parley exited early (%v):\n%s", err, p.Output())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("parley did not start:\n%s", p.Output())
+	return nil
+}
+
+func execParley(env []string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = env
+	return cmd
+}
