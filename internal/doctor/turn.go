@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jxskiss/base62"
+	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
 )
 
@@ -35,6 +37,8 @@ func (d *doctor) allocate(ctx context.Context, conn net.PacketConn, server strin
 	client, err := turn.NewClient(&turn.ClientConfig{
 		TURNServerAddr: server, Username: user, Password: pass, Realm: turnRealm,
 		Conn: conn, Software: "parley-doctor",
+		// pion's own log stays quiet: its errors come back from Allocate and reach the table.
+		LoggerFactory: &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled},
 	})
 	if err != nil {
 		return nil, err
