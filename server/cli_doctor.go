@@ -106,8 +106,8 @@ func resolverFor(addr string) *net.Resolver {
 func doctorTarget(cfg config.Config, log *slog.Logger) doctor.Target {
 	lk := cfg.LiveKit
 	t := doctor.Target{
-		PublicURL: cfg.Server.PublicURL, Listen: cfg.Server.Listen, TLS: cfg.Server.TLS.Cert != "",
-		External: lk.External, LiveKitAPI: lk.InternalHost, LiveKitPort: lk.Port,
+		PublicURL: cfg.Server.PublicURL, Listen: cfg.Server.Listen, TLS: cfg.Server.TLS.Cert != "", CertFile: cfg.Server.TLS.Cert,
+		External: lk.External, JoinURL: lk.Host, LiveKitAPI: lk.InternalHost, LiveKitPort: lk.Port,
 		RTCTCPPort: lk.RTC.TCPPort, UDPPortStart: lk.RTC.UDPPortStart, UDPPortEnd: lk.RTC.UDPPortEnd,
 		APIKey: lk.APIKey, APISecret: lk.APISecret,
 	}

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -16,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -216,28 +214,11 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 
 type doctorItem struct{ Check, Status, Detail, Fix string }
 
-// adminDoctor logs in as the bootstrap admin and reads GET /api/admin/doctor.
+// adminDoctor reads GET /api/admin/doctor as the bootstrap admin.
 func adminDoctor(t *testing.T, addr string) []doctorItem {
 	t.Helper()
-	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
-		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1234"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var login struct{ AccessToken string }
-	_ = json.NewDecoder(resp.Body).Decode(&login)
-	resp.Body.Close()
-	req, _ := http.NewRequest("GET", "http://"+addr+"/api/admin/doctor", nil)
-	req.Header.Set("Authorization", "Bearer "+login.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var body struct{ Items []doctorItem }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("doctor: %d %v", resp.StatusCode, err)
-	}
+	adminGet(t, addr, "/api/admin/doctor", &body)
 	return body.Items
 }
 
@@ -279,7 +260,7 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 		fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", testenv.FreeUDPRange(t, 1)),
 		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 	)
-	startParleyTLS(t, env)
+	startParley(t, env)
 	dns := fakeDNS(t, map[string]string{"meet.test.": "127.0.0.1"})
 	err, rows, out := runDoctor(t, env, nil, "--resolver", dns)
 	if err == nil {
@@ -291,40 +272,4 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 	wantRow(t, rows, out, "webhooks", "FAIL", "did not reach Parley", "TLS certificate")
 	wantRow(t, rows, out, "TURN/TLS allocation", "PASS", "allocated relay", "name meet.test")
 	t.Logf("\n%s", out)
-}
-
-// startParleyTLS runs parley with TLS and waits until it listens.
-func startParleyTLS(t *testing.T, env []string) *proc {
-	t.Helper()
-	p := &proc{done: make(chan error, 1)}
-	p.cmd = execParley(env)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("parley output:\n%s", p.Output())
-		}
-	})
-	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); {
-		if strings.Contains(p.Output(), "Parley is listening on https://") {
-			return p
-		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("parley exited early (%v):\n%s", err, p.Output())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("parley did not start:\n%s", p.Output())
-	return nil
-}
-
-func execParley(env []string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = env
-	return cmd
 }

@@ -88,9 +88,10 @@ func startParley(t *testing.T, env []string, args ...string) *proc {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if out := p.Output(); strings.Contains(out, "Parley is listening on http://") {
-			line := out[strings.Index(out, "Parley is listening on http://")+len("Parley is listening on http://"):]
-			p.addr = strings.Fields(line)[0]
+		const listening = "Parley is listening on "
+		if out := p.Output(); strings.Contains(out, listening) {
+			u := strings.Fields(out[strings.Index(out, listening)+len(listening):])[0]
+			p.addr = u[strings.Index(u, "://")+3:] // http:// or https://
 			return p
 		}
 		select {

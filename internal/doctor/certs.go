@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -41,11 +43,52 @@ func (d *doctor) checkCertificate(ctx context.Context) Result {
 	if err != nil {
 		return fail("fix server.listen (PARLEY_SERVER_LISTEN), e.g. :443", "server.listen %q: %v", d.t.Listen, err)
 	}
+	r := d.judgeAt(ctx, addr, host)
+	if r.Status == Fail && r.handshake && d.t.CertFile != "" {
+		// Parley is not answering: the file it would serve still tells whether it is the cause.
+		if chain, err := readChain(d.t.CertFile); err == nil {
+			f := judgeCertificate(chain, host, d.e.RootCAs, d.t.SelfSigned, d.e.Now())
+			if f.Status != Pass {
+				f.Status, f.Detail = Fail, "server.tls.cert "+d.t.CertFile+": "+f.Detail+" (and "+r.Detail+")"
+				return f
+			}
+		}
+	}
+	return r
+}
+
+// judgeAt judges the certificate the TLS server at addr presents for host.
+func (d *doctor) judgeAt(ctx context.Context, addr, host string) Result {
 	chain, err := d.handshake(ctx, addr, host)
 	if err != nil {
-		return fail("check server.tls (cert/key files, or ACME in Parley's log) and that Parley runs", "TLS handshake with %s failed: %v", addr, err)
+		r := fail("check server.tls (cert/key files, or ACME in Parley's log) and that Parley runs", "TLS handshake with %s failed: %v", addr, err)
+		r.handshake = true
+		return r
 	}
 	return judgeCertificate(chain, host, d.e.RootCAs, d.t.SelfSigned, d.e.Now())
+}
+
+// readChain parses the PEM certificates of file, leaf first.
+func readChain(file string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var chain []*x509.Certificate
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		chain = append(chain, c)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return chain, nil
 }
 
 // handshake returns the chain the server at addr presents for serverName, unverified: the

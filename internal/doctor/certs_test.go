@@ -8,10 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -104,4 +107,20 @@ func TestCertificateWithoutTLS(t *testing.T) {
 		d := &doctor{t: Target{PublicURL: tc.url}}
 		wantResult(t, d.checkCertificate(context.Background()), tc.status, tc.words...)
 	}
+}
+
+// TestCertificateFileWhenParleyIsDown: with nothing answering, the doctor still reads the
+// certificate Parley would serve and names its expiry.
+func TestCertificateFileWhenParleyIsDown(t *testing.T) {
+	cert, _ := issue(t, nil, nil, now.AddDate(0, -2, 0), now.AddDate(0, 0, -4), false, "meet.example.com")
+	file := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	closed := closedPort(t)
+	env := Env{Now: func() time.Time { return now }, Dial: (&net.Dialer{}).DialContext}
+	d := &doctor{t: Target{PublicURL: "https://meet.example.com", Listen: closed, TLS: true, CertFile: file}, e: env}
+	wantResult(t, d.checkCertificate(context.Background()), Fail, "server.tls.cert "+file, "expired on 2026-05-28", "TLS handshake with "+closed)
+	d.t.CertFile = ""
+	wantResult(t, d.checkCertificate(context.Background()), Fail, "TLS handshake with "+closed+" failed")
 }

@@ -42,6 +42,8 @@ type Result struct {
 	Status Status
 	Detail string
 	Fix    string
+
+	handshake bool // the TLS handshake itself failed (no certificate to judge)
 }
 
 // Check is one named check.
@@ -56,9 +58,11 @@ type Target struct {
 	Listen     string // server.listen
 	TLS        bool   // Parley serves HTTPS on Listen (server.tls.cert, ACME or self-signed)
 	SelfSigned bool   // server.tls.selfSigned: a certificate from Parley's local CA is expected
+	CertFile   string // server.tls.cert: judged from the file when Parley does not answer
 	HTTPListen string // server.httpListen: HTTP-01 challenges and redirects; "" when unset
 
 	External     bool   // livekit.external: LiveKit's ports are another host's business
+	JoinURL      string // livekit.host: the ws(s):// URL the join answer hands browsers
 	LiveKitAPI   string // livekit.internalHost (http:// or https://)
 	LiveKitPort  int    // livekit.port (embedded)
 	RTCTCPPort   int    // livekit.rtc.tcpPort
@@ -131,7 +135,8 @@ func Checks(t Target, e Env) []Check {
 	if t.HTTPListen != "" {
 		cs = append(cs, Check{"port server.httpListen", d.checkHTTPListen})
 	}
-	cs = append(cs, Check{"LiveKit API", d.checkLiveKitAPI}, Check{"webhooks", d.checkWebhooks})
+	cs = append(cs, Check{"LiveKit API", d.checkLiveKitAPI}, Check{"LiveKit signalling", d.checkSignalling},
+		Check{"webhooks", d.checkWebhooks})
 	if t.External {
 		return cs
 	}

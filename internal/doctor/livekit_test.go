@@ -110,13 +110,13 @@ func TestChecksRunAndTable(t *testing.T) {
 	for _, c := range embedded {
 		names = append(names, c.Name)
 	}
-	want := "DNS public name,node_ip,certificate,port server.listen,port server.httpListen,LiveKit API,webhooks,port livekit.port," +
+	want := "DNS public name,node_ip,certificate,port server.listen,port server.httpListen,LiveKit API,LiveKit signalling,webhooks,port livekit.port," +
 		"port livekit.rtc.tcpPort,UDP livekit.rtc range,DNS TURN name,TURN/UDP allocation,TURN/TLS allocation"
 	if got := strings.Join(names, ","); got != want {
 		t.Errorf("checks:\n got %s\nwant %s", got, want)
 	}
-	if n := len(Checks(Target{External: true}, Env{})); n != 6 {
-		t.Errorf("external LiveKit: %d checks, want 6 (no LiveKit ports, no TURN)", n)
+	if n := len(Checks(Target{External: true}, Env{})); n != 7 {
+		t.Errorf("external LiveKit: %d checks, want 7 (no LiveKit ports, no TURN)", n)
 	}
 
 	rs := Run(context.Background(), []Check{
