@@ -133,7 +133,9 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 		wantRow(t, rows, out, "DNS public name", "WARN", "only browsers on this machine")
 		wantRow(t, rows, out, "certificate", "PASS", "plain HTTP")
 		wantRow(t, rows, out, "port server.listen", "PASS", "Parley answers on "+p.addr)
+		wantRow(t, rows, out, "node_ip", "PASS")
 		wantRow(t, rows, out, "LiveKit API", "PASS", "accepts the API key")
+		wantRow(t, rows, out, "LiveKit signalling", "PASS", "token validated")
 		wantRow(t, rows, out, "webhooks", "PASS", "arrived after")
 		wantRow(t, rows, out, "port livekit.port", "PASS", "LiveKit answers")
 		wantRow(t, rows, out, "port livekit.rtc.tcpPort", "PASS")
@@ -144,7 +146,7 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 
 	t.Run("admin route", func(t *testing.T) {
 		items := adminDoctor(t, p.addr)
-		if len(items) < 9 {
+		if len(items) < 11 {
 			t.Fatalf("got %d items: %+v", len(items), items)
 		}
 		for _, it := range items {
@@ -174,6 +176,10 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 			t.Error("doctor succeeded with another program on server.listen")
 		}
 		wantRow(t, rows, out, "port server.listen", "FAIL", "taken by another program", "server.listen (PARLEY_SERVER_LISTEN)", "ss -ltnp")
+
+		_, otherPort, _ := net.SplitHostPort(other.Listener.Addr().String())
+		_, rows, out = runDoctor(t, env, map[string]string{"PARLEY_LIVEKIT_PORT": otherPort})
+		wantRow(t, rows, out, "port livekit.port", "FAIL", "is not LiveKit", "livekit.port (PARLEY_LIVEKIT_PORT)", "ss -ltnp")
 	})
 
 	t.Run("Parley not running", func(t *testing.T) {
@@ -186,6 +192,16 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 	})
 
 	_, port, _ := net.SplitHostPort(p.addr)
+	t.Run("DNS points here", func(t *testing.T) {
+		ip := hostIPv4(t)
+		dns := fakeDNS(t, map[string]string{"meet.test.": ip})
+		_, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_PUBLIC_URL": "http://meet.test:" + port}, "--resolver", dns)
+		wantRow(t, rows, out, "DNS public name", "PASS", "meet.test resolves to "+ip+", this host")
+		wantRow(t, rows, out, "DNS TURN name", "PASS", "meet.test resolves to "+ip)
+		// A name that is not this machine's own over plain HTTP gets no camera in any browser.
+		wantRow(t, rows, out, "certificate", "FAIL", "https pages only", "server.tls.acme.enabled")
+	})
+
 	t.Run("wrong DNS answer", func(t *testing.T) {
 		dns := fakeDNS(t, map[string]string{"meet.test.": "192.0.2.10"})
 		err, rows, out := runDoctor(t, env, map[string]string{"PARLEY_SERVER_PUBLIC_URL": "http://meet.test:" + port}, "--resolver", dns)
@@ -210,6 +226,22 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 		}
 		wantRow(t, rows, out, "node_ip", "FAIL", "node_ip 10.11.12.13 (livekit.nodeIP) is private", "set livekit.nodeIP (PARLEY_LIVEKIT_NODE_IP) to 198.51.100.7")
 	})
+}
+
+// hostIPv4 is this machine's first IPv4 address other than loopback.
+func hostIPv4(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	t.Skip("this machine has no IPv4 address but loopback")
+	return ""
 }
 
 type doctorItem struct{ Check, Status, Detail, Fix string }
@@ -271,5 +303,7 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 	// LiveKit posts webhooks to https://127.0.0.1: the expired certificate stops them too.
 	wantRow(t, rows, out, "webhooks", "FAIL", "did not reach Parley", "TLS certificate")
 	wantRow(t, rows, out, "TURN/TLS allocation", "PASS", "allocated relay", "name meet.test")
+	// The join answer's wss://meet.test:<livekit.port> reaches a LiveKit that speaks no TLS.
+	wantRow(t, rows, out, "LiveKit signalling", "FAIL", "speaks plain HTTP", "livekit.host")
 	t.Logf("\n%s", out)
 }
