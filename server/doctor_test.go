@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	lkp "github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/testenv"
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -123,7 +126,7 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 	turnPort := testenv.FreeUDPRange(t, 1)
 	env := testEnv(t, "PARLEY_LIVEKIT_TURN_ENABLED=true", fmt.Sprintf("PARLEY_LIVEKIT_TURN_UDP_PORT=%d", turnPort))
 	p := startParley(t, env)
-	eventually(t, 30*time.Second, "livekit ready", func() bool { code, _ := readyz(t, p.addr); return code == 200 })
+	waitOwnLiveKit(t, env)
 
 	t.Run("healthy", func(t *testing.T) {
 		err, rows, out := runDoctor(t, env, nil)
@@ -228,6 +231,25 @@ func TestDoctorAgainstRunningParley(t *testing.T) {
 	})
 }
 
+// waitOwnLiveKit waits until the LiveKit on livekit.port accepts this Parley's key. A free
+// port picked by a test can be taken by another process on a busy machine before LiveKit
+// binds it; the supervisor then retries, and meanwhile the foreign LiveKit answers its probe.
+func waitOwnLiveKit(t *testing.T, env []string) {
+	t.Helper()
+	cfg, _, err := config.Load("", func(k string) string { return envValue(env, k) })
+	if err == nil {
+		_, err = config.EnsureSecrets(&cfg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := livekit.NewRoomClient(cfg.LiveKit.InternalHost, cfg.LiveKit.APIKey, cfg.LiveKit.APISecret, nil, 2*time.Second)
+	eventually(t, 30*time.Second, "Parley's own LiveKit answers with its key", func() bool {
+		_, err := rc.ListRooms(context.Background(), &lkp.ListRoomsRequest{})
+		return err == nil
+	})
+}
+
 // hostIPv4 is this machine's first IPv4 address other than loopback.
 func hostIPv4(t *testing.T) string {
 	t.Helper()
@@ -293,6 +315,7 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 		fmt.Sprintf("PARLEY_LIVEKIT_TURN_TLS_PORT=%d", testenv.FreePort(t)),
 	)
 	startParley(t, env)
+	waitOwnLiveKit(t, env)
 	dns := fakeDNS(t, map[string]string{"meet.test.": "127.0.0.1"})
 	err, rows, out := runDoctor(t, env, nil, "--resolver", dns)
 	if err == nil {

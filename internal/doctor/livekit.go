@@ -13,18 +13,22 @@ import (
 
 const keyFix = "livekit.apiKey and livekit.apiSecret (PARLEY_LIVEKIT_API_KEY, PARLEY_LIVEKIT_API_SECRET) must be a pair of LiveKit's keys:"
 
+// isAuthError: LiveKit refused the token (wrong key pair, or another LiveKit).
+func isAuthError(err error) bool {
+	var te twirp.Error
+	return errors.As(err, &te) && (te.Code() == twirp.Unauthenticated || te.Code() == twirp.PermissionDenied)
+}
+
 // apiFailure explains a LiveKit API error: a refused key, no answer, or LiveKit's own.
 func (d *doctor) apiFailure(err error, what string) Result {
 	var te twirp.Error
-	if errors.As(err, &te) {
-		switch te.Code() {
-		case twirp.Unauthenticated, twirp.PermissionDenied:
-			return fail(keyFix+" the keys section of LiveKit's YAML (external) or Parley's generated secrets (embedded)",
-				"LiveKit rejected the API key %q on %s: %s", d.t.APIKey, what, te.Msg())
-		case twirp.Unavailable:
-			return fail("check livekit.internalHost (PARLEY_LIVEKIT_INTERNAL_HOST): `curl "+d.t.LiveKitAPI+"/` from this host must print OK; is LiveKit running? (Parley's log)",
-				"LiveKit's API at %s does not answer: %s", d.t.LiveKitAPI, te.Msg())
-		}
+	switch {
+	case isAuthError(err):
+		return fail(keyFix+" the keys section of LiveKit's YAML (external) or Parley's generated secrets (embedded)",
+			"LiveKit rejected the API key %q on %s: %v", d.t.APIKey, what, err)
+	case errors.As(err, &te) && te.Code() == twirp.Unavailable:
+		return fail("check livekit.internalHost (PARLEY_LIVEKIT_INTERNAL_HOST): `curl "+d.t.LiveKitAPI+"/` from this host must print OK; is LiveKit running? (Parley's log)",
+			"LiveKit's API at %s does not answer: %s", d.t.LiveKitAPI, te.Msg())
 	}
 	return fail("read Parley's and LiveKit's logs", "LiveKit's API at %s failed %s: %v", d.t.LiveKitAPI, what, err)
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	lkp "github.com/livekit/protocol/livekit"
 )
 
 // get sends GET url over a connection to addr (whatever host the URL names, so TLS sends
@@ -107,6 +109,12 @@ func (d *doctor) checkLiveKitPort(ctx context.Context) Result {
 	case err != nil || status != http.StatusOK || body != "OK":
 		return fail(fmt.Sprintf("stop the program on port %s (%s) or change livekit.port (PARLEY_LIVEKIT_PORT)", port, holder(port)),
 			"%s is not LiveKit: GET / answered %d %q %v", addr, status, body, err)
+	}
+	// A LiveKit of another Parley (or a test) on the port answers GET / just the same; only
+	// Parley's own key tells them apart.
+	if _, err := d.e.LiveKit.ListRooms(ctx, &lkp.ListRoomsRequest{}); isAuthError(err) {
+		return fail(fmt.Sprintf("stop the other LiveKit on port %s (%s) or change livekit.port (PARLEY_LIVEKIT_PORT)", port, holder(port)),
+			"a LiveKit answers on %s but refuses Parley's API key: it is not the embedded one (whose start then fails with \"address already in use\" in Parley's log)", addr)
 	}
 	return pass("LiveKit answers on %s", addr)
 }

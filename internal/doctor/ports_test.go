@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/twitchtv/twirp"
 )
 
 func realDial() Env {
@@ -82,8 +84,19 @@ func TestLiveKitPort(t *testing.T) {
 	lk := serve(t, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "OK") })
 	other := serve(t, http.NotFound)
 	port := func(addr string) int { _, p, _ := net.SplitHostPort(addr); n, _ := strconv.Atoi(p); return n }
-	d := &doctor{t: Target{LiveKitPort: port(lk)}, e: realDial()}
+	env := realDial()
+	keyOK := true
+	env.LiveKit = &fakeLiveKit{list: func() error {
+		if keyOK {
+			return nil
+		}
+		return twirp.NewError(twirp.Unauthenticated, "invalid token")
+	}}
+	d := &doctor{t: Target{LiveKitPort: port(lk)}, e: env}
 	wantResult(t, d.checkLiveKitPort(context.Background()), Pass, "LiveKit answers")
+	keyOK = false // another Parley's LiveKit holds the port
+	wantResult(t, d.checkLiveKitPort(context.Background()), Fail, "refuses Parley's API key: it is not the embedded one", "stop the other LiveKit")
+	keyOK = true
 	d.t.LiveKitPort = port(other)
 	wantResult(t, d.checkLiveKitPort(context.Background()), Fail, "is not LiveKit", "livekit.port (PARLEY_LIVEKIT_PORT)")
 	d.t.LiveKitPort = port(closedPort(t))
