@@ -1,4 +1,4 @@
-// Package config is Parley's configuration contract (shared/CONFIG.md): the keys, their
+// Package config is Parley's configuration contract (the README's Configuration section): the keys, their
 // defaults, strict YAML decoding, PARLEY_* environment overrides and validation.
 package config
 

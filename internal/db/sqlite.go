@@ -19,9 +19,10 @@ import (
 // sqliteDriver is mattn/go-sqlite3 (what gorm.io/driver/sqlite uses) with automatic WAL
 // checkpoints moved out of the way on every connection: SQLite would otherwise run them
 // inside the commit that crosses 1000 WAL pages, copying pages and calling fsync on the path
-// of the request that happened to commit (15% of the webhook writer's time and its p99). A
-// background checkpointer does that work instead, on its own connection; the automatic one
-// stays as a safety net at 8192 pages (32 MiB), for writes faster than the background keeps up.
+// of the request that happened to commit, a large share of the webhook writer's time and its
+// p99 (bench/README.md). A background checkpointer does that work instead, on its own
+// connection; the automatic one stays as a safety net at 8192 pages (32 MiB), for writes
+// faster than the background keeps up.
 const sqliteDriver = "sqlite3_parley"
 
 // checkpointEvery is the background checkpoint period: under a heavy write load the WAL
@@ -30,8 +31,8 @@ const checkpointEvery = 250 * time.Millisecond
 
 // restartFrames is the WAL length (16 MiB of 4 KiB pages) above which a checkpoint also
 // makes the next writer start the WAL over. A PASSIVE checkpoint alone never does under a
-// steady write load: frames keep arriving while it copies, so the WAL grew to 480 MiB in a
-// 30 s benchmark.
+// steady write load: frames keep arriving while it copies, so the WAL grows without bound
+// (bench/README.md).
 const restartFrames = 4096
 
 var registerOnce sync.Once
@@ -72,17 +73,23 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 	if err := ping(g); err != nil {
 		return nil, err
 	}
-	startCheckpointer(sqlDB, log)
+	if err := startCheckpointer(g, sqlDB, log); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	return g, nil
 }
 
-// checkpointers are the running background checkpointers, stopped by Close.
-var (
-	checkpointMu  sync.Mutex
-	checkpointers = map[*sql.DB]func(){}
-)
+// checkpointer is the background checkpointer of one database, kept as a gorm plugin so
+// the *gorm.DB itself carries it to Close (no process-wide registry).
+type checkpointer struct{ stop func() }
 
-func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
+const checkpointerName = "parley:checkpointer"
+
+func (*checkpointer) Name() string              { return checkpointerName }
+func (*checkpointer) Initialize(*gorm.DB) error { return nil }
+
+func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -103,18 +110,18 @@ func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
 			failing = err != nil
 		}
 	}()
-	checkpointMu.Lock()
-	checkpointers[sqlDB] = func() { cancel(); <-done }
-	checkpointMu.Unlock()
+	stop := func() { cancel(); <-done }
+	if err := g.Use(&checkpointer{stop: stop}); err != nil {
+		stop()
+		return err
+	}
+	return nil
 }
 
-func stopCheckpointer(sqlDB *sql.DB) {
-	checkpointMu.Lock()
-	stop := checkpointers[sqlDB]
-	delete(checkpointers, sqlDB)
-	checkpointMu.Unlock()
-	if stop != nil {
-		stop()
+func stopCheckpointer(g *gorm.DB) {
+	if c, ok := g.Config.Plugins[checkpointerName].(*checkpointer); ok {
+		c.stop()
+		delete(g.Config.Plugins, checkpointerName)
 	}
 }
 

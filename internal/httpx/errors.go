@@ -37,7 +37,7 @@ func NewError(status int, code, format string, args ...any) *Error {
 // WithCause attaches the underlying error, for the log only.
 func (e *Error) WithCause(err error) *Error { e.cause = err; return e }
 
-// Shorthands for the statuses of shared/API.md.
+// Shorthands for the statuses of docs/API.md.
 func BadRequest(code, format string, args ...any) *Error {
 	return NewError(http.StatusBadRequest, code, format, args...)
 }

@@ -138,13 +138,6 @@ func (s *Service) Ingest(ctx context.Context, authorization string, body []byte)
 	return res, err
 }
 
-// VerifyOnly is the ceiling the benchmark compares Ingest with: the same verification and
-// decoding, nothing written.
-func (s *Service) VerifyOnly(authorization string, body []byte) error {
-	_, err := s.verifier.Verify(authorization, body)
-	return err
-}
-
 // ingestEgress hands egress events to the recording package. The event id is recorded only
 // after the sink accepted it, so a failed hand-over is retried by LiveKit; the sink applies
 // each transition once, so a retry racing another instance is harmless.

@@ -158,16 +158,6 @@ func (c *RoomClient) UpdateParticipant(ctx context.Context, req *lkp.UpdateParti
 	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.ParticipantInfo, error) { return c.svc.UpdateParticipant(ctx, req) })
 }
 
-// UpdateRoomMetadata sets a room's metadata.
-func (c *RoomClient) UpdateRoomMetadata(ctx context.Context, req *lkp.UpdateRoomMetadataRequest) (*lkp.Room, error) {
-	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.Room, error) { return c.svc.UpdateRoomMetadata(ctx, req) })
-}
-
-// SendData sends a data packet to a room's participants.
-func (c *RoomClient) SendData(ctx context.Context, req *lkp.SendDataRequest) (*lkp.SendDataResponse, error) {
-	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.SendDataResponse, error) { return c.svc.SendData(ctx, req) })
-}
-
 // EgressClient is LiveKit's Egress service with lksdk.EgressClient's signatures for the calls
 // Parley makes, each bounded by a timeout.
 type EgressClient struct {

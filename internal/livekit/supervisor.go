@@ -105,6 +105,8 @@ func New(o Options) (*Supervisor, error) {
 		mode = "external"
 	}
 	if o.SkipTLSVerify {
+		// A process-wide change, forced by server-sdk-go: its participants dial with
+		// gorilla/websocket's DefaultDialer and accept no TLS settings of their own.
 		skipSignallingVerify()
 	}
 	s := &Supervisor{o: o, log: o.Log, now: o.Now, hc: newHTTPClient(o.SkipTLSVerify), m: newMetrics(o.Registry)}

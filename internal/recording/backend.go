@@ -14,7 +14,7 @@ import (
 // aborted reachable from every live state.
 type Status string
 
-// The states of shared/API.md.
+// The states of docs/API.md.
 const (
 	StatusStarting Status = "starting"
 	StatusActive   Status = "active"

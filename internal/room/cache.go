@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"github.com/parley/parley/internal/bounded"
 	"sync"
 	"time"
 
@@ -51,13 +52,7 @@ func (c *roomCache) get(ctx context.Context, name string, now time.Time, load fu
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen { // nothing was invalidated while loading: the read is current
-		if len(c.m) > 10000 {
-			for k, old := range c.m {
-				if !now.Before(old.until) {
-					delete(c.m, k)
-				}
-			}
-		}
+		bounded.Prune(c.m, func(old *cachedRoom) bool { return !now.Before(old.until) })
 		stored := *e
 		stored.until = now.Add(c.ttl)
 		c.m[name] = &stored

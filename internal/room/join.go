@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"github.com/parley/parley/internal/bounded"
 	"sync"
 	"time"
 
@@ -233,13 +234,7 @@ func (c *createdRooms) remember(name string, gen uint64, now time.Time) {
 	if c.gen != gen {
 		return
 	}
-	if len(c.until) > 10000 {
-		for k, u := range c.until {
-			if !now.Before(u) {
-				delete(c.until, k)
-			}
-		}
-	}
+	bounded.Prune(c.until, func(u time.Time) bool { return !now.Before(u) })
 	c.until[name] = now.Add(c.ttl)
 }
 

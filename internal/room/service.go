@@ -36,7 +36,7 @@ type Service struct {
 	rooms   *roomCache
 }
 
-// New builds the service. live may be swapped later with SetLive.
+// New builds the service; the LiveKit client and the live state are required.
 func New(cfg Config, g *gorm.DB, lk LiveKit, live Live, log *slog.Logger, now func() time.Time) (*Service, error) {
 	if cfg.APIKey == "" || cfg.APISecret == "" {
 		return nil, errors.New("room: livekit.apiKey and livekit.apiSecret are required to sign join tokens")

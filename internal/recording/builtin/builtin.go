@@ -163,7 +163,7 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		}
 		return "", fmt.Errorf("recording %s: %w", req.RecordingID, err)
 	}
-	s := newSession(r, dir, &Manifest{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
+	s := newSession(r, dir, &Timeline{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
 		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{}})
 	r.sessions[req.RecordingID] = s
 	r.mu.Unlock()

@@ -122,7 +122,7 @@ func (r *Recorder) store(ctx context.Context, key, path string) (int64, error) {
 // finalizeTracks checks every track file (truncating what a crash tore), fixes the ends of
 // tracks left open by a crash, drops tracks without media, and sets the recording's end if
 // it is unknown.
-func finalizeTracks(dir string, m *Manifest) {
+func finalizeTracks(dir string, m *Timeline) {
 	var latest float64
 	for i := range m.Tracks {
 		t := &m.Tracks[i]
@@ -160,7 +160,7 @@ func finalizeTracks(dir string, m *Manifest) {
 // composeArgs builds the ffmpeg command line and filter graph (written to script) that
 // compose m into out: a black canvas with the video tracks tiled on it and every audio
 // track mixed in, each at its offset.
-func composeArgs(m *Manifest, dir, out, script string, w, h, fps int) ([]string, string) {
+func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string, string) {
 	end := fmt.Sprintf("%.3f", m.End)
 	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
 		"-f", "lavfi", "-i", fmt.Sprintf("color=c=black:s=%dx%d:r=%d:d=%s", w, h, fps, end),

@@ -136,7 +136,7 @@ func TestComposeFailureKeepsTracks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "001-video-x.ivf"), ivf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m := &Manifest{Version: 1, RecordingID: "rec-bad", Room: "r", FileKey: "r/x.mp4", StartedAt: time.Now(), State: stateStopped, End: 2,
+	m := &Timeline{Version: 1, RecordingID: "rec-bad", Room: "r", FileKey: "r/x.mp4", StartedAt: time.Now(), State: stateStopped, End: 2,
 		Tracks: []Track{{File: "001-video-x.ivf", Key: "x/camera", Kind: "video", Codec: "vp8", Start: 0, End: 2}}}
 	if err := saveManifest(dir, m); err != nil {
 		t.Fatal(err)
@@ -209,6 +209,11 @@ func TestDiskFullFailsRecordingOnly(t *testing.T) {
 			t.Logf("list participants: %v", err)
 			return false
 		}
+		ids := make([]string, len(res.Participants))
+		for i, p := range res.Participants {
+			ids[i] = p.Identity + "/" + p.State.String()
+		}
+		t.Logf("participants: %v", ids)
 		return len(res.Participants) == 1 && res.Participants[0].Identity == "alice"
 	})
 	if st := alice.Room.ConnectionState(); st != lksdk.ConnectionStateConnected {

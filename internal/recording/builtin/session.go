@@ -40,7 +40,7 @@ type session struct {
 	done  chan struct{} // closed once the session is finished and reported
 
 	mu       sync.Mutex
-	man      *Manifest
+	man      *Timeline
 	lk       *lksdk.Room
 	disc     chan struct{} // signalled when the current connection is gone
 	writers  map[*trackWriter]struct{}
@@ -51,7 +51,7 @@ type session struct {
 	wg       sync.WaitGroup // writer goroutines
 }
 
-func newSession(r *Recorder, dir string, m *Manifest) *session {
+func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
 		stopc: make(chan string, 1), failc: make(chan error, 1), done: make(chan struct{}),
