@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/parley/parley/internal/api"
@@ -36,6 +37,9 @@ func doctorCommand(ctx context.Context, cfgPath string, args []string, getenv fu
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("parley doctor: unexpected argument %q", fs.Arg(0))
+	}
+	if _, _, err := net.SplitHostPort(*resolverAddr); *resolverAddr != "" && err != nil {
+		return fmt.Errorf("parley doctor: --resolver %q must be host:port, e.g. 1.1.1.1:53", *resolverAddr)
 	}
 	cfg, _, err := config.Load(cfgPath, getenv)
 	if err != nil {
@@ -85,7 +89,11 @@ func (a *app) wireDoctor(sup *livekit.Supervisor) (api.DoctorService, error) {
 func doctorRunner(cfg config.Config, log *slog.Logger, resolver *net.Resolver, lk doctor.LiveKitAPI, sqlDB *sql.DB) func(context.Context) []doctor.Result {
 	t := doctorTarget(cfg, log)
 	env := doctor.Real(resolver, lk, func(ctx context.Context) (time.Time, error) { return live.LastWebhookAt(ctx, sqlDB) })
+	// One run at a time: two runs binding the same UDP ports would each count the other's.
+	var mu sync.Mutex
 	return func(ctx context.Context) []doctor.Result {
+		mu.Lock()
+		defer mu.Unlock()
 		return doctor.Run(ctx, doctor.Checks(t, env), doctorCheckTimeout)
 	}
 }

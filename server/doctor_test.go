@@ -330,3 +330,20 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 	wantRow(t, rows, out, "LiveKit signalling", "FAIL", "speaks plain HTTP", "livekit.host")
 	t.Logf("\n%s", out)
 }
+
+func TestDoctorBadArguments(t *testing.T) {
+	env := testEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resolver", "1.1.1.1"}, `--resolver "1.1.1.1" must be host:port`},
+		{[]string{"now"}, `unexpected argument "now"`},
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+	} {
+		err, _, _ := runDoctor(t, env, nil, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parley doctor %v: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
