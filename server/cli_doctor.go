@@ -59,7 +59,7 @@ func doctorCommand(ctx context.Context, cfgPath string, args []string, getenv fu
 		return err
 	}
 	lk := livekit.NewRoomClient(cfg.LiveKit.InternalHost, cfg.LiveKit.APIKey, cfg.LiveKit.APISecret, nil, livekit.DefaultCallTimeout)
-	run := doctorRunner(cfg, log, resolverFor(*resolverAddr), lk, sqlDB)
+	run := doctorRunner(cfg, resolverFor(*resolverAddr), lk, sqlDB)
 	results := run(ctx)
 	if err := doctor.WriteTable(stdout, results); err != nil {
 		return err
@@ -82,12 +82,12 @@ func (a *app) wireDoctor(sup *livekit.Supervisor) (api.DoctorService, error) {
 	if err != nil {
 		return nil, err
 	}
-	return doctorRunner(a.cfg, a.log, nil, sup.RoomClient(), sqlDB), nil
+	return doctorRunner(a.cfg, nil, sup.RoomClient(), sqlDB), nil
 }
 
 // doctorRunner builds the checks for cfg with real dialing; resolver nil is the system's.
-func doctorRunner(cfg config.Config, log *slog.Logger, resolver *net.Resolver, lk doctor.LiveKitAPI, sqlDB *sql.DB) func(context.Context) []doctor.Result {
-	t := doctorTarget(cfg, log)
+func doctorRunner(cfg config.Config, resolver *net.Resolver, lk doctor.LiveKitAPI, sqlDB *sql.DB) func(context.Context) []doctor.Result {
+	t := doctorTarget(cfg)
 	env := doctor.Real(resolver, lk, func(ctx context.Context) (time.Time, error) { return live.LastWebhookAt(ctx, sqlDB) })
 	// One run at a time: two runs binding the same UDP ports would each count the other's.
 	var mu sync.Mutex
@@ -111,7 +111,7 @@ func resolverFor(addr string) *net.Resolver {
 
 // doctorTarget describes the deployment as Parley itself derives it from cfg: the same
 // node_ip resolution and TURN parameters the LiveKit wiring renders.
-func doctorTarget(cfg config.Config, log *slog.Logger) doctor.Target {
+func doctorTarget(cfg config.Config) doctor.Target {
 	lk := cfg.LiveKit
 	t := doctor.Target{
 		PublicURL: cfg.Server.PublicURL, Listen: cfg.Server.Listen, TLS: cfg.Server.TLS.Cert != "", CertFile: cfg.Server.TLS.Cert,
@@ -128,7 +128,8 @@ func doctorTarget(cfg config.Config, log *slog.Logger) doctor.Target {
 	if lk.External {
 		return t
 	}
-	a := &app{cfg: cfg, log: log}
+	// Its warnings were Parley's at start; the doctor's findings are the table.
+	a := &app{cfg: cfg, log: slog.New(slog.DiscardHandler)}
 	turn, _ := a.turnParams(publicHost) // invalid TURN settings stop Parley at start, named there
 	t.TURN = doctor.TURN{Enabled: turn.Enabled, Domain: turn.Domain, UDPPort: turn.UDPPort}
 	if turn.TLSPort > 0 {

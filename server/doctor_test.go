@@ -324,7 +324,7 @@ func TestDoctorExpiredCertificate(t *testing.T) {
 	wantRow(t, rows, out, "certificate", "FAIL", "expired on", "(3 days ago)", "server.tls.acme.enabled")
 	wantRow(t, rows, out, "port server.listen", "PASS", "(https)")
 	// LiveKit posts webhooks to https://127.0.0.1: the expired certificate stops them too.
-	wantRow(t, rows, out, "webhooks", "FAIL", "did not reach Parley", "TLS certificate")
+	wantRow(t, rows, out, "webhooks", "FAIL", "did not reach Parley", "failed to send webhook")
 	wantRow(t, rows, out, "TURN/TLS allocation", "PASS", "allocated relay", "name meet.test")
 	// The join answer's wss://meet.test:<livekit.port> reaches a LiveKit that speaks no TLS.
 	wantRow(t, rows, out, "LiveKit signalling", "FAIL", "speaks plain HTTP", "livekit.host")

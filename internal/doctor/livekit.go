@@ -91,7 +91,10 @@ func (d *doctor) checkWebhooks(ctx context.Context) Result {
 		if !last.IsZero() {
 			since = "the last one arrived " + start.Sub(last).Round(time.Second).String() + " ago"
 		}
-		return fail("point LiveKit's webhook.urls at <Parley's URL>/api/livekit/webhook with webhook.api_key set to livekit.apiKey, and let LiveKit reach Parley's port (firewall, TLS certificate)",
-			"LiveKit's webhook for test room %s did not reach Parley within %s; %s", name, wait, since)
+		fix := "point LiveKit's webhook.urls at <Parley's URL>/api/livekit/webhook with webhook.api_key set to livekit.apiKey, and let LiveKit reach Parley's port (firewall, TLS certificate)"
+		if !d.t.External {
+			fix = "Parley tells the embedded LiveKit where to post: read Parley's log for LiveKit's \"failed to send webhook\" lines (the address and the error)"
+		}
+		return fail(fix, "LiveKit's webhook for test room %s did not reach Parley within %s; %s", name, wait, since)
 	}
 }

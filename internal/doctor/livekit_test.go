@@ -87,10 +87,12 @@ func TestWebhooks(t *testing.T) {
 		lk := &fakeLiveKit{}
 		d := &doctor{e: Env{Now: func() time.Time { return start }, LiveKit: lk, WebhookWait: 300 * time.Millisecond,
 			LastWebhook: func(context.Context) (time.Time, error) { return start.Add(-time.Hour), nil }}}
-		wantResult(t, d.checkWebhooks(context.Background()), Fail, "did not reach Parley within 300ms", "the last one arrived 1h0m0s ago", "webhook.urls")
+		wantResult(t, d.checkWebhooks(context.Background()), Fail, "did not reach Parley within 300ms", "the last one arrived 1h0m0s ago", "failed to send webhook")
 		if len(lk.delete) != 1 {
 			t.Errorf("test room not deleted: %v", lk.delete)
 		}
+		d.t.External = true // then LiveKit's own config names where to post
+		wantResult(t, d.checkWebhooks(context.Background()), Fail, "webhook.urls", "webhook.api_key")
 	})
 	t.Run("LiveKit refuses the test room", func(t *testing.T) {
 		d := &doctor{e: Env{Now: time.Now, LiveKit: &fakeLiveKit{create: func(string) error { return twirp.NewError(twirp.Unauthenticated, "no") }},
