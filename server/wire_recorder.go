@@ -15,7 +15,7 @@ import (
 
 // newBuiltinRecorder builds the built-in recorder backend. It fails at startup when ffmpeg
 // is missing; recordings an earlier process left unfinished are composed once Parley is up.
-func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage) (recording.Backend, error) {
+func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage, rooms builtin.ParticipantRemover) (recording.Backend, error) {
 	if err := builtin.LookFFmpeg("ffmpeg"); err != nil {
 		return nil, fmt.Errorf("recording.backend is builtin: %w", err)
 	}
@@ -28,6 +28,7 @@ func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage
 		KeepTracks: a.cfg.Recording.KeepTracks,
 		Reporter:   rep,
 		Storage:    store,
+		Rooms:      rooms,
 		Log:        a.log.With("component", "recorder"),
 		Now:        time.Now,
 	})

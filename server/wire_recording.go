@@ -60,7 +60,7 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		svc.SetBackend(backend, "")
 		l.SetEgressSink(backend)
 	} else {
-		backend, err := a.newBuiltinRecorder(svc, store)
+		backend, err := a.newBuiltinRecorder(svc, store, sup.RoomClient())
 		if err != nil {
 			// Parley still serves meetings; starting a recording answers 503 with this reason.
 			a.log.Warn("recording is unavailable: the built-in recorder could not be built", "err", err)

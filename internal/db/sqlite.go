@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -82,7 +83,10 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 
 // checkpointer is the background checkpointer of one database, kept as a gorm plugin so
 // the *gorm.DB itself carries it to Close (no process-wide registry).
-type checkpointer struct{ stop func() }
+type checkpointer struct {
+	stop   func()
+	passes atomic.Int64 // completed passes, for tests that pace a writer by them
+}
 
 const checkpointerName = "parley:checkpointer"
 
@@ -92,6 +96,7 @@ func (*checkpointer) Initialize(*gorm.DB) error { return nil }
 func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	c := &checkpointer{}
 	go func() {
 		defer close(done)
 		t := time.NewTicker(checkpointEvery)
@@ -104,15 +109,16 @@ func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 			case <-t.C:
 			}
 			err := checkpoint(ctx, sqlDB)
+			c.passes.Add(1)
 			if err != nil && ctx.Err() == nil && !failing {
 				log.Warn("database: WAL checkpoint failed; retrying", "err", err)
 			}
 			failing = err != nil
 		}
 	}()
-	stop := func() { cancel(); <-done }
-	if err := g.Use(&checkpointer{stop: stop}); err != nil {
-		stop()
+	c.stop = func() { cancel(); <-done }
+	if err := g.Use(c); err != nil {
+		c.stop()
 		return err
 	}
 	return nil

@@ -158,6 +158,12 @@ func (c *RoomClient) UpdateParticipant(ctx context.Context, req *lkp.UpdateParti
 	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.ParticipantInfo, error) { return c.svc.UpdateParticipant(ctx, req) })
 }
 
+// IsNotFound reports LiveKit's answer that a room, participant or egress does not exist.
+func IsNotFound(err error) bool {
+	var te twirp.Error
+	return errors.As(err, &te) && te.Code() == twirp.NotFound
+}
+
 // EgressClient is LiveKit's Egress service with lksdk.EgressClient's signatures for the calls
 // Parley makes, each bounded by a timeout.
 type EgressClient struct {

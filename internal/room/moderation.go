@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	lk "github.com/parley/parley/internal/livekit"
 	"slices"
 	"time"
 
@@ -112,7 +113,7 @@ func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, rea
 		}
 	}
 	_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
-	if err != nil && !isNotFound(err) { // gone meanwhile: the kick is done
+	if err != nil && !lk.IsNotFound(err) { // gone meanwhile: the kick is done
 		return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
 	}
 	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "by", c.UserID)
@@ -231,7 +232,7 @@ func (s *Service) setModerator(ctx context.Context, name, userID string, promote
 func (s *Service) updateLiveRole(ctx context.Context, r Room, userID string, promote bool) {
 	p, err := s.lk.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: r.Name, Identity: userID})
 	if err != nil {
-		if !isNotFound(err) {
+		if !lk.IsNotFound(err) {
 			s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
 		}
 		return
@@ -243,7 +244,7 @@ func (s *Service) updateLiveRole(ctx context.Context, r Room, userID string, pro
 	md, _ := json.Marshal(Metadata{Role: role, UserID: userID})
 	_, err = s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
 		Metadata: string(md), Permission: permissionProto(perms)})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !lk.IsNotFound(err) {
 		s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
 	}
 }
@@ -263,7 +264,7 @@ func (s *Service) End(ctx context.Context, name string, c Caller) error {
 func (s *Service) endMeeting(ctx context.Context, name string) error {
 	s.created.forget(name)
 	_, err := s.lk.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: name})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !lk.IsNotFound(err) {
 		return lkErr(err, nil, "room %q: end meeting", name)
 	}
 	if err := s.live.MarkRoomEnded(ctx, name); err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/livekit/protocol/livekit"
 	"log/slog"
 	"net/url"
 	"os"
@@ -47,10 +48,19 @@ type Config struct {
 	FFmpeg string
 	// JoinTimeout bounds Start's join; default 15 s.
 	JoinTimeout time.Duration
-	Reporter    recording.Reporter
-	Storage     recording.Storage
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Rooms removes the recorder from its room when a recording ends: the SDK's leave
+	// message is best effort (lost when the signal connection is down at that moment), and
+	// LiveKit would keep a silent recorder in the meeting until its connection times out.
+	Rooms    ParticipantRemover
+	Reporter recording.Reporter
+	Storage  recording.Storage
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// ParticipantRemover is the part of LiveKit's room service the recorder needs.
+type ParticipantRemover interface {
+	RemoveParticipant(ctx context.Context, req *livekit.RoomParticipantIdentity) (*livekit.RemoveParticipantResponse, error)
 }
 
 // Recorder is the built-in recording backend. It implements recording.Backend.
@@ -102,8 +112,8 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.APIKey == "" || cfg.APISecret == "" {
 		return nil, errors.New("builtin recorder: LiveKit API key and secret are required")
 	}
-	if cfg.Reporter == nil || cfg.Storage == nil {
-		return nil, errors.New("builtin recorder: a reporter and a storage are required")
+	if cfg.Reporter == nil || cfg.Storage == nil || cfg.Rooms == nil {
+		return nil, errors.New("builtin recorder: a reporter, a storage and LiveKit's room service are required")
 	}
 	if cfg.WorkDir == "" {
 		return nil, errors.New("builtin recorder: a work directory is required")

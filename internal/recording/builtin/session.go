@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	lkc "github.com/parley/parley/internal/livekit"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -92,7 +93,7 @@ func (s *session) fail(err error) {
 func (s *session) token() (string, error) {
 	no, yes := false, true
 	return auth.NewAccessToken(s.r.cfg.APIKey, s.r.cfg.APISecret).
-		SetIdentity("parley-recorder-" + s.id).SetName("Parley recorder").
+		SetIdentity(s.identity()).SetName("Parley recorder").
 		SetKind(livekit.ParticipantInfo_EGRESS).
 		SetValidFor(24 * time.Hour).
 		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: s.room, Hidden: true, Recorder: true,
@@ -143,9 +144,11 @@ func (s *session) loop() (string, error) {
 		select {
 		case mode := <-s.stopc:
 			s.leave(lk)
+			s.evict()
 			return mode, nil
 		case err := <-s.failc:
 			s.leave(lk)
+			s.evict()
 			return modeFail, err
 		case <-disc:
 		}
@@ -179,6 +182,20 @@ func (s *session) loop() (string, error) {
 		s.gapClose()
 	}
 }
+
+// evict makes sure LiveKit no longer lists the recorder once it has left for good, whether
+// or not its leave message got through. LiveKit answers not-found when it did: fine.
+func (s *session) evict() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.r.cfg.Rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: s.room, Identity: s.identity()})
+	if err != nil && !lkc.IsNotFound(err) {
+		s.log.Warn("recorder: could not remove itself from the room", "err", err)
+	}
+}
+
+// identity is the recorder's participant identity in its room.
+func (s *session) identity() string { return "parley-recorder-" + s.id }
 
 // leave disconnects and waits (bounded) for the writers to flush and close their files.
 func (s *session) leave(lk *lksdk.Room) {
