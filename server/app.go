@@ -107,14 +107,18 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	doctorRun, err := a.wireDoctor(sup)
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
 		Auth: gated, Rooms: rooms, Live: liveSvc, Recordings: recordings,
-		LiveKitStatus: sup.Status,
-		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
-		Static:        a.caPages(web.Handler()),
-		Signalling:    a.wireEdge(),
+		LiveKitStatus: sup.Status, Doctor: doctorRun,
+		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
+		Static:     a.caPages(web.Handler()),
+		Signalling: a.wireEdge(),
 	}
 	return nil
 }

@@ -23,6 +23,8 @@ commands:
   user create --email E --name N [--admin] [--password P]
                         create an account (password read from PARLEY_USER_PASSWORD or generated)
   user set-password --email E [--password P]
+  doctor [--config PATH] [--resolver HOST:PORT]
+                        check the running server: DNS, certificate, ports, TURN, LiveKit, webhooks
 `
 
 // run is the whole program: tests call it with their own args, environment and output.
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "doctor": // loads the config itself
+		return doctorCommand(ctx, cl.configPath, cl.rest, getenv, stdout)
 	}
 	cfg, src, err := config.Load(cl.configPath, getenv)
 	if err != nil {
@@ -102,8 +106,8 @@ func parseArgs(args []string) (commandLine, error) {
 		cl.cmd, words = words[0], words[1:]
 	}
 	switch {
-	case cl.cmd == "user":
-		cl.rest = words // userCommand parses and refuses its own flags
+	case cl.cmd == "user" || cl.cmd == "doctor":
+		cl.rest = words // the command parses and refuses its own flags
 		return cl, nil
 	case cl.cmd == "config" && len(words) == 1 && words[0] == "check":
 		return cl, nil
@@ -111,7 +115,7 @@ func parseArgs(args []string) (commandLine, error) {
 		return cl, usageError("config takes one subcommand: check")
 	case strings.HasPrefix(cl.cmd, "-"):
 		return cl, usageError(fmt.Sprintf("unknown flag %q", cl.cmd))
-	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "version" && cl.cmd != "help":
+	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help":
 		return cl, usageError(fmt.Sprintf("unknown command %q", cl.cmd))
 	case len(words) > 0:
 		return cl, usageError(fmt.Sprintf("%s: unexpected argument %q", cl.cmd, words[0]))

@@ -78,8 +78,16 @@ type overviewLiveKit struct {
 	Restarts             int
 }
 
-// adminOverviewLiveKit logs in as the bootstrap admin and reads GET /api/admin/overview's livekit.
+// adminOverviewLiveKit reads GET /api/admin/overview's livekit.
 func adminOverviewLiveKit(t *testing.T, addr string) overviewLiveKit {
+	t.Helper()
+	var body struct{ LiveKit overviewLiveKit }
+	adminGet(t, addr, "/api/admin/overview", &body)
+	return body.LiveKit
+}
+
+// adminGet logs in as the bootstrap admin and decodes the 200 answer of GET path into out.
+func adminGet(t *testing.T, addr, path string, out any) {
 	t.Helper()
 	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
 		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1234"}`))
@@ -89,18 +97,16 @@ func adminOverviewLiveKit(t *testing.T, addr string) overviewLiveKit {
 	var login struct{ AccessToken string }
 	_ = json.NewDecoder(resp.Body).Decode(&login)
 	resp.Body.Close()
-	req, _ := http.NewRequest("GET", "http://"+addr+"/api/admin/overview", nil)
+	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 	req.Header.Set("Authorization", "Bearer "+login.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body struct{ LiveKit overviewLiveKit }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("overview: %d %v", resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
 	}
-	return body.LiveKit
 }
 
 // processGone: no such process, or a zombie (dead, waiting for a reaper: once Parley is

@@ -34,6 +34,8 @@ type Deps struct {
 	// Checks are the readiness checks of /readyz by name ("database", "livekit"): "ok" or a
 	// reason, and whether it passed.
 	Checks map[string]func(ctx context.Context) (string, bool)
+	// Doctor runs the deployment checks of GET /api/admin/doctor.
+	Doctor DoctorService
 	// Static serves the web app for every GET no route claims (SPA fallback).
 	Static fiber.Handler
 	// Signalling carries LiveKit's signalling paths (/rtc...) on Parley's port
@@ -103,7 +105,7 @@ func (d Deps) check() error {
 	}{
 		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
-		{"Checks", d.Checks == nil}, {"Static", d.Static == nil},
+		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil},
 	} {
 		if m.missing {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parley/parley/internal/doctor"
 	"log/slog"
 	"testing"
 
@@ -42,8 +43,11 @@ func testDeps() Deps {
 		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{},
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
-		Static:        func(c *fiber.Ctx) error { return c.Next() },
-		Signalling:    edge.NotProxied{},
+		Doctor: func(context.Context) []doctor.Result {
+			return []doctor.Result{{Check: "port server.listen", Status: doctor.Fail, Detail: "taken", Fix: "move it"}}
+		},
+		Static:     func(c *fiber.Ctx) error { return c.Next() },
+		Signalling: edge.NotProxied{},
 	}
 }
 

@@ -67,6 +67,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/users", admin, s.listUsers)
 	api.Patch("/admin/users/:id", admin, s.patchUser)
 	api.Get("/admin/events", streamAdmin, streams, s.adminEvents)
+	api.Get("/admin/doctor", admin, s.adminDoctor) // doctor.go
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.signallingRoutes(app) // signalling.go

@@ -19,6 +19,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/db/dbtest"
+	"github.com/parley/parley/internal/doctor"
 	"github.com/parley/parley/internal/edge"
 	"github.com/parley/parley/internal/live"
 	parleylk "github.com/parley/parley/internal/livekit"
@@ -103,6 +104,7 @@ func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string)
 		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{},
 		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
+		Doctor:        func(context.Context) []doctor.Result { return nil },
 		Static:        func(c *fiber.Ctx) error { return c.Next() },
 		Signalling:    edge.NotProxied{}})
 	if err != nil {

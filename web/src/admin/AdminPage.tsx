@@ -4,11 +4,12 @@ import type { List, LiveRoom, Overview, Participant } from '../api/types';
 import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 import { RecordingsTable } from '../pages/RecordingsPage';
+import { AdminDoctor } from './AdminDoctor';
 import { AdminUsers } from './AdminUsers';
 import { debounce, useAdminEvents } from './events';
 import { UsageChart } from './UsageChart';
 
-/** The operators' dashboard: LiveKit status, live rooms (kept fresh over SSE), users, recordings, usage. */
+/** The operators' dashboard: LiveKit status, deployment checks, live rooms (kept fresh over SSE), users, recordings, usage. */
 export function AdminPage() {
   const overview = useLoad(() => api.get<Overview>('/api/admin/overview'), []);
   const rooms = useLoad(async () => (await api.get<List<LiveRoom>>('/api/admin/rooms')).items, []);
@@ -34,6 +35,7 @@ export function AdminPage() {
     <div className="admin">
       <h1>Admin</h1>
       <Status overview={overview.data} error={overview.error} />
+      <AdminDoctor />
       <section aria-labelledby="live-h">
         <div className="row between">
           <h2 id="live-h">Live rooms</h2>

@@ -144,6 +144,15 @@ export interface Overview {
   usage: Usage;
 }
 
+/** doctorItem: one deployment check of GET /api/admin/doctor (`parley doctor`'s table). */
+export interface DoctorItem {
+  check: string;
+  status: 'PASS' | 'WARN' | 'FAIL';
+  detail: string;
+  /** Empty on PASS. */
+  fix: string;
+}
+
 /** liveRoomJSON: a running room with the participants in it now (GET /api/admin/rooms). */
 export interface LiveRoom {
   name: string;
