@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -114,7 +113,8 @@ func resolverFor(addr string) *net.Resolver {
 func doctorTarget(cfg config.Config) doctor.Target {
 	lk := cfg.LiveKit
 	t := doctor.Target{
-		PublicURL: cfg.Server.PublicURL, Listen: cfg.Server.Listen, TLS: cfg.Server.TLS.Cert != "", CertFile: cfg.Server.TLS.Cert,
+		PublicURL: cfg.Server.PublicURL, Listen: cfg.Server.Listen, TLS: cfg.Server.TLSEnabled(), CertFile: cfg.Server.TLS.Cert,
+		SelfSigned: cfg.Server.TLS.SelfSigned, HTTPListen: cfg.Server.HTTPListen, UseExternalIP: lk.UseExternalIP,
 		External: lk.External, JoinURL: lk.Host, LiveKitAPI: lk.InternalHost, LiveKitPort: lk.Port,
 		RTCTCPPort: lk.RTC.TCPPort, UDPPortStart: lk.RTC.UDPPortStart, UDPPortEnd: lk.RTC.UDPPortEnd,
 		APIKey: lk.APIKey, APISecret: lk.APISecret,
@@ -133,7 +133,9 @@ func doctorTarget(cfg config.Config) doctor.Target {
 	turn, _ := a.turnParams(publicHost) // invalid TURN settings stop Parley at start, named there
 	t.TURN = doctor.TURN{Enabled: turn.Enabled, Domain: turn.Domain, UDPPort: turn.UDPPort}
 	if turn.TLSPort > 0 {
-		t.TURN.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(turn.TLSPort))
+		// Clients reach TURN/TLS on Parley's own TLS port, told apart from HTTPS by its name
+		// or its first bytes: dialling there checks the mux and LiveKit's listener at once.
+		t.TURN.TLSAddr, t.TURN.ClientPort = cfg.Server.Listen, 443 // external_tls: LiveKit advertises 443
 	}
 	return t
 }

@@ -21,6 +21,20 @@ func (d *doctor) publicHost() (string, error) {
 	return u.Hostname(), nil
 }
 
+// publicPort is the port of server.publicURL, its scheme's default when it names none.
+func publicPort(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	switch {
+	case err != nil:
+		return ""
+	case u.Port() != "":
+		return u.Port()
+	case u.Scheme == "https":
+		return "443"
+	}
+	return "80"
+}
+
 // hostIPs are this host's own addresses: its interfaces' and node_ip, which is the
 // public address when the host sits behind NAT and says so in livekit.nodeIP.
 func (d *doctor) hostIPs() []net.IP {
@@ -140,6 +154,9 @@ func (d *doctor) checkNodeIP(ctx context.Context) Result {
 	if ip == nil {
 		return fail(nodeIPFix+" to this server's reachable IP address", "node_ip %q is not an IP address", d.t.NodeIP)
 	}
+	if d.t.UseExternalIP {
+		return pass("livekit.useExternalIP: LiveKit asks STUN for its public address at start (%s is only its fallback); this host must reach STUN servers", d.t.NodeIP)
+	}
 	from := d.t.NodeIP + " (" + d.t.NodeIPSource + ")"
 	host, err := d.publicHost()
 	if err != nil {
@@ -165,7 +182,7 @@ func (d *doctor) checkNodeIP(ctx context.Context) Result {
 	case ip.IsLoopback() || ip.IsUnspecified():
 		return fail(nodeIPFix+" to this server's reachable address", "node_ip %s: LiveKit offers media on loopback only, so no other machine gets audio or video", from)
 	case isPrivate(ip) && len(public) > 0:
-		return fail(fmt.Sprintf("%s to %s (the public address of %s) and forward the UDP range and livekit.rtc.tcpPort to this host", nodeIPFix, public[0], host),
+		return fail(fmt.Sprintf("%s to %s (the public address of %s) and forward the UDP range and livekit.rtc.tcpPort to this host, or livekit.useExternalIP: true when the host can reach STUN", nodeIPFix, public[0], host),
 			"node_ip %s is private while %s is public (%s): clients outside this network get no media except through TURN", from, host, public[0])
 	case isPrivate(ip):
 		return pass("node_ip %s is private, as is %s: clients on this network connect directly, others need TURN", from, host)

@@ -103,3 +103,11 @@ func TestNodeIP(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeIPByStun(t *testing.T) {
+	d := &doctor{t: Target{PublicURL: "https://meet.example.com", NodeIP: "10.0.0.5", NodeIPSource: "default route (eth0)", UseExternalIP: true},
+		e: fakeNet(map[string][]string{"meet.example.com": {"203.0.113.7"}})}
+	wantResult(t, d.checkNodeIP(context.Background()), Pass, "livekit.useExternalIP", "STUN")
+	d.t.UseExternalIP = false
+	wantResult(t, d.checkNodeIP(context.Background()), Fail, "livekit.useExternalIP: true")
+}

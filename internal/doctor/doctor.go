@@ -70,8 +70,10 @@ type Target struct {
 	UDPPortEnd   int    // livekit.rtc.udpPortEnd
 	NodeIP       string // the rtc.node_ip LiveKit advertises, resolved as Parley resolves it
 	NodeIPSource string // where NodeIP came from ("livekit.nodeIP", "default route (eth0)", ...)
-	APIKey       string // livekit.apiKey (TURN credentials are derived from it)
-	APISecret    string // livekit.apiSecret
+	// UseExternalIP: livekit.useExternalIP, LiveKit replaces NodeIP with what STUN tells it.
+	UseExternalIP bool
+	APIKey        string // livekit.apiKey (TURN credentials are derived from it)
+	APISecret     string // livekit.apiSecret
 
 	TURN TURN
 }
@@ -81,9 +83,12 @@ type TURN struct {
 	Enabled bool   // livekit.turn.enabled (or implied by TLS)
 	Domain  string // livekit.turn.domain, or the public host when that is a name
 	UDPPort int    // livekit.turn.udpPort; 0: no TURN/UDP
-	// TLSAddr is where TURN/TLS answers (host:port), "" when it is off. TURN/TLS shares the
-	// certificate of the TURN domain, so the handshake sends that name.
+	// TLSAddr is where TURN/TLS answers (host:port, an empty host meaning this machine), ""
+	// when it is off. The handshake sends the TURN domain, as clients do.
 	TLSAddr string
+	// ClientPort is the TURN/TLS port LiveKit hands clients (443 when Parley's TLS port
+	// carries it); 0: not known.
+	ClientPort int
 }
 
 // LiveKitAPI is the part of LiveKit's RoomService the checks call (*livekit.RoomClient).

@@ -88,20 +88,28 @@ func (d *doctor) checkTURNUDP(ctx context.Context) Result {
 // checkTURNTLS allocates a relay through TURN over TLS, the path of clients that can reach
 // nothing but TCP to a TLS port.
 func (d *doctor) checkTURNTLS(ctx context.Context) Result {
-	where := d.t.TURN.TLSAddr + "/tls"
 	portFix := "check livekit.turn.domain (PARLEY_LIVEKIT_TURN_DOMAIN), the certificate and Parley's log for LiveKit's TURN errors; open the TURN/TLS TCP port in the firewall"
-	raw, err := d.e.Dial(ctx, "tcp", d.t.TURN.TLSAddr)
+	addr, err := dialHost(d.t.TURN.TLSAddr)
 	if err != nil {
-		return fail(portFix, "TURN/TLS at %s does not accept connections: %v", d.t.TURN.TLSAddr, err)
+		return fail(portFix, "TURN/TLS address %q: %v", d.t.TURN.TLSAddr, err)
+	}
+	where := addr + "/tls"
+	raw, err := d.e.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return fail(portFix, "TURN/TLS at %s does not accept connections: %v", addr, err)
 	}
 	defer raw.Close()
 	c := tls.Client(raw, &tls.Config{ServerName: d.t.TURN.Domain, InsecureSkipVerify: true}) //nolint:gosec // the certificate check judges it
 	if err := c.HandshakeContext(ctx); err != nil {
-		return fail(portFix, "TLS handshake with TURN/TLS at %s (name %s) failed: %v", d.t.TURN.TLSAddr, d.t.TURN.Domain, err)
+		return fail(portFix, "TLS handshake with TURN/TLS at %s (name %s) failed: %v", addr, d.t.TURN.Domain, err)
 	}
-	relay, err := d.allocate(ctx, turn.NewSTUNConn(c), d.t.TURN.TLSAddr)
+	relay, err := d.allocate(ctx, turn.NewSTUNConn(c), addr)
 	if err != nil {
 		return turnFailure(err, where, portFix)
 	}
-	return pass("allocated relay %s through TURN/TLS %s (name %s)", relay, d.t.TURN.TLSAddr, d.t.TURN.Domain)
+	if port := publicPort(d.t.PublicURL); d.t.TURN.ClientPort > 0 && port != strconv.Itoa(d.t.TURN.ClientPort) {
+		return warn(fmt.Sprintf("forward TCP %d to Parley's TLS port %s (server.listen), or serve Parley on %d", d.t.TURN.ClientPort, port, d.t.TURN.ClientPort),
+			"allocated relay %s through TURN/TLS %s, but LiveKit tells clients turns:%s:%d while Parley's public port is %s", relay, addr, d.t.TURN.Domain, d.t.TURN.ClientPort, port)
+	}
+	return pass("allocated relay %s through TURN/TLS %s (name %s)", relay, addr, d.t.TURN.Domain)
 }
