@@ -1,11 +1,16 @@
+import { lazy, Suspense } from 'react';
 import { NavLink, Route, Routes, useNavigate } from 'react-router-dom';
 import { AuthProvider, useAuth } from './auth';
 import { AuthPage } from './pages/AuthPage';
 import { RoomsPage } from './pages/RoomsPage';
-import { JoinPage } from './pages/JoinPage';
-import { RecordingsPage } from './pages/RecordingsPage';
-import { AdminPage } from './admin/AdminPage';
 import { RequireUser } from './ui';
+
+// The meeting (livekit-client), the admin dashboard and the rarer pages load on first use, so
+// signing in and the room list stay small.
+const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m.JoinPage })));
+const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
+const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
   const { user, logout } = useAuth();
@@ -27,9 +32,9 @@ function Header() {
       <div className="who">
         {user ? (
           <>
-            <span className="muted" data-testid="signed-in-as">
+            <NavLink to="/profile" data-testid="signed-in-as" aria-label={`Profile of ${user.name}`}>
               {user.name}
-            </span>
+            </NavLink>
             <button
               type="button"
               className="link"
@@ -54,6 +59,7 @@ export function App() {
     <AuthProvider>
       <Header />
       <main id="main">
+        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
         <Routes>
           <Route path="/login" element={<AuthPage mode="login" />} />
           <Route path="/register" element={<AuthPage mode="register" />} />
@@ -82,7 +88,16 @@ export function App() {
               </RequireUser>
             }
           />
+          <Route
+            path="/profile"
+            element={
+              <RequireUser>
+                <ProfilePage />
+              </RequireUser>
+            }
+          />
         </Routes>
+        </Suspense>
       </main>
     </AuthProvider>
   );

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, path } from '../api';
-import type { List, Recording, Room } from '../api/types';
+import { api, path } from '../api';
+import type { Recording } from '../api/types';
+import { downloadRecording, loadRecordingList } from './recordingFiles';
 import { useAuth } from '../auth';
 import { formatBytes, formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
@@ -11,25 +12,11 @@ async function recordingBlobURL(id: string): Promise<string> {
   return URL.createObjectURL(await res.blob());
 }
 
-/** Lists recordings: all of them when the API allows it, else room by room for the rooms the user runs. */
-async function loadRecordings(userId: string | undefined, room: string): Promise<Recording[]> {
-  if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
-  try {
-    return (await api.get<List<Recording>>('/api/recordings')).items ?? [];
-  } catch (e) {
-    if (!(e instanceof ApiError) || (e.status !== 400 && e.status !== 403)) throw e;
-  }
-  const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
-  const mine = rooms.filter((r) => r.ownerId === userId || (userId && r.moderators?.includes(userId)));
-  const lists = await Promise.all(
-    mine.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
-  );
-  return lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-}
-
 export function RecordingsTable({ room = '' }: { room?: string }) {
   const { user } = useAuth();
-  const recs = useLoad(() => loadRecordings(user?.id, room), [user?.id, room]);
+  const list = useLoad(() => loadRecordingList(user, room), [user?.id, user?.role, room]);
+  const recs = { ...list, data: list.data?.items };
+  const titleOf = (r: Recording) => list.data?.titles[r.room] || r.room;
   const [playing, setPlaying] = useState<{ id: string; url: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -55,14 +42,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
   async function download(r: Recording) {
     setError(null);
     try {
-      const url = await recordingBlobURL(r.id);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${r.room}-${r.startedAt.replace(/[:]/g, '-')}.${r.backend === 'builtin' ? 'webm' : 'mp4'}`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await downloadRecording(r, list.data?.titles[r.room]);
     } catch (e) {
       setError(e);
     }
@@ -80,7 +60,11 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
           </button>
         </div>
       )}
-      {!recs.loading && items.length === 0 && !recs.error && <p className="muted">No recordings.</p>}
+      {!recs.loading && items.length === 0 && !recs.error && (
+        <p className="muted" data-testid="no-recordings">
+          No recordings yet. Start one with the record button in a meeting you run; it shows up here when it ends.
+        </p>
+      )}
       {items.length > 0 && (
         <div className="table-wrap">
           <table data-testid="recordings-table">
@@ -99,7 +83,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
             <tbody>
               {items.map((r) => (
                 <tr key={r.id} data-testid="recording-row">
-                  <td>{r.room}</td>
+                  <td>{titleOf(r)}</td>
                   <td>{formatTime(r.startedAt)}</td>
                   <td>
                     {r.status}
@@ -110,10 +94,10 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                   <td className="row wrap">
                     {r.status === 'complete' && (
                       <>
-                        <button type="button" aria-label={`Play recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
+                        <button type="button" aria-label={`Play recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
                           Play
                         </button>
-                        <button type="button" aria-label={`Download recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
+                        <button type="button" aria-label={`Download recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
                           Download
                         </button>
                       </>
@@ -121,7 +105,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                     <ConfirmButton
                       label="Delete"
                       confirmLabel="Confirm delete"
-                      ariaLabel={`Delete recording of ${r.room} from ${formatTime(r.startedAt)}`}
+                      ariaLabel={`Delete recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`}
                       onConfirm={async () => {
                         try {
                           await api.del(path`/api/recordings/${r.id}`);
