@@ -14,9 +14,8 @@ async function recordingBlobURL(id: string): Promise<string> {
 
 export function RecordingsTable({ room = '' }: { room?: string }) {
   const { user } = useAuth();
-  const list = useLoad(() => loadRecordingList(user, room), [user?.id, user?.role, room]);
-  const recs = { ...list, data: list.data?.items };
-  const titleOf = (r: Recording) => list.data?.titles[r.room] || r.room;
+  const recs = useLoad(() => loadRecordingList(user, room), [user?.id, user?.role, room]);
+  const titleOf = (r: Recording) => r.roomTitle || r.room;
   const [playing, setPlaying] = useState<{ id: string; url: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -42,7 +41,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
   async function download(r: Recording) {
     setError(null);
     try {
-      await downloadRecording(r, list.data?.titles[r.room]);
+      await downloadRecording(r);
     } catch (e) {
       setError(e);
     }

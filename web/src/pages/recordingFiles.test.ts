@@ -6,10 +6,10 @@ const rec = { id: 'r1', room: 'lkm-g6jq-ngv', backend: 'builtin', status: 'compl
 
 describe('downloadName', () => {
   it('names the file after the room title, as MP4 when the server says so', () => {
-    expect(downloadName(rec, 'Weekly standup', 'video/mp4', 'attachment; filename="lkm-g6jq-ngv_r1.mp4"')).toBe('Weekly-standup-2026-12-02-10-15.mp4');
+    expect(downloadName({ ...rec, roomTitle: 'Weekly standup' }, 'video/mp4', 'attachment; filename="lkm-g6jq-ngv_r1.mp4"')).toBe('Weekly-standup-2026-12-02-10-15.mp4');
   });
   it('falls back to the content type, then to MP4', () => {
-    expect(downloadName(rec, undefined, 'video/webm', null)).toBe('lkm-g6jq-ngv-2026-12-02-10-15.webm');
-    expect(downloadName(rec, '', null, null)).toBe('lkm-g6jq-ngv-2026-12-02-10-15.mp4');
+    expect(downloadName(rec, 'video/webm', null)).toBe('lkm-g6jq-ngv-2026-12-02-10-15.webm');
+    expect(downloadName({ ...rec, roomTitle: '' }, null, null)).toBe('lkm-g6jq-ngv-2026-12-02-10-15.mp4');
   });
 });

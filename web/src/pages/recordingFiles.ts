@@ -1,46 +1,39 @@
 import { api } from '../api';
 import type { List, Recording, Room } from '../api/types';
 
-/** A recording list with the titles of the rooms it came from (name -> title). */
-export interface RecordingList {
-  items: Recording[];
-  titles: Record<string, string>;
-}
-
 /** Lists recordings: every room's for an administrator, else room by room for the rooms the
  * user owns or moderates (the only ones the API lets them read, so no request is refused). */
-export async function loadRecordingList(user: { id: string; role: string } | null | undefined, room: string): Promise<RecordingList> {
+export async function loadRecordingList(user: { id: string; role: string } | null | undefined, room: string): Promise<Recording[]> {
+  if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
+  if (user?.role === 'admin') return (await api.get<List<Recording>>('/api/recordings')).items ?? [];
   const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
-  const titles = Object.fromEntries(rooms.filter((r) => r.title).map((r) => [r.name, r.title]));
-  if (room) return { items: (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [], titles };
-  if (user?.role === 'admin') return { items: (await api.get<List<Recording>>('/api/recordings')).items ?? [], titles };
   const mine = rooms.filter((r) => r.ownerId === user?.id || (user && r.moderators?.includes(user.id)));
   const lists = await Promise.all(
     mine.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
   );
-  return { items: lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt)), titles };
+  return lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
 const extensions: Record<string, string> = { 'video/mp4': 'mp4', 'video/webm': 'webm', 'audio/ogg': 'ogg', 'video/x-matroska': 'mkv' };
 
 /** The file name a download gets: the room's title and the start time, with the extension of
  * the type the server sent (the file name in its Content-Disposition, else its Content-Type). */
-export function downloadName(r: Recording, title: string | undefined, contentType: string | null, disposition: string | null): string {
+export function downloadName(r: Recording, contentType: string | null, disposition: string | null): string {
   const fromServer = disposition?.match(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i)?.[1];
   const ext = fromServer?.match(/\.([a-z0-9]{2,5})$/i)?.[1]?.toLowerCase() ?? extensions[(contentType ?? '').split(';')[0].trim()] ?? 'mp4';
-  const base = (title || r.room).replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'recording';
+  const base = (r.roomTitle || r.room).replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'recording';
   return `${base}-${r.startedAt.slice(0, 16).replace(/[:T]/g, '-')}.${ext}`;
 }
 
 /** Fetches a recording with the bearer token (neither a <video> nor a link can send headers)
  * and saves it under downloadName. */
-export async function downloadRecording(r: Recording, title: string | undefined): Promise<void> {
+export async function downloadRecording(r: Recording): Promise<void> {
   const res = await api.raw('GET', `/api/recordings/${encodeURIComponent(r.id)}/file`);
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
-  a.download = downloadName(r, title, res.headers.get('Content-Type') || blob.type, res.headers.get('Content-Disposition'));
+  a.download = downloadName(r, res.headers.get('Content-Type') || blob.type, res.headers.get('Content-Disposition'));
   document.body.appendChild(a);
   a.click();
   a.remove();
