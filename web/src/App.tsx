@@ -1,5 +1,5 @@
 import { lazy, Suspense } from 'react';
-import { NavLink, Route, Routes, useNavigate } from 'react-router-dom';
+import { NavLink, Route, Switch, useNavigate } from './router';
 import { AuthProvider, useAuth } from './auth';
 import { AuthPage } from './pages/AuthPage';
 import { RoomsPage } from './pages/RoomsPage';
@@ -60,43 +60,37 @@ export function App() {
       <Header />
       <main id="main">
         <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
-        <Routes>
-          <Route path="/login" element={<AuthPage mode="login" />} />
-          <Route path="/register" element={<AuthPage mode="register" />} />
-          <Route path="/r/:name" element={<JoinPage />} />
-          <Route
-            path="/recordings"
-            element={
-              <RequireUser>
-                <RecordingsPage />
-              </RequireUser>
-            }
-          />
-          <Route
-            path="/admin"
-            element={
-              <RequireUser admin>
-                <AdminPage />
-              </RequireUser>
-            }
-          />
-          <Route
-            path="*"
-            element={
-              <RequireUser>
-                <RoomsPage />
-              </RequireUser>
-            }
-          />
-          <Route
-            path="/profile"
-            element={
-              <RequireUser>
-                <ProfilePage />
-              </RequireUser>
-            }
-          />
-        </Routes>
+        <Switch>
+          <Route path="/login">
+            <AuthPage mode="login" />
+          </Route>
+          <Route path="/register">
+            <AuthPage mode="register" />
+          </Route>
+          <Route path="/r/:name">
+            <JoinPage />
+          </Route>
+          <Route path="/recordings">
+            <RequireUser>
+              <RecordingsPage />
+            </RequireUser>
+          </Route>
+          <Route path="/admin">
+            <RequireUser admin>
+              <AdminPage />
+            </RequireUser>
+          </Route>
+          <Route path="/profile">
+            <RequireUser>
+              <ProfilePage />
+            </RequireUser>
+          </Route>
+          <Route>
+            <RequireUser>
+              <RoomsPage />
+            </RequireUser>
+          </Route>
+        </Switch>
         </Suspense>
       </main>
     </AuthProvider>

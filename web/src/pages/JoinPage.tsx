@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useNavigate, useParams, useSearchParams } from '../router';
 import { createLocalAudioTrack, createLocalVideoTrack, supportsAudioOutputSelection, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
 import { api, ApiError, path } from '../api';
 import type { JoinResponse, Room } from '../api/types';
