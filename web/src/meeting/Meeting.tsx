@@ -241,6 +241,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
           <LoaderCircle className="spin" aria-hidden="true" size={40} />
           <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
           {healing && <p className="muted small">The connection to the meeting was lost. Parley is getting you back in.</p>}
+          {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
           {healing && (
             <button type="button" onClick={onExit}>
               Leave

@@ -41,7 +41,7 @@ export interface Choices {
 export type Phase =
   | { kind: 'connecting' }
   | { kind: 'live' }
-  | { kind: 'reconnecting'; attempt: number }
+  | { kind: 'reconnecting'; attempt: number; why?: string }
   | { kind: 'ended'; reason: string; message: string }
   | { kind: 'failed'; message: string };
 
@@ -91,7 +91,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
   }, []);
 
   /** One rejoin attempt after a pause; a refusal no retry can change ends the meeting. */
-  async function heal() {
+  async function heal(why?: string) {
     const h = healing.current ?? { attempt: 0, since: Date.now() };
     healing.current = h;
     if (Date.now() - h.since > healWindowMs) {
@@ -99,7 +99,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       setPhase({ kind: 'failed', message: 'The connection to the meeting could not be restored. Check your network and rejoin.' });
       return;
     }
-    setPhase({ kind: 'reconnecting', attempt: h.attempt });
+    setPhase({ kind: 'reconnecting', attempt: h.attempt, why });
     await new Promise((r) => setTimeout(r, healDelay(h.attempt)));
     h.attempt++;
     if (!alive.current) return;
@@ -115,7 +115,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         setPhase({ kind: 'failed', message: joinErrorMessage(e.code, e.message) });
         return;
       }
-      void heal();
+      void heal(errorText(e));
     }
   }
 
@@ -135,6 +135,13 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       publishDefaults: { simulcast: !lowres },
     });
     let cancelled = false;
+    // A failed connect can both emit Disconnected and reject connect(): one heal per Room.
+    let healStarted = false;
+    const startHeal = (why?: string) => {
+      if (cancelled || healStarted) return;
+      healStarted = true;
+      void heal(why);
+    };
     const lp = r.localParticipant;
     // Remember what is being sent while connected; tracks going away during a disconnect are not a choice.
     const remember = () => {
@@ -155,7 +162,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       if (cancelled) return;
       const name = reason === undefined ? undefined : DisconnectReason[reason];
       if (isFinalDisconnect(name)) setPhase({ kind: 'ended', reason: name ?? 'UNKNOWN_REASON', message: disconnectMessage(name) });
-      else void heal();
+      else startHeal();
     });
     r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(`Camera or microphone: ${e.message}`));
     cb.current.wire(r);
@@ -188,9 +195,13 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         );
       })
       .catch((e) => {
-        if (cancelled) return;
-        if (healing.current) void heal();
-        else setPhase({ kind: 'failed', message: connectFailure(e) });
+        if (cancelled || healStarted) return;
+        // A media connection that did not come up (a slow network, a busy or restarting
+        // LiveKit) is retried with a fresh token like a lost one; a refusal for good ends it.
+        if (e instanceof ConnectionError && e.reason === ConnectionErrorReason.LeaveRequest && typeof e.context === 'number' && isFinalDisconnect(DisconnectReason[e.context])) {
+          const name = DisconnectReason[e.context];
+          setPhase({ kind: 'ended', reason: name, message: disconnectMessage(name) });
+        } else startHeal(connectFailure(e));
       });
     return () => {
       cancelled = true;
