@@ -27,6 +27,7 @@ const (
 // server is a running Parley under test.
 type server struct {
 	URL string
+	PID int // the Parley process; 0 for PARLEY_TEST_URL
 }
 
 // startParley starts the real Parley binary with embedded LiveKit on free ports and waits for
@@ -103,7 +104,7 @@ func startParley(t *testing.T) *server {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s := &server{URL: url}
+	s := &server{URL: url, PID: cmd.Process.Pid}
 	// A binary built without -tags webui serves the "not built" page: the tests cannot run on it.
 	if body := s.getText(t, "/"); strings.Contains(body, "UI is not built") {
 		t.Fatalf("%s was built without the web UI (-tags webui); run make build, or remove it so the test builds one", bin)

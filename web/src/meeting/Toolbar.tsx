@@ -73,14 +73,15 @@ function PanelButton(props: { panel: Panel; which: Exclude<Panel, null>; setPane
     <button
       type="button"
       className={`tool${open ? ' on' : ''}`}
-      aria-label={props.label}
       aria-pressed={open}
-      aria-controls="meeting-panel"
+      aria-controls={open ? 'meeting-panel' : undefined}
       aria-keyshortcuts={props.shortcut}
       data-tip={props.tip}
       data-testid={props.testId}
       onClick={() => props.setPanel(open ? null : props.which)}
     >
+      {/* The name is text, not aria-label, so it contains the count shown beside the icon. */}
+      <span className="sr-only">{props.label}</span>
       {props.children}
     </button>
   );
@@ -131,11 +132,15 @@ export function Toolbar(props: Props) {
       <span className="toolbar-gap" aria-hidden="true" />
       <PanelButton panel={panel} which="chat" setPanel={setPanel} label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'} tip="Chat (C)" testId="toggle-chat" shortcut={shortcuts.chat}>
         <MessageSquare {...icon} />
-        {unread > 0 && <span className="count" aria-hidden="true">{unread}</span>}
+        {unread > 0 && (
+          <span className="count" aria-hidden="true">
+            {unread}
+          </span>
+        )}
       </PanelButton>
       <PanelButton panel={panel} which="people" setPanel={setPanel} label={`People (${count})`} tip="People" testId="toggle-people">
         <Users {...icon} />
-        <span className="count plain" data-testid="people-count">
+        <span className="count plain" aria-hidden="true" data-testid="people-count">
           {count}
         </span>
       </PanelButton>
