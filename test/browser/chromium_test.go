@@ -40,8 +40,15 @@ func newBrowser(t *testing.T) context.Context {
 	if testing.Short() {
 		t.Skip("browser tests are slow; skipped with -short")
 	}
-	exe := chromiumPath(t)
 	_ = os.RemoveAll(outDir(t)) // screenshots of an earlier run would mislead
+	return anotherBrowser(t)
+}
+
+// anotherBrowser starts one more Chromium for the test, a process of its own; extra flags
+// are added to the usual ones.
+func anotherBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	exe := chromiumPath(t)
 	home := t.TempDir()         // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -65,6 +72,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Env("HOME="+home, "TMPDIR="+home),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browserCtx); err != nil { // starts the browser

@@ -3,6 +3,7 @@ import type { Room } from 'livekit-client';
 import { Hand, LayoutGrid, MessageSquare, Mic, MicOff, MonitorOff, MonitorUp, PhoneOff, Presentation, Settings, Users, Video, VideoOff } from 'lucide-react';
 import type { Controls } from '../state/permissions';
 import { errorText } from '../ui';
+import { screenShareOptions } from './connection';
 
 export type Panel = 'chat' | 'people' | 'devices' | null;
 
@@ -104,7 +105,7 @@ export function Toolbar(props: Props) {
         onIcon={<Video {...icon} />} offIcon={<VideoOff {...icon} />} toggle={props.toggleCamera} onNotice={onNotice} />
       <MediaButton label="Share screen" testId="toggle-screen" on={screen} allowed={controls.screenShare}
         onIcon={<MonitorOff {...icon} />} offIcon={<MonitorUp {...icon} />}
-        toggle={() => lp.setScreenShareEnabled(!screen, { audio: false, selfBrowserSurface: 'exclude' })} onNotice={onNotice} />
+        toggle={() => lp.setScreenShareEnabled(!screen, screenShareOptions())} onNotice={onNotice} />
       <button
         type="button"
         className={`tool${handRaised ? ' on' : ''}`}

@@ -9,6 +9,7 @@ import {
   RoomEvent,
   setLogLevel,
   VideoPresets,
+  type ScreenShareCaptureOptions,
 } from 'livekit-client';
 import type { JoinResponse } from '../api/types';
 import { ApiError } from '../api';
@@ -27,6 +28,12 @@ declare global {
 // livekit-client logs expected events (a data channel closing when a moderator removes you)
 // as console errors; the app reports real failures itself. localStorage parley.debug=1 shows them.
 setLogLevel(localStorage.getItem('parley.debug') === '1' ? 'debug' : 'silent');
+
+/** How a screen is captured: no audio, not this tab; at ?lowres=1 small and slow, like the camera. */
+export function screenShareOptions(): ScreenShareCaptureOptions {
+  const small = lowResRequested() ? { resolution: { width: 640, height: 360, frameRate: 5 } } : {};
+  return { audio: false, selfBrowserSurface: 'exclude', ...small };
+}
 
 /** What the user chose to send; kept across rejoins so a healed meeting sends the same. */
 export interface Choices {
@@ -85,8 +92,18 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
 
   useEffect(() => {
     alive.current = true;
+    // livekit-client leaves the promise of a renegotiation that timed out (a slow network or a
+    // busy machine) unhandled, and recovers by itself by resuming the connection; the meeting
+    // says so instead of the console reporting an uncaught error.
+    const onRejection = (e: PromiseRejectionEvent) => {
+      if ((e.reason as { name?: string } | null)?.name !== 'NegotiationError') return;
+      e.preventDefault();
+      cb.current.onNotice('The media connection is slow; Parley is renegotiating it.');
+    };
+    window.addEventListener('unhandledrejection', onRejection);
     return () => {
       alive.current = false;
+      window.removeEventListener('unhandledrejection', onRejection);
     };
   }, []);
 
@@ -191,7 +208,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         await publish('Microphone', w.audio, controls.microphone, () => lp.setMicrophoneEnabled(true));
         // Browsers may refuse a screen capture that no click started; the notice says to share again.
         await publish('Screen share (share it again)', !!w.screen && healed, controls.screenShare, () =>
-          lp.setScreenShareEnabled(true, { audio: false, selfBrowserSurface: 'exclude' }),
+          lp.setScreenShareEnabled(true, screenShareOptions()),
         );
       })
       .catch((e) => {
