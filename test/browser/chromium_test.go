@@ -49,7 +49,7 @@ func newBrowser(t *testing.T) context.Context {
 func anotherBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
-	home := t.TempDir()         // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
+	home := t.TempDir() // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
