@@ -34,7 +34,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 parley \
  && useradd --system --uid 10001 --gid parley --home-dir /data --shell /usr/sbin/nologin parley \
- && mkdir -p /data && chown parley:parley /data
+ && mkdir -p /data && chown parley:parley /data && chmod 0700 /data
 COPY --from=build /out/parley /usr/local/bin/parley
 USER parley:parley
 WORKDIR /data

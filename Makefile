@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: run build livekit web test test-go test-web test-browser lint bench clean help
+.PHONY: run build livekit web test test-go test-web test-browser lint bench fuzz clean help
 
 help:
 	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
@@ -15,6 +15,7 @@ help:
 	@echo "make livekit  bin/livekit-server from the pinned Go tool"
 	@echo "make bench  the performance table (bench/README.md)"
 	@echo "make lint   gofmt + go vet"
+	@echo "make fuzz   explore the API fuzz test for FUZZTIME (default 10s) beyond its seeds"
 
 run: build livekit
 	@mkdir -p data
@@ -71,6 +72,13 @@ test-browser: build livekit
 
 bench: build livekit
 	$(GO) run ./bench/cmd/parleybench
+
+# `make test` runs FuzzRoutes' seed corpus like any test; this explores beyond it. The first
+# run builds every package with coverage instrumentation, which takes minutes; later runs
+# reuse the build cache.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRoutes$$' -fuzztime $(FUZZTIME) ./internal/api/
 
 clean:
 	rm -rf bin web/dist

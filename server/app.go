@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -94,22 +96,32 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordings, err := a.wireRecording(sup, liveSvc, rooms)
+	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms)
+	if err != nil {
+		return err
+	}
+	a.healMeetings(sup, liveSvc, rooms, rejoin)
+	gated, err := a.wireGate(sup, authSvc, liveSvc, rooms)
 	if err != nil {
 		return err
 	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
-		HTTP: api.HTTPOptions{BodyLimit: a.cfg.Server.BodyLimit, AccessLog: true, TrustedProxies: a.cfg.Server.TrustedProxies},
-		Auth: authSvc, Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		HTTP: a.httpOptions(),
+		Auth: gated, Rooms: rooms, Live: liveSvc, Recordings: recordings,
 		LiveKitStatus: sup.Status,
 		Checks:        map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:        web.Handler(),
 	}
-	if len(a.cfg.Server.TrustedProxies) > 0 {
-		a.deps.HTTP.ProxyHeader = fiber.HeaderXForwardedFor
-	}
 	return nil
+}
+
+// guestKey derives the guest cookie's signing key from the JWT secret (kept across
+// restarts), for this one purpose, so neither signature can stand in for the other.
+func guestKey(jwtSecret string) []byte {
+	m := hmac.New(sha256.New, []byte(jwtSecret))
+	m.Write([]byte("parley guest cookie v1"))
+	return m.Sum(nil)
 }
 
 func (a *app) checkDatabase(ctx context.Context) (string, bool) {
@@ -151,6 +163,13 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.listen(web, ln) }()
+	stopMetrics, err := a.serveMetrics(serveErr)
+	if err != nil {
+		_ = web.ShutdownWithTimeout(2 * time.Second)
+		a.close()
+		return err
+	}
+	defer stopMetrics()
 
 	for _, start := range a.starters {
 		if err := start(ctx); err != nil {

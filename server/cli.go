@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,7 +10,10 @@ import (
 	"github.com/parley/parley/internal/db"
 )
 
-const usage = `usage: parley [--config PATH] [command]
+const usage = `usage: parley [command] [--config PATH]
+
+--config may stand before or after the command; without it ./config.yaml is read if present.
+Every key is listed in config.yaml.example and the README's Configuration table.
 
 commands:
   serve                 run the server (default)
@@ -25,37 +27,29 @@ commands:
 
 // run is the whole program: tests call it with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() { fmt.Fprint(stdout, usage) }
-	cfgPath := fs.String("config", "", "configuration file (default ./config.yaml if present)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	rest := fs.Args()
-	cmd := "serve"
-	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
-	}
-	if cmd == "version" {
-		fmt.Fprintln(stdout, "parley", version)
-		return nil
-	}
-	if cmd == "help" || cmd == "-h" {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	cfg, src, err := config.Load(*cfgPath, getenv)
+	cl, err := parseArgs(args)
 	if err != nil {
 		return err
 	}
-	switch {
-	case cmd == "serve":
+	switch cl.cmd {
+	case "version":
+		fmt.Fprintln(stdout, "parley", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, src, err := config.Load(cl.configPath, getenv)
+	if err != nil {
+		return err
+	}
+	switch cl.cmd {
+	case "serve":
 		return serve(ctx, cfg, src, stdout, getenv)
-	case cmd == "config" && len(rest) == 1 && rest[0] == "check":
+	case "config":
 		fmt.Fprintf(stdout, "# configuration OK (file: %s)\n%s", orNone(src.File), config.Masked(cfg))
 		return nil
-	case cmd == "migrate":
+	case "migrate":
 		a, err := newApp(ctx, cfg, stdout, getenv)
 		if err != nil {
 			return err
@@ -63,10 +57,70 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer db.Close(a.db)
 		fmt.Fprintln(stdout, "migrations up to date")
 		return nil
-	case cmd == "user":
-		return userCommand(ctx, cfg, rest, stdout, getenv)
 	}
-	return fmt.Errorf("unknown command %q\n%s", strings.Join(append([]string{cmd}, rest...), " "), usage)
+	return userCommand(ctx, cfg, cl.rest, stdout, getenv)
+}
+
+// commandLine is the parsed argument list: the command, the global --config wherever it
+// stood, and what the command itself parses (only `user` takes more).
+type commandLine struct {
+	cmd        string
+	configPath string
+	rest       []string
+}
+
+// parseArgs accepts --config before or after the command (`parley serve --config F` and
+// `parley --config F serve` mean the same) and refuses anything it does not know, with the
+// usage, so a mistyped flag never starts a server on defaults.
+func parseArgs(args []string) (commandLine, error) {
+	var cl commandLine
+	var words []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case a == "-h" || a == "-help" || a == "--help":
+			return commandLine{cmd: "help"}, nil
+		case strings.HasPrefix(a, "-") && name == "config":
+			if !hasValue {
+				if i+1 == len(args) {
+					return cl, usageError("--config needs a file path")
+				}
+				i++
+				value = args[i]
+			}
+			if value == "" {
+				return cl, usageError("--config needs a file path")
+			}
+			cl.configPath = value
+		default:
+			words = append(words, a)
+		}
+	}
+	cl.cmd = "serve"
+	if len(words) > 0 {
+		cl.cmd, words = words[0], words[1:]
+	}
+	switch {
+	case cl.cmd == "user":
+		cl.rest = words // userCommand parses and refuses its own flags
+		return cl, nil
+	case cl.cmd == "config" && len(words) == 1 && words[0] == "check":
+		return cl, nil
+	case cl.cmd == "config":
+		return cl, usageError("config takes one subcommand: check")
+	case strings.HasPrefix(cl.cmd, "-"):
+		return cl, usageError(fmt.Sprintf("unknown flag %q", cl.cmd))
+	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "version" && cl.cmd != "help":
+		return cl, usageError(fmt.Sprintf("unknown command %q", cl.cmd))
+	case len(words) > 0:
+		return cl, usageError(fmt.Sprintf("%s: unexpected argument %q", cl.cmd, words[0]))
+	}
+	return cl, nil
+}
+
+func usageError(msg string) error {
+	return fmt.Errorf("%s\n%s", msg, usage)
 }
 
 func orNone(s string) string {

@@ -15,21 +15,24 @@ import (
 
 // newBuiltinRecorder builds the built-in recorder backend. It fails at startup when ffmpeg
 // is missing; recordings an earlier process left unfinished are composed once Parley is up.
-func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage) (recording.Backend, error) {
+func (a *app) newBuiltinRecorder(rep recording.Reporter, store recording.Storage, rooms builtin.ParticipantRemover) (*builtin.Recorder, error) {
 	if err := builtin.LookFFmpeg("ffmpeg"); err != nil {
 		return nil, fmt.Errorf("recording.backend is builtin: %w", err)
 	}
 	lk := a.cfg.LiveKit
 	rec, err := builtin.New(builtin.Config{
-		URL:        wsURL(lk.InternalHost),
-		APIKey:     lk.APIKey,
-		APISecret:  lk.APISecret,
-		WorkDir:    filepath.Join(a.cfg.Server.DataDir, "recorder"),
-		KeepTracks: a.cfg.Recording.KeepTracks,
-		Reporter:   rep,
-		Storage:    store,
-		Log:        a.log.With("component", "recorder"),
-		Now:        time.Now,
+		URL:                       wsURL(lk.InternalHost),
+		APIKey:                    lk.APIKey,
+		APISecret:                 lk.APISecret,
+		WorkDir:                   filepath.Join(a.cfg.Server.DataDir, "recorder"),
+		KeepTracks:                a.cfg.Recording.KeepTracks,
+		MaxConcurrentCompositions: a.cfg.Recording.MaxConcurrentCompositions,
+		Registry:                  a.reg,
+		Reporter:                  rep,
+		Storage:                   store,
+		Rooms:                     rooms,
+		Log:                       a.log.With("component", "recorder"),
+		Now:                       time.Now,
 	})
 	if err != nil {
 		return nil, err

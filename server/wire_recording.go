@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -16,31 +15,46 @@ import (
 )
 
 // wireRecording builds the storage, the recording service and its backend (the built-in
-// recorder or LiveKit Egress), and adds its workers: start timeouts, reconciliation, the
-// daily retention sweep and auto-record on room_started / room_finished.
-func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (*recording.Guard, error) {
+// recorder or LiveKit Egress), and adds its workers: start timeouts, retries,
+// reconciliation, the daily retention sweep and auto-record on room_started /
+// room_finished. rejoin tells the built-in recorder a room LiveKit lost exists again.
+func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (g *recording.Guard, rejoin func(room string), err error) {
 	rc := a.cfg.Recording
+	rejoin = func(string) {} // only the built-in recorder is told: Egress workers are LiveKit's
 	store, s3cfg, err := a.recordingStorage()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	egress := rc.Backend == "egress"
-	host, _ := os.Hostname()
 	dataDir, _ := filepath.Abs(a.cfg.Server.DataDir)
+	instance, err := dataDirInstance(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	svc, err := recording.New(a.db, recording.Options{
 		Log: a.log, Now: time.Now, Storage: store,
 		StartTimeout:  time.Duration(rc.StartTimeout),
 		RetentionDays: rc.RetentionDays,
 		AutoRooms:     rc.AutoRooms,
-		AutoRecord:    func(ctx context.Context, name string) (bool, error) { return roomAutoRecords(ctx, rooms, name) },
+		Room: func(ctx context.Context, name string) (recording.RoomRef, error) {
+			return recordingRoom(ctx, rooms, name)
+		},
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
 		Notify:        func(r recording.Recording) { publishRecording(l, r) },
-		Instance:      host + ":" + dataDir,
+		Instance:      instance,
 		LocalBackend:  !egress,
+		RetryBackoff:  time.Duration(rc.RetryBackoff), MaxAttempts: rc.MaxAttempts,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Recordings started under the id Parley derived before the instance file existed
+	// (hostname:dataDir) belong to this data directory: a re-created container finishes them.
+	if n, err := svc.AdoptInstance(ctx, ":"+dataDir, instance); err != nil {
+		return nil, nil, err
+	} else if n > 0 {
+		a.log.Info("recordings of this data directory's earlier instance id adopted", "count", n, "instance", instance)
 	}
 	// SetBackend and SetEgressSink are the one true cycle of the wiring: a backend reports
 	// to the service it serves, and the live state hands egress webhooks to that backend.
@@ -60,16 +74,17 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		svc.SetBackend(backend, "")
 		l.SetEgressSink(backend)
 	} else {
-		backend, err := a.newBuiltinRecorder(svc, store)
+		backend, err := a.newBuiltinRecorder(svc, store, sup.RoomClient())
 		if err != nil {
 			// Parley still serves meetings; starting a recording answers 503 with this reason.
 			a.log.Warn("recording is unavailable: the built-in recorder could not be built", "err", err)
 			svc.SetBackend(nil, err.Error())
 		} else {
 			svc.SetBackend(backend, "")
+			rejoin = backend.Rejoin
 		}
 	}
-	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, func(ctx context.Context) error {
+	a.workers = append(a.workers, svc.RunStartTimeouts, svc.RunDaily, svc.RunRetries, func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, max(time.Duration(a.cfg.LiveKit.ReconcileInterval), time.Second))
 	})
 	sup.OnReady(func() { // LiveKit (re)started: its egress list may have changed
@@ -80,22 +95,30 @@ func (a *app) wireRecording(sup *livekit.Supervisor, l *live.Service, rooms *roo
 		}
 	})
 	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
-	return recording.NewGuard(svc, recordingRooms{rooms}), nil
+	return recording.NewGuard(svc, recordingRooms{rooms}), rejoin, nil
 }
 
 // recordingRooms answers the recording access rules' question from the room service.
 type recordingRooms struct{ rooms *room.Service }
 
-// RoomRole is the caller's role in the room.
+// RoomRole is the caller's role in the room of that name.
 func (r recordingRooms) RoomRole(ctx context.Context, name string, c recording.Caller) (recording.RoomRole, error) {
-	acc, err := r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin})
+	return recordingRole(r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+// RoomRoleByID is the caller's role in the room of that id.
+func (r recordingRooms) RoomRoleByID(ctx context.Context, id string, c recording.Caller) (recording.RoomRole, error) {
+	return recordingRole(r.rooms.AccessByID(ctx, id, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+func recordingRole(acc room.Access, err error) (recording.RoomRole, error) {
 	if errors.Is(err, room.ErrNotFound) {
 		return recording.RoomRole{}, fmt.Errorf("%w: %w", recording.ErrRoomNotFound, err)
 	}
 	if err != nil {
 		return recording.RoomRole{}, err
 	}
-	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, Owner: acc.Owner, Moderator: acc.Moderator}, nil
+	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, OwnerID: acc.Room.OwnerID, Owner: acc.Owner, Moderator: acc.Moderator}, nil
 }
 
 // recordingStorage builds recording.storage; for s3 it also returns the config the egress
@@ -123,16 +146,16 @@ func (a *app) recordingStorage() (recording.Storage, *recording.S3Config, error)
 	return nil, nil, fmt.Errorf("recording.storage.type %q: use fs or s3", sc.Type)
 }
 
-// roomAutoRecords reads a room's own autoRecord setting.
-func roomAutoRecords(ctx context.Context, rooms *room.Service, name string) (bool, error) {
+// recordingRoom reads a room's id, owner and own autoRecord setting.
+func recordingRoom(ctx context.Context, rooms *room.Service, name string) (recording.RoomRef, error) {
 	acc, err := rooms.Access(ctx, name, room.Caller{Admin: true})
 	if errors.Is(err, room.ErrNotFound) {
-		return false, nil // a LiveKit room Parley does not manage
+		return recording.RoomRef{}, nil // a LiveKit room Parley does not manage
 	}
 	if err != nil {
-		return false, err
+		return recording.RoomRef{}, err
 	}
-	return acc.Room.AutoRecord, nil
+	return recording.RoomRef{ID: acc.Room.ID, OwnerID: acc.Room.OwnerID, AutoRecord: acc.Room.AutoRecord, Found: true}, nil
 }
 
 // publishRecording puts every recording state change on the live event bus.

@@ -10,9 +10,6 @@ import (
 //go:embed all:dist
 var dist embed.FS
 
-// Built reports whether the binary carries the built UI.
-const Built = true
-
 func distFS() fs.FS {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {

@@ -10,9 +10,6 @@ import (
 //go:embed fallback/index.html
 var fallback embed.FS
 
-// Built reports whether the binary carries the built UI.
-const Built = false
-
 func distFS() fs.FS {
 	sub, err := fs.Sub(fallback, "fallback")
 	if err != nil {

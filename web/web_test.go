@@ -3,7 +3,6 @@ package web
 import (
 	"io"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -60,21 +59,5 @@ func TestHandler(t *testing.T) {
 				t.Errorf("Cache-Control: got %q, want %q", got, tc.wantCache)
 			}
 		})
-	}
-}
-
-func TestFallbackOrBuild(t *testing.T) {
-	app := fiber.New()
-	app.Use(Handler())
-	res, err := app.Test(httptest.NewRequest("GET", "/", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("status %d", res.StatusCode)
-	}
-	if !Built && !strings.Contains(string(body), "make build") {
-		t.Errorf("fallback page does not say how to build the UI: %q", body)
 	}
 }

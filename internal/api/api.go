@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -39,10 +40,16 @@ type Deps struct {
 
 // HTTPOptions tune the Fiber app.
 type HTTPOptions struct {
-	BodyLimit      int
-	AccessLog      bool
-	ProxyHeader    string // e.g. X-Forwarded-For when behind trusted proxies
+	BodyLimit int
+	AccessLog bool
+	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	Limits         Limits
+	Metrics        MetricsAccess
+	Web            WebOptions
+	// GuestKey signs the guest cookie (parley_guest); empty: a random key, so guest ids
+	// do not outlive the process.
+	GuestKey []byte
 }
 
 // New builds the Fiber app with the shared middleware and every route.
@@ -53,6 +60,10 @@ func New(d Deps) (*fiber.App, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	proxies, err := httpx.ParseProxies(d.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	app := fiber.New(fiber.Config{
 		ErrorHandler:          httpx.ErrorHandler(d.Log),
 		BodyLimit:             d.HTTP.BodyLimit,
@@ -60,21 +71,25 @@ func New(d Deps) (*fiber.App, error) {
 		// Without Immutable, c.Params/Query/Get return strings that alias buffers Fiber reuses
 		// for the next request; a room name kept as a cache key then changed under the map.
 		// Copying costs a few small allocations a request and removes that class of bug.
-		Immutable:               true,
-		ReadTimeout:             30 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		ProxyHeader:             d.HTTP.ProxyHeader,
-		EnableTrustedProxyCheck: len(d.HTTP.TrustedProxies) > 0,
-		TrustedProxies:          d.HTTP.TrustedProxies,
+		Immutable:   true,
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 120 * time.Second,
 	})
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	app.Use(requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
-	s := &server{d: d, reg: reg}
+	// The client address is resolved first: the access log and every limit key on it.
+	app.Use(proxies.ResolveClientIP(), noSniff, requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
+	s := &server{d: d, reg: reg, limits: newLimiter(d.HTTP.Limits), guests: newGuestIDs(d.HTTP.GuestKey)}
 	s.routes(app)
 	return app, nil
+}
+
+// noSniff keeps browsers from reading any answer (a JSON error, a recording) as another type.
+func noSniff(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Next()
 }
 
 // check names the first missing service.
@@ -95,7 +110,9 @@ func (d Deps) check() error {
 }
 
 type server struct {
-	d   Deps
-	reg *prometheus.Registry
-	mw  httpx.Middlewares
+	d      Deps
+	reg    *prometheus.Registry
+	mw     httpx.Middlewares
+	limits *limiter
+	guests guestIDs
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,6 +18,8 @@ type AuthService interface {
 	Refresh(ctx context.Context, refreshToken, callerID string, cl auth.Client) (auth.Grant, error)
 	Logout(ctx context.Context, refreshToken, callerID string) error
 	Authenticate(ctx context.Context, accessToken string) (auth.Principal, error)
+	// Recheck reads the principal's session and user again (long-lived event streams).
+	Recheck(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	ChangePassword(ctx context.Context, p auth.Principal, current, next string) error
 	User(ctx context.Context, id string) (auth.User, error)
 	ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, string, error)
@@ -29,17 +30,22 @@ type AuthService interface {
 // middlewares builds the auth gates every route group uses.
 func (s *server) middlewares() httpx.Middlewares {
 	return httpx.Middlewares{
-		RequireUser:  s.authenticate(true, false),
-		OptionalUser: s.authenticate(false, false),
-		RequireAdmin: s.authenticate(true, true),
+		RequireUser:  s.authenticate(true, false, false),
+		OptionalUser: s.authenticate(false, false, false),
+		RequireAdmin: s.authenticate(true, true, false),
 	}
 }
 
 // authenticate sets the principal from the bearer token. A missing token is a 401 when
-// required and anonymous otherwise; a present but invalid one is always a 401.
-func (s *server) authenticate(required, admin bool) fiber.Handler {
+// required and anonymous otherwise; a present but invalid one is always a 401. Only the
+// event-stream routes pass fromQuery: a token in a URL ends up in logs and histories, so no
+// other route reads one from there.
+func (s *server) authenticate(required, admin, fromQuery bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		token := bearerToken(c)
+		if token == "" && fromQuery {
+			token = c.Query("access_token")
+		}
 		if token == "" {
 			if required {
 				return httpx.Unauthorized("unauthorized", "this route needs Authorization: Bearer <accessToken> (log in first)")
@@ -58,17 +64,13 @@ func (s *server) authenticate(required, admin bool) fiber.Handler {
 	}
 }
 
-// bearerToken reads the access token from the Authorization header, or for a GET of an
-// event stream from ?access_token= (EventSource cannot send headers).
+// bearerToken reads the access token from the Authorization header.
 func bearerToken(c *fiber.Ctx) string {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 			return strings.TrimSpace(h[7:])
 		}
 		return h // not a bearer: Authenticate refuses it as an invalid token
-	}
-	if c.Method() == fiber.MethodGet && strings.HasSuffix(c.Path(), "/events") {
-		return c.Query("access_token")
 	}
 	return ""
 }
@@ -84,7 +86,7 @@ func (s *server) callerID(c *fiber.Ctx) string {
 }
 
 func clientOf(c *fiber.Ctx) auth.Client {
-	return auth.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return auth.Client{IP: httpx.ClientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
 }
 
 func (s *server) register(c *fiber.Ctx) error {
@@ -181,9 +183,7 @@ func authError(err error) error {
 	case errors.As(err, &fe) && errors.Is(fe.Err, auth.ErrWeakPassword): // httpx answers the other field errors
 		return httpx.BadRequest("weak_password", "%s", fe.Error())
 	case errors.As(err, &rl):
-		e := httpx.NewError(fiber.StatusTooManyRequests, "rate_limited", "too many attempts: try again in %d s", retrySeconds(rl))
-		e.RetryAfter = retrySeconds(rl)
-		return e
+		return httpx.TooManyRequests(rl.RetryAfter, "attempts")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return httpx.Unauthorized("invalid_credentials", "wrong email or password")
 	case errors.Is(err, auth.ErrTokenExpired):
@@ -204,8 +204,4 @@ func authError(err error) error {
 		return httpx.NotFound("user_not_found", "no such user")
 	}
 	return err
-}
-
-func retrySeconds(rl *auth.RateLimitError) int {
-	return max(1, int(math.Ceil(rl.RetryAfter.Seconds())))
 }

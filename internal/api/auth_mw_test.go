@@ -26,8 +26,10 @@ func TestAuthMiddlewares(t *testing.T) {
 		}
 		return c.SendString("anonymous")
 	}
-	app.Get("/user/events", mw.RequireUser, who)
+	stream := s.authenticate(true, false, true) // what the event-stream routes use
+	app.Get("/user/events", stream, who)
 	app.Post("/user/events", mw.RequireUser, who)
+	app.Get("/other/events", mw.RequireUser, who)
 	app.Get("/user", mw.RequireUser, who)
 	app.Get("/optional", mw.OptionalUser, who)
 	app.Get("/admin", mw.RequireAdmin, who)
@@ -43,6 +45,7 @@ func TestAuthMiddlewares(t *testing.T) {
 		{"events token in query", "GET", "/user/events?access_token=" + alice.AccessToken, "", 200, "alice@example.com/user"},
 		{"events bad token in query", "GET", "/user/events?access_token=junk", "", 401, `"invalid_token"`},
 		{"query token only for event streams", "GET", "/user?access_token=" + alice.AccessToken, "", 401, `"unauthorized"`},
+		{"query token not on other routes named events", "GET", "/other/events?access_token=" + alice.AccessToken, "", 401, `"unauthorized"`},
 		{"query token only for GET", "POST", "/user/events?access_token=" + alice.AccessToken, "", 401, `"unauthorized"`},
 		{"optional anonymous", "GET", "/optional", "", 200, "anonymous"},
 		{"optional with bearer", "GET", "/optional", alice.AccessToken, 200, "alice@example.com/user"},

@@ -129,10 +129,22 @@ type liveKitStatusJSON struct {
 	Restarts  int        `json:"restarts"`
 	StartedAt *time.Time `json:"startedAt,omitempty"`
 	Reason    string     `json:"reason,omitempty"`
+	// RestartLog is the recent restarts with their reasons, oldest first; never null.
+	RestartLog []restartJSON `json:"restartLog"`
+}
+
+// restartJSON is one entry of the overview's livekit.restartLog.
+type restartJSON struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 func toLiveKitStatusJSON(st livekit.Status) liveKitStatusJSON {
-	out := liveKitStatusJSON{Mode: st.Mode, State: st.State, Version: st.Version, URL: st.URL, Restarts: st.Restarts, Reason: st.Reason}
+	out := liveKitStatusJSON{Mode: st.Mode, State: st.State, Version: st.Version, URL: st.URL, Restarts: st.Restarts, Reason: st.Reason,
+		RestartLog: make([]restartJSON, 0, len(st.RestartLog))}
+	for _, r := range st.RestartLog {
+		out.RestartLog = append(out.RestartLog, restartJSON{At: r.At.UTC(), Reason: r.Reason})
+	}
 	if !st.StartedAt.IsZero() {
 		t := st.StartedAt.UTC()
 		out.StartedAt = &t

@@ -43,7 +43,9 @@ func TestErrorShapes(t *testing.T) {
 		{"ok", "POST", "/test/echo", "application/json", `{"name":"a","count":2}`, 200, "", ""},
 		{"malformed", "POST", "/test/echo", "application/json", `{"name":`, 400, "invalid_json", "malformed JSON"},
 		{"unknown field", "POST", "/test/echo", "application/json", `{"name":"a","admin":true}`, 400, "unknown_field", `"admin"`},
-		{"wrong type", "POST", "/test/echo", "application/json", `{"count":"x"}`, 400, "invalid_field", `"count"`},
+		{"wrong type", "POST", "/test/echo", "application/json", `{"count":"x"}`, 400, "invalid_field", `"count" must be a whole number`},
+		{"wrong type, no Go name", "POST", "/test/echo", "application/json", `{"name":true}`, 400, "invalid_field", `"name" must be a string`},
+		{"not an object", "POST", "/test/echo", "application/json", `[1]`, 400, "invalid_field", "must be an object"},
 		{"two values", "POST", "/test/echo", "application/json", `{} {}`, 400, "invalid_json", "single JSON value"},
 		{"empty", "POST", "/test/echo", "application/json", ``, 400, "invalid_json", "empty"},
 		{"content type", "POST", "/test/echo", "text/plain", `{"name":"a"}`, 415, "unsupported_media_type", "application/json"},
@@ -75,6 +77,9 @@ func TestErrorShapes(t *testing.T) {
 			if eb.Error.Code != tc.code || !strings.Contains(eb.Error.Message, tc.msg) {
 				t.Errorf("error = %+v, want code %q with %q", eb.Error, tc.code, tc.msg)
 			}
+			if strings.Contains(string(raw), "Go ") || strings.Contains(string(raw), "api.") {
+				t.Errorf("a Go type name reached the client: %s", raw)
+			}
 			if strings.Contains(string(raw), "boom") {
 				t.Error("panic value leaked to the client")
 			}
@@ -88,6 +93,7 @@ func TestHealthAndReady(t *testing.T) {
 		"database": func(context.Context) (string, bool) { return "ok", true },
 		"livekit":  func(context.Context) (string, bool) { return "unreachable: connection refused", false },
 	}
+	d.HTTP.Metrics.Public = true
 	app := newTestApp(t, d)
 	resp, _ := app.Test(httptest.NewRequest("GET", "/healthz", nil))
 	if resp.StatusCode != 200 {

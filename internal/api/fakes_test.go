@@ -60,11 +60,18 @@ func newTestApp(t testing.TB, d Deps) *fiber.App {
 type recordingRooms struct{ rooms *room.Service }
 
 func (r recordingRooms) RoomRole(ctx context.Context, name string, c recording.Caller) (recording.RoomRole, error) {
-	acc, err := r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin})
+	return recordingRole(r.rooms.Access(ctx, name, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+func (r recordingRooms) RoomRoleByID(ctx context.Context, id string, c recording.Caller) (recording.RoomRole, error) {
+	return recordingRole(r.rooms.AccessByID(ctx, id, room.Caller{UserID: c.UserID, Admin: c.Admin}))
+}
+
+func recordingRole(acc room.Access, err error) (recording.RoomRole, error) {
 	if errors.Is(err, room.ErrNotFound) {
 		return recording.RoomRole{}, fmt.Errorf("%w: %w", recording.ErrRoomNotFound, err)
 	}
-	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, Owner: acc.Owner, Moderator: acc.Moderator}, err
+	return recording.RoomRole{ID: acc.Room.ID, Name: acc.Room.Name, OwnerID: acc.Room.OwnerID, Owner: acc.Owner, Moderator: acc.Moderator}, err
 }
 
 // liveKitState answers room.Live and the participants list from LiveKit's

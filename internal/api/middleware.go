@@ -53,7 +53,7 @@ func observe(log *slog.Logger, m *metrics, accessLog bool) fiber.Handler {
 		if accessLog {
 			log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",
 				slog.String("method", c.Method()), slog.String("path", c.Path()),
-				slog.Int("status", status), slog.Duration("dur", dur), slog.String("ip", c.IP()),
+				slog.Int("status", status), slog.Duration("dur", dur), slog.String("ip", httpx.ClientIP(c)),
 				slog.String("request_id", httpx.RequestID(c)))
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type RecordingService interface {
 	List(ctx context.Context, c recording.Caller, f recording.Filter) ([]recording.Recording, string, error)
 	OpenFile(ctx context.Context, c recording.Caller, id string) (recording.File, error)
 	Delete(ctx context.Context, c recording.Caller, id string) error
+	Retry(ctx context.Context, c recording.Caller, id string) (recording.Recording, error)
 	BackendName() string
 	ActiveCount(ctx context.Context) (int64, error)
 }
@@ -43,6 +45,7 @@ type RecordingJSON struct {
 	Note            string     `json:"note,omitempty"`
 	Progress        float64    `json:"progress,omitempty"`
 	FileURL         string     `json:"fileURL,omitempty"`
+	RetryJSON
 }
 
 // RecordingView renders a recording for the API and the event bus.
@@ -60,6 +63,7 @@ func RecordingView(r recording.Recording) RecordingJSON {
 	if r.HasFile() {
 		v.FileURL = "/api/recordings/" + r.ID + "/file"
 	}
+	v.RetryJSON = retryView(r)
 	return v
 }
 
@@ -91,6 +95,8 @@ func recordingError(err error, backend string) error {
 		return httpx.Conflict("recording_live", "the recording is still in progress: stop it before deleting it")
 	case errors.Is(err, recording.ErrNoFile):
 		return httpx.NotFound("file_not_found", "the recording has no file: only complete recordings can be downloaded")
+	case errors.Is(err, recording.ErrNotRetryable):
+		return httpx.Conflict("not_retryable", "%s", retryRefusal(err))
 	case errors.Is(err, recording.ErrBackendUnavailable) && backend == "egress":
 		status, code, msg = fiber.StatusServiceUnavailable, "egress_unavailable",
 			"LiveKit Egress did not take the recording: no egress worker answered in time, or LiveKit is unreachable"
@@ -164,7 +170,7 @@ func (s *server) deleteRecording(c *fiber.Ctx) error {
 }
 
 // recordingFile sends the file: a 302 to a short-lived signed URL when the storage can
-// presign (S3), else the file streamed with single-range Range support.
+// presign (S3), else the file streamed with Range support (one range; several get the whole file).
 func (s *server) recordingFile(c *fiber.Ctx) error {
 	id := c.Params("id")
 	f, err := s.d.Recordings.OpenFile(c.UserContext(), recordingCaller(c), id)
@@ -182,12 +188,15 @@ func (s *server) recordingFile(c *fiber.Ctx) error {
 	if header == "" {
 		return c.Status(fiber.StatusOK).SendStream(f.Reader, int(f.Size))
 	}
-	start, end, ok := parseRange(header, f.Size)
+	start, end, whole, ok := parseRange(header, f.Size)
+	if whole {
+		return c.Status(fiber.StatusOK).SendStream(f.Reader, int(f.Size))
+	}
 	if !ok {
 		f.Reader.Close()
 		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", f.Size))
 		return httpx.NewError(fiber.StatusRequestedRangeNotSatisfiable, "range_not_satisfiable",
-			"range %q is not a single satisfiable byte range of this %d-byte file", header, f.Size)
+			"range %q is not a satisfiable byte range of this %d-byte file", header, f.Size)
 	}
 	if _, err := f.Reader.Seek(start, io.SeekStart); err != nil {
 		f.Reader.Close()
@@ -204,39 +213,52 @@ type limitedCloser struct {
 	io.Closer
 }
 
-// parseRange reads one "bytes=" range (first-last, first-, or -suffix) of a size-byte file
-// and returns its inclusive bounds; several ranges, bad syntax or a range wholly past the
-// end are not satisfiable.
-func parseRange(header string, size int64) (start, end int64, ok bool) {
+// parseRange reads a "bytes=" range (first-last, first-, or -suffix) of a size-byte file
+// and returns its inclusive bounds. Several ranges ask for the whole file (whole): RFC 9110
+// lets a server answer them with a 200, which is simpler for clients than multipart. Numbers
+// too large for int64 are clamped to the file's end. Bad syntax or a range wholly past the
+// end is not satisfiable.
+func parseRange(header string, size int64) (start, end int64, whole, ok bool) {
 	spec, found := strings.CutPrefix(strings.TrimSpace(header), "bytes=")
-	if !found || strings.Contains(spec, ",") || size <= 0 {
-		return 0, 0, false
+	if !found || size <= 0 {
+		return 0, 0, false, false
+	}
+	if strings.Contains(spec, ",") {
+		return 0, size - 1, true, true
 	}
 	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
 	if !found {
-		return 0, 0, false
-	}
-	num := func(s string) (int64, bool) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		return n, err == nil && n >= 0 && s != "" && s[0] != '+'
+		return 0, 0, false, false
 	}
 	if first == "" { // suffix: the last n bytes
-		n, valid := num(last)
+		n, valid := rangeNumber(last)
 		if !valid || n == 0 {
-			return 0, 0, false
+			return 0, 0, false, false
 		}
-		return max(size-n, 0), size - 1, true
+		return max(size-n, 0), size - 1, false, true
 	}
-	start, valid := num(first)
+	start, valid := rangeNumber(first)
 	if !valid || start >= size {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	if last == "" {
-		return start, size - 1, true
+		return start, size - 1, false, true
 	}
-	end, valid = num(last)
+	end, valid = rangeNumber(last)
 	if !valid || end < start {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
-	return start, min(end, size-1), true
+	return start, min(end, size-1), false, true
+}
+
+// rangeNumber reads a run of digits; one past int64 is clamped to the largest int64.
+func rangeNumber(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return math.MaxInt64, true // only digits, so the one failure left is overflow
+	}
+	return n, true
 }

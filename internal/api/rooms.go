@@ -218,12 +218,19 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 		return err
 	}
 	req := room.JoinRequest{DisplayName: b.DisplayName, InviteCode: b.InviteCode}
-	if p := httpx.PrincipalFrom(c); p != nil {
+	p := httpx.PrincipalFrom(c)
+	newGuest := false
+	if p != nil {
 		req.AccountName = p.Name
+	} else {
+		req.GuestID, newGuest = s.guestID(c)
 	}
 	g, err := s.d.Rooms.Join(c.UserContext(), c.Params("name"), callerOf(c), req)
 	if err != nil {
 		return roomError(err)
+	}
+	if newGuest {
+		s.rememberGuest(c, req.GuestID)
 	}
 	return c.JSON(joinJSON{Token: g.Token, URL: g.URL, Identity: g.Identity, Name: g.Name, Role: g.Role, Room: toRoomJSON(g.Room)})
 }

@@ -73,6 +73,7 @@ func TestRoomPublicAndGuestAccess(t *testing.T) {
 	yes := true
 	e.seed("open-room", room.Input{Public: &yes, AllowGuests: &yes})
 	e.seed("private-room", room.Input{})
+	e.seed("guest-room", room.Input{AllowGuests: &yes})
 	cases := []struct {
 		name, method, path, token string
 		body                      any
@@ -81,6 +82,7 @@ func TestRoomPublicAndGuestAccess(t *testing.T) {
 	}{
 		{"anonymous reads a public room", "GET", "/api/rooms/open-room", "", nil, 200, ""},
 		{"anonymous cannot read a private room", "GET", "/api/rooms/private-room", "", nil, 401, "unauthorized"},
+		{"anonymous cannot read a private room open to guests", "GET", "/api/rooms/guest-room", "", nil, 401, "unauthorized"},
 		{"stranger joins a public room", "POST", "/api/rooms/open-room/join", "stranger", nil, 200, ""},
 		{"guest joins with a name", "POST", "/api/rooms/open-room/join", "", map[string]any{"displayName": "Ann"}, 200, ""},
 		{"guest without a name", "POST", "/api/rooms/open-room/join", "", map[string]any{}, 400, "invalid_field"},

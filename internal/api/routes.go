@@ -8,14 +8,22 @@ import "github.com/gofiber/fiber/v2"
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metrics)
+	app.Get("/metrics", s.metrics())
 
 	s.mw = s.middlewares()
 	user, optional, admin := s.mw.RequireUser, s.mw.OptionalUser, s.mw.RequireAdmin
+	// Event streams alone take ?access_token= (EventSource cannot send headers).
+	streamUser, streamAdmin := s.authenticate(true, false, true), s.authenticate(true, true, true)
+	lim := s.d.HTTP.Limits
+	guestJoins := s.perMinute("guest_join", "guest joins", lim.GuestJoins, true)
+	registrations := s.perMinute("register", "registrations", lim.Registrations, false)
+	roomCreations := s.perMinute("room_create", "rooms created", lim.RoomCreations, false)
+	recordingStarts := s.perMinute("recording_start", "recordings started", lim.RecordingStarts, false)
+	streams := s.openStreams()
 	api := app.Group("/api")
 
 	// Auth (auth.go)
-	api.Post("/auth/register", s.register)
+	api.Post("/auth/register", registrations, s.register)
 	api.Post("/auth/login", s.login)
 	api.Post("/auth/refresh", s.refresh)
 	api.Post("/auth/logout", s.logout)
@@ -23,12 +31,12 @@ func (s *server) routes(app *fiber.App) {
 	api.Put("/auth/password", user, s.changePassword)
 
 	// Rooms (rooms.go)
-	api.Post("/rooms", user, s.createRoom)
+	api.Post("/rooms", user, roomCreations, s.createRoom)
 	api.Get("/rooms", user, s.listRooms)
 	api.Get("/rooms/:name", optional, s.getRoom)
 	api.Patch("/rooms/:name", user, s.updateRoom)
 	api.Delete("/rooms/:name", user, s.deleteRoom)
-	api.Post("/rooms/:name/join", optional, s.joinRoom)
+	api.Post("/rooms/:name/join", optional, guestJoins, s.joinRoom)
 	api.Get("/rooms/:name/participants", optional, s.listParticipants)
 	api.Post("/rooms/:name/invite-code", user, s.rotateInviteCode)
 
@@ -42,13 +50,14 @@ func (s *server) routes(app *fiber.App) {
 
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)
-	api.Get("/rooms/:name/events", user, s.roomEvents)
+	api.Get("/rooms/:name/events", streamUser, streams, s.roomEvents)
 
 	// Recordings (recordings.go)
-	api.Post("/rooms/:name/recordings", user, s.startRecording)
+	api.Post("/rooms/:name/recordings", user, recordingStarts, s.startRecording)
 	api.Get("/recordings", user, s.listRecordings)
 	api.Get("/recordings/:id", user, s.getRecording)
 	api.Post("/recordings/:id/stop", user, s.stopRecording)
+	api.Post("/recordings/:id/retry", user, s.retryRecording)
 	api.Get("/recordings/:id/file", user, s.recordingFile)
 	api.Delete("/recordings/:id", user, s.deleteRecording)
 
@@ -57,8 +66,8 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/admin/rooms", admin, s.adminRooms)
 	api.Get("/admin/users", admin, s.listUsers)
 	api.Patch("/admin/users/:id", admin, s.patchUser)
-	api.Get("/admin/events", admin, s.adminEvents)
+	api.Get("/admin/events", streamAdmin, streams, s.adminEvents)
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	app.Get("/*", s.d.Static)
+	app.Get("/*", s.webHeaders(), s.d.Static)
 }

@@ -16,7 +16,7 @@ func TestSSEHeartbeat(t *testing.T) {
 	events := make(chan live.Event)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- writeSSE(ctx, bufio.NewWriter(pw), events, nil, 20*time.Millisecond) }()
+	go func() { done <- writeSSE(ctx, bufio.NewWriter(pw), events, nil, nil, 20*time.Millisecond) }()
 	sc := bufio.NewScanner(pr)
 	beats := 0
 	for sc.Scan() && beats < 2 {

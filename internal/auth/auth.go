@@ -90,7 +90,7 @@ type Client struct {
 	UserAgent string
 }
 
-// Config configures the service; zero values take the defaults of shared/CONFIG.md.
+// Config configures the service; zero values take the defaults of the README's Configuration section.
 type Config struct {
 	JWTSecret         []byte
 	AccessTTL         time.Duration // default 15m
@@ -98,7 +98,7 @@ type Config struct {
 	AllowRegistration bool
 	LoginRate         int // attempts per minute per IP+email; default 10
 	// Hash overrides the password hashing parameters (tests use cheap ones); zero means
-	// DefaultHashParams. Existing hashes keep verifying: each carries its own parameters.
+	// the production parameters. Existing hashes keep verifying: each carries its own parameters.
 	Hash HashParams
 	// MaxConcurrentHashes bounds the memory argon2id takes under a login flood;
 	// default 2 x GOMAXPROCS.

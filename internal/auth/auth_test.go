@@ -83,20 +83,6 @@ func TestDefaultHashParams(t *testing.T) {
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Errorf("stored hash %q does not use the default argon2id parameters", hash)
 	}
-	start := time.Now()
-	if _, err := svc.Login(ctx, "h@example.com", "pässwörd-ünicode", auth.Client{IP: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	known := time.Since(start)
-	start = time.Now()
-	if _, err := svc.Login(ctx, "nobody@example.com", "pässwörd-ünicode", auth.Client{IP: "x"}); !errors.Is(err, auth.ErrInvalidCredentials) {
-		t.Fatal(err)
-	}
-	unknown := time.Since(start)
-	t.Logf("login with an argon2id hash: known email %v, unknown email %v", known, unknown)
-	if unknown < known/3 {
-		t.Errorf("an unknown email answers in %v, a known one in %v: the dummy hash is not compared", unknown, known)
-	}
 	// Hashes made with other parameters keep verifying after the defaults change.
 	cheap := authtest.Service(t, g, nil)
 	if _, err := cheap.Login(ctx, "h@example.com", "pässwörd-ünicode", auth.Client{IP: "y"}); err != nil {

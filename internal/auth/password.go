@@ -21,9 +21,10 @@ import (
 //   - argon2id is memory-hard, so each guess costs an attacker's GPU/ASIC memory as well as
 //     time, and it is the first choice of RFC 9106 and OWASP.
 //
-// The defaults are OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 25-40 ms
-// a hash on one core. Each stored hash carries its parameters in the PHC string format
-// ($argon2id$v=19$m=..,t=..,p=..$salt$hash), so raising them later keeps old hashes valid.
+// The defaults are OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): costly for a
+// guesser, still quick enough for a login (bench/README.md). Each stored hash carries its
+// parameters in the PHC string format ($argon2id$v=19$m=..,t=..,p=..$salt$hash), so raising
+// them later keeps old hashes valid.
 // Concurrent hashes are bounded (Config.MaxConcurrentHashes) so a login flood queues
 // instead of allocating 19 MiB per request.
 type HashParams struct {
@@ -32,8 +33,9 @@ type HashParams struct {
 	Threads   uint8
 }
 
-// DefaultHashParams are the production parameters (see HashParams).
-var DefaultHashParams = HashParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+// defaultHashParams are the production parameters (see HashParams), unexported so
+// that no other package can weaken them for the whole process.
+var defaultHashParams = HashParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
 const (
 	saltLen = 16
@@ -49,7 +51,7 @@ type hasher struct {
 
 func newHasher(p HashParams, maxConcurrent int) *hasher {
 	if p.MemoryKiB == 0 || p.Time == 0 || p.Threads == 0 {
-		p = DefaultHashParams
+		p = defaultHashParams
 	}
 	if maxConcurrent <= 0 {
 		maxConcurrent = 2 * runtime.GOMAXPROCS(0)

@@ -40,7 +40,7 @@ func TestLimiter(t *testing.T) {
 	// Full buckets are swept after a quiet while; the map does not grow for ever.
 	now = now.Add(time.Hour)
 	_ = l.allow(l.ip("ip3"))
-	if len(l.buckets) != 1 {
-		t.Errorf("%d buckets after the sweep, want only ip3's", len(l.buckets))
+	if l.b.Len() != 1 {
+		t.Errorf("%d buckets after the sweep, want only ip3's", l.b.Len())
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Registration is the body of POST /api/auth/register.
@@ -135,8 +133,8 @@ func (s *Service) Refresh(ctx context.Context, token, callerID string, cl Client
 		reused     bool
 		revokedErr error
 	)
-	err := s.store.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rt, sess, err := loadRefresh(tx, token, callerID)
+	err := s.store.inTx(ctx, func(st *store) error {
+		rt, sess, err := loadRefresh(ctx, st, token, callerID)
 		if err != nil {
 			return err
 		}
@@ -149,21 +147,18 @@ func (s *Service) Refresh(ctx context.Context, token, callerID string, cl Client
 			return fmt.Errorf("session %s: refresh token: %w", sess.ID, ErrTokenExpired)
 		}
 		// Claim the token atomically: of two concurrent uses only one wins.
-		res := tx.Model(&refreshRow{}).Where("token_hash = ? AND used_at IS NULL", rt.TokenHash).Update("used_at", now)
-		if res.Error != nil {
-			return res.Error
+		claimed, err := st.claimRefresh(ctx, rt.TokenHash, now)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !claimed {
 			reused = true
 			revokedErr = fmt.Errorf("session %s: used refresh token presented again: %w", sess.ID, ErrSessionRevoked)
-			return revokeSession(tx, sess.ID, now) // committed: the revocation must stick
+			return st.revokeSession(ctx, sess.ID, now) // committed: the revocation must stick
 		}
 		var hash string
 		newToken, hash = newRefreshToken()
-		if err := tx.Omit(clause.Associations).Create(&refreshRow{TokenHash: hash, SessionID: sess.ID, CreatedAt: now}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&sessionRow{}).Where("id = ?", sess.ID).Update("expires_at", now.Add(s.cfg.RefreshTTL)).Error; err != nil {
+		if err := st.renewSession(ctx, sess.ID, hash, now, now.Add(s.cfg.RefreshTTL)); err != nil {
 			return err
 		}
 		u, sessionID = sess.User, sess.ID
@@ -179,21 +174,11 @@ func (s *Service) Refresh(ctx context.Context, token, callerID string, cl Client
 	return s.grant(u, sessionID, newToken)
 }
 
-// loadRefresh finds a refresh token and its session (with the user).
-func loadRefresh(tx *gorm.DB, token, callerID string) (refreshRow, sessionRow, error) {
-	var rt refreshRow
-	err := tx.Where("token_hash = ?", hashRefresh(token)).Take(&rt).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return rt, sessionRow{}, fmt.Errorf("refresh token: %w", ErrInvalidToken)
-	}
+// loadRefresh finds a refresh token and its session (with the user), refusing a token of
+// another user than callerID (when not "").
+func loadRefresh(ctx context.Context, st *store, token, callerID string) (refreshRow, sessionRow, error) {
+	rt, sess, err := st.refreshSession(ctx, hashRefresh(token))
 	if err != nil {
-		return rt, sessionRow{}, err
-	}
-	var sess sessionRow
-	if err := tx.Preload("User").Where("id = ?", rt.SessionID).Take(&sess).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return rt, sess, fmt.Errorf("refresh token: %w", ErrInvalidToken)
-		}
 		return rt, sess, err
 	}
 	if callerID != "" && callerID != sess.UserID {
@@ -208,12 +193,12 @@ func (s *Service) Logout(ctx context.Context, token, callerID string) error {
 	if err := checkRefreshToken(token); err != nil {
 		return err
 	}
-	return s.store.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		_, sess, err := loadRefresh(tx, token, callerID)
+	return s.store.inTx(ctx, func(st *store) error {
+		_, sess, err := loadRefresh(ctx, st, token, callerID)
 		if err != nil {
 			return err
 		}
-		return revokeSession(tx, sess.ID, s.now())
+		return st.revokeSession(ctx, sess.ID, s.now())
 	})
 }
 
@@ -238,22 +223,35 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	row, found, err := s.store.checkSession(ctx, c.SID)
+	return s.session(ctx, c.Subject, c.SID)
+}
+
+// Recheck reads an authenticated principal's session and user again: long-lived requests
+// (event streams) call it so that a revoked session, a disabled account or a changed role
+// takes effect while they last, not only when they opened. The access token's own expiry
+// is not checked again: it was valid when the request began.
+func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
+	return s.session(ctx, p.UserID, p.SessionID)
+}
+
+// session is the principal of userID's session sid, if that session is still live.
+func (s *Service) session(ctx context.Context, userID, sid string) (Principal, error) {
+	row, found, err := s.store.checkSession(ctx, sid)
 	switch {
 	case err != nil:
 		return Principal{}, err
 	case !found:
-		return Principal{}, fmt.Errorf("session %s: %w (not found)", c.SID, ErrSessionRevoked)
-	case row.UserID != c.Subject:
+		return Principal{}, fmt.Errorf("session %s: %w (not found)", sid, ErrSessionRevoked)
+	case row.UserID != userID:
 		return Principal{}, fmt.Errorf("access token: %w (session of another user)", ErrInvalidToken)
 	case row.Disabled: // before revoked: disabling revokes too, and this says why
-		return Principal{}, fmt.Errorf("user %s: %w", c.Subject, ErrUserDisabled)
+		return Principal{}, fmt.Errorf("user %s: %w", userID, ErrUserDisabled)
 	case row.RevokedAt != nil:
-		return Principal{}, fmt.Errorf("session %s: %w", c.SID, ErrSessionRevoked)
+		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrSessionRevoked)
 	case !s.now().Before(row.ExpiresAt):
-		return Principal{}, fmt.Errorf("session %s: %w", c.SID, ErrTokenExpired)
+		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrTokenExpired)
 	}
-	return Principal{UserID: c.Subject, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: c.SID}, nil
+	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid}, nil
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and
@@ -289,12 +287,11 @@ func (s *Service) setPassword(ctx context.Context, userID, password, keep string
 		return fmt.Errorf("hash password: %w", err)
 	}
 	now := s.now()
-	return s.store.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&userRow{}).Where("id = ?", userID).
-			Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error; err != nil {
+	return s.store.inTx(ctx, func(st *store) error {
+		if err := st.setPasswordHash(ctx, userID, hash, now); err != nil {
 			return err
 		}
-		return revokeSessions(tx, userID, keep, now)
+		return st.revokeSessions(ctx, userID, keep, now)
 	})
 }
 

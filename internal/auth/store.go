@@ -73,7 +73,8 @@ func Migrations() []db.Migration {
 type store struct {
 	g *gorm.DB
 	// check is the per-request session check as a prepared database/sql statement: it runs
-	// thousands of times a second, and gorm's Raw+Scan reflection was half its cost.
+	// on every authenticated request, and gorm's Raw+Scan reflection was a large part of its
+	// cost (bench/README.md).
 	checkOnce sync.Once
 	check     *sql.Stmt
 	checkErr  error
@@ -170,33 +171,112 @@ func (s *store) createSession(ctx context.Context, sess *sessionRow, tokenHash s
 	})
 }
 
+// inTx runs fn in one transaction on a store bound to it: every method called on st inside
+// fn is part of that transaction, which commits when fn returns nil. (checkSession is for
+// the request hot path and is not meant to run inside one.)
+func (s *store) inTx(ctx context.Context, fn func(st *store) error) error {
+	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&store{g: tx})
+	})
+}
+
+// refreshSession finds a refresh token by its hash, and its session with the user.
+func (s *store) refreshSession(ctx context.Context, tokenHash string) (refreshRow, sessionRow, error) {
+	g := s.g.WithContext(ctx)
+	var rt refreshRow
+	err := g.Where("token_hash = ?", tokenHash).Take(&rt).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return rt, sessionRow{}, fmt.Errorf("refresh token: %w", ErrInvalidToken)
+	}
+	if err != nil {
+		return rt, sessionRow{}, err
+	}
+	var sess sessionRow
+	if err := g.Preload("User").Where("id = ?", rt.SessionID).Take(&sess).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return rt, sess, fmt.Errorf("refresh token: %w", ErrInvalidToken)
+		}
+		return rt, sess, err
+	}
+	return rt, sess, nil
+}
+
+// claimRefresh marks a refresh token used, atomically: of two concurrent claims only one
+// reports true.
+func (s *store) claimRefresh(ctx context.Context, tokenHash string, now time.Time) (bool, error) {
+	res := s.g.WithContext(ctx).Model(&refreshRow{}).Where("token_hash = ? AND used_at IS NULL", tokenHash).Update("used_at", now)
+	return res.RowsAffected > 0, res.Error
+}
+
+// renewSession gives a session its next refresh token and moves its expiry to expires.
+func (s *store) renewSession(ctx context.Context, sessionID, tokenHash string, now, expires time.Time) error {
+	g := s.g.WithContext(ctx)
+	if err := g.Omit(clause.Associations).Create(&refreshRow{TokenHash: tokenHash, SessionID: sessionID, CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	return g.Model(&sessionRow{}).Where("id = ?", sessionID).Update("expires_at", expires).Error
+}
+
 // revokeSessions revokes the user's live sessions except keep (may be "").
-func revokeSessions(tx *gorm.DB, userID, keep string, now time.Time) error {
-	q := tx.Model(&sessionRow{}).Where("user_id = ? AND revoked_at IS NULL", userID)
+func (s *store) revokeSessions(ctx context.Context, userID, keep string, now time.Time) error {
+	q := s.g.WithContext(ctx).Model(&sessionRow{}).Where("user_id = ? AND revoked_at IS NULL", userID)
 	if keep != "" {
 		q = q.Where("id <> ?", keep)
 	}
 	return q.Update("revoked_at", now).Error
 }
 
-func revokeSession(tx *gorm.DB, sessionID string, now time.Time) error {
-	return tx.Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", sessionID).Update("revoked_at", now).Error
+func (s *store) revokeSession(ctx context.Context, sessionID string, now time.Time) error {
+	return s.g.WithContext(ctx).Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", sessionID).Update("revoked_at", now).Error
+}
+
+func (s *store) setPasswordHash(ctx context.Context, userID, hash string, now time.Time) error {
+	return s.g.WithContext(ctx).Model(&userRow{}).Where("id = ?", userID).
+		Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error
+}
+
+// setAccess stores a user's role and disabled flag.
+func (s *store) setAccess(ctx context.Context, userID, role string, disabled bool, now time.Time) error {
+	return s.g.WithContext(ctx).Model(&userRow{}).Where("id = ?", userID).
+		Updates(map[string]any{"role": role, "disabled": disabled, "updated_at": now}).Error
+}
+
+func (s *store) countUsers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.g.WithContext(ctx).Model(&userRow{}).Count(&n).Error
+	return n, err
+}
+
+// listUsers returns up to limit users ordered by email, those after the email after (when
+// not ""), whose email or name contains term (already lower-cased; "" matches all).
+func (s *store) listUsers(ctx context.Context, after, term string, limit int) ([]userRow, error) {
+	q := s.g.WithContext(ctx).Model(&userRow{}).Order("email").Limit(limit)
+	if after != "" {
+		q = q.Where("email > ?", after)
+	}
+	if term != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(term) + "%"
+		q = q.Where(`(email LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\')`, like, like)
+	}
+	var rows []userRow
+	err := q.Find(&rows).Error
+	return rows, err
 }
 
 // lockAdmins makes concurrent "last admin" checks serialise. SQLite already does (every
 // write transaction takes the database lock at BEGIN, see db.Open); PostgreSQL needs the
 // enabled admins' rows locked.
-func lockAdmins(tx *gorm.DB) error {
-	if !db.IsPostgres(tx) {
+func (s *store) lockAdmins(ctx context.Context) error {
+	if !db.IsPostgres(s.g) {
 		return nil
 	}
 	var ids []string
-	return tx.Raw("SELECT id FROM users WHERE role = ? AND disabled = ? FOR UPDATE", RoleAdmin, false).Scan(&ids).Error
+	return s.g.WithContext(ctx).Raw("SELECT id FROM users WHERE role = ? AND disabled = ? FOR UPDATE", RoleAdmin, false).Scan(&ids).Error
 }
 
-func countActiveAdmins(tx *gorm.DB) (int64, error) {
+func (s *store) countActiveAdmins(ctx context.Context) (int64, error) {
 	var n int64
-	err := tx.Model(&userRow{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&n).Error
+	err := s.g.WithContext(ctx).Model(&userRow{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&n).Error
 	return n, err
 }
 

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"gorm.io/gorm"
 )
 
 // User returns one account.
@@ -21,9 +19,7 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 
 // CountUsers counts every account (the admin overview).
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.store.g.WithContext(ctx).Model(&userRow{}).Count(&n).Error
-	return n, err
+	return s.store.countUsers(ctx)
 }
 
 // UserQuery selects a page of accounts, ordered by email.
@@ -41,20 +37,17 @@ func (s *Service) ListUsers(ctx context.Context, q UserQuery) ([]User, string, e
 	if len(q.Search) > MaxEmailLen {
 		return nil, "", fieldErr("q", "is longer than %d characters", MaxEmailLen)
 	}
-	tx := s.store.g.WithContext(ctx).Model(&userRow{}).Order("email").Limit(q.Limit + 1)
+	after := ""
 	if q.Cursor != "" {
-		after, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		if err != nil || len(after) == 0 {
+		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+		if err != nil || len(b) == 0 {
 			return nil, "", fieldErr("cursor", "is not a cursor this list returned")
 		}
-		tx = tx.Where("email > ?", string(after))
+		after = string(b)
 	}
-	if term := strings.ToLower(strings.TrimSpace(q.Search)); term != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(term) + "%"
-		tx = tx.Where(`(email LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\')`, like, like)
-	}
-	var rows []userRow
-	if err := tx.Find(&rows).Error; err != nil {
+	term := strings.ToLower(strings.TrimSpace(q.Search))
+	rows, err := s.store.listUsers(ctx, after, term, q.Limit+1)
+	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
 	next := ""
@@ -84,15 +77,12 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User,
 	}
 	now := s.now()
 	var out userRow
-	err := s.store.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := lockAdmins(tx); err != nil {
+	err := s.store.inTx(ctx, func(st *store) error {
+		if err := st.lockAdmins(ctx); err != nil {
 			return err
 		}
-		var u userRow
-		if err := tx.Where("id = ?", id).Take(&u).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("user %q: %w", id, ErrUserNotFound)
-			}
+		u, err := st.userByID(ctx, id)
+		if err != nil {
 			return err
 		}
 		wasActiveAdmin := u.Role == RoleAdmin && !u.Disabled
@@ -104,7 +94,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User,
 			u.Disabled = *p.Disabled
 		}
 		if wasActiveAdmin && (u.Role != RoleAdmin || u.Disabled) {
-			n, err := countActiveAdmins(tx)
+			n, err := st.countActiveAdmins(ctx)
 			if err != nil {
 				return err
 			}
@@ -113,12 +103,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User,
 			}
 		}
 		u.UpdatedAt = now
-		if err := tx.Model(&userRow{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"role": u.Role, "disabled": u.Disabled, "updated_at": now}).Error; err != nil {
+		if err := st.setAccess(ctx, u.ID, u.Role, u.Disabled, now); err != nil {
 			return err
 		}
 		if disabling {
-			if err := revokeSessions(tx, u.ID, "", now); err != nil {
+			if err := st.revokeSessions(ctx, u.ID, "", now); err != nil {
 				return err
 			}
 		}
@@ -206,7 +195,7 @@ type Bootstrap struct {
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (Bootstrap, error) {
 	generated := ""
 	if email == "" {
-		n, err := countActiveAdmins(s.store.g.WithContext(ctx))
+		n, err := s.store.countActiveAdmins(ctx)
 		if err != nil {
 			return Bootstrap{}, fmt.Errorf("count admins: %w", err)
 		}

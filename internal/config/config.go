@@ -1,4 +1,4 @@
-// Package config is Parley's configuration contract (shared/CONFIG.md): the keys, their
+// Package config is Parley's configuration contract (the README's Configuration section): the keys, their
 // defaults, strict YAML decoding, PARLEY_* environment overrides and validation.
 package config
 
@@ -25,6 +25,21 @@ type Server struct {
 	TLS            TLS      `yaml:"tls"`
 	TrustedProxies []string `yaml:"trustedProxies"`
 	BodyLimit      int      `yaml:"bodyLimit"` // bytes; request bodies above it get 413
+	// MetricsToken is the bearer token /metrics asks for when publicURL is not loopback.
+	MetricsToken string `yaml:"metricsToken" secret:"true"`
+	// MetricsListen serves /metrics on its own address (and no longer on listen).
+	MetricsListen string     `yaml:"metricsListen"`
+	RateLimits    RateLimits `yaml:"rateLimits"`
+}
+
+// RateLimits bound what one client address (and one user, when logged in) may do: the
+// first four are actions a minute, eventStreams the streams open at once.
+type RateLimits struct {
+	GuestJoins      int `yaml:"guestJoins"`
+	Registrations   int `yaml:"registrations"`
+	RoomCreations   int `yaml:"roomCreations"`
+	RecordingStarts int `yaml:"recordingStarts"`
+	EventStreams    int `yaml:"eventStreams"`
 }
 
 // TLS holds the certificate Parley serves, reused by TURN/TLS.
@@ -110,6 +125,12 @@ type Recording struct {
 	KeepTracks    bool     `yaml:"keepTracks"`
 	// DisableManifest turns off the JSON manifest written beside each recording.
 	DisableManifest bool `yaml:"disableManifest"`
+	// MaxConcurrentCompositions bounds the built-in recorder's ffmpeg jobs; the rest queue.
+	MaxConcurrentCompositions int `yaml:"maxConcurrentCompositions"`
+	// RetryBackoff is the wait before the first retry of a failed composition or upload
+	// (doubled after each failure); MaxAttempts bounds the attempts in all.
+	RetryBackoff Duration `yaml:"retryBackoff"`
+	MaxAttempts  int      `yaml:"maxAttempts"`
 }
 
 // Storage is where finished recordings go.
@@ -139,6 +160,8 @@ func Default() Config {
 			PublicURL: "http://localhost:8090",
 			DataDir:   "./data",
 			BodyLimit: 1 << 20,
+			RateLimits: RateLimits{GuestJoins: 60, Registrations: 20, RoomCreations: 30,
+				RecordingStarts: 10, EventStreams: 20},
 		},
 		Database: Database{Driver: "sqlite"},
 		Auth: Auth{
@@ -158,9 +181,12 @@ func Default() Config {
 			TokenTTL:          Duration(10 * time.Minute),
 		},
 		Recording: Recording{
-			Backend:      "builtin",
-			Storage:      Storage{Type: "fs"},
-			StartTimeout: Duration(30 * time.Second),
+			Backend:                   "builtin",
+			Storage:                   Storage{Type: "fs"},
+			StartTimeout:              Duration(30 * time.Second),
+			MaxConcurrentCompositions: 1,
+			RetryBackoff:              Duration(time.Minute),
+			MaxAttempts:               6,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

@@ -216,3 +216,31 @@ func TestKeysCoverContract(t *testing.T) {
 		}
 	}
 }
+
+func TestDataDirMadePrivate(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		prepare func(dir string) error
+	}{
+		{"created by Parley", func(string) error { return nil }},
+		{"created open by someone else", func(dir string) error { return os.Mkdir(dir, 0o755) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			if err := tc.prepare(dir); err != nil {
+				t.Fatal(err)
+			}
+			c := Default()
+			c.Server.DataDir = dir
+			c.Auth.JWTSecret = strings.Repeat("x", 40)
+			c.LiveKit.External = true // no secrets to generate: the folder is still made private
+			if _, err := EnsureSecrets(&c); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(dir)
+			if err != nil || fi.Mode().Perm() != 0o700 {
+				t.Fatalf("data dir: %v %v, want 0700", fi.Mode().Perm(), err)
+			}
+		})
+	}
+}

@@ -73,7 +73,7 @@ func humanizeYAML(errs []string) []string {
 			line := e[:strings.Index(e, ": field ")]
 			key := e[strings.Index(e, ": field ")+len(": field ") : i]
 			section := strings.TrimPrefix(e[i+len(" not found in type "):], "config.")
-			e = fmt.Sprintf("%s: unknown key %q (in section %s); see shared/CONFIG.md for the known keys", line, key, section)
+			e = fmt.Sprintf("%s: unknown key %q (in section %s); see config.yaml.example or the README's Configuration section for the known keys", line, key, section)
 		}
 		out = append(out, e)
 	}

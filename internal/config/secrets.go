@@ -24,12 +24,12 @@ type generatedSecrets struct {
 // embedded mode) from <dataDir>/secrets.yaml, generating and persisting them (mode 0600)
 // the first time, so a restart keeps sessions and tokens valid. It reports whether it wrote.
 func EnsureSecrets(c *Config) (bool, error) {
+	if err := PrivateDataDir(c.Server.DataDir); err != nil {
+		return false, err
+	}
 	needLK := !c.LiveKit.External && (c.LiveKit.APIKey == "" || c.LiveKit.APISecret == "")
 	if c.Auth.JWTSecret != "" && !needLK {
 		return false, nil
-	}
-	if err := os.MkdirAll(c.Server.DataDir, 0o700); err != nil {
-		return false, fmt.Errorf("server.dataDir %s: %w", c.Server.DataDir, err)
 	}
 	path := filepath.Join(c.Server.DataDir, SecretsFile)
 	var s generatedSecrets
@@ -86,6 +86,28 @@ func EnsureSecrets(c *Config) (bool, error) {
 		return false, fmt.Errorf("write %s: %w", tmp, err)
 	}
 	return true, os.Rename(tmp, path)
+}
+
+// PrivateDataDir creates the data folder, or narrows an existing one, to 0700: it holds the
+// database, the generated secrets and the recordings, whoever created it (an image's
+// mkdir, an operator's umask).
+func PrivateDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("server.dataDir %s: %w", dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("server.dataDir %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("server.dataDir %s is not a directory: point server.dataDir at a folder", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("server.dataDir %s is open to other users and could not be made private (%w): chmod 700 it", dir, err)
+		}
+	}
+	return nil
 }
 
 // Masked returns the effective configuration as YAML with every secret replaced by ****.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // deriveDefaults fills keys whose default depends on other keys.
@@ -54,6 +55,7 @@ func (c *Config) Validate() error {
 	if c.Server.BodyLimit < 1024 {
 		bad("server.bodyLimit", "%d bytes is too small; use at least 1024", c.Server.BodyLimit)
 	}
+	c.validateProxiesAndLimits(bad)
 	switch c.Database.Driver {
 	case "sqlite":
 	case "postgres":
@@ -148,6 +150,15 @@ func (c *Config) validateRecording(bad func(key, format string, args ...any)) {
 	if r.StartTimeout <= 0 {
 		bad("recording.startTimeout", "must be positive")
 	}
+	if r.MaxConcurrentCompositions < 1 || r.MaxConcurrentCompositions > 64 {
+		bad("recording.maxConcurrentCompositions", "must be from 1 to 64 (each composition uses every core: 1 or 2 suits most machines)")
+	}
+	if r.RetryBackoff < Duration(time.Second) {
+		bad("recording.retryBackoff", "must be at least 1s (e.g. 1m)")
+	}
+	if r.MaxAttempts < 1 {
+		bad("recording.maxAttempts", "must be 1 (never retry) or more")
+	}
 }
 
 func hasScheme(raw string, schemes ...string) bool {
@@ -161,4 +172,27 @@ func hasScheme(raw string, schemes ...string) bool {
 		}
 	}
 	return false
+}
+
+func (c *Config) validateProxiesAndLimits(bad func(key, format string, args ...any)) {
+	for _, p := range c.Server.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad("server.trustedProxies", "%q is neither an IP address nor a CIDR range (e.g. \"10.0.0.0/8\")", p)
+			}
+		}
+	}
+	if l := c.Server.MetricsListen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			bad("server.metricsListen", "%q is not host:port (e.g. \"127.0.0.1:9090\"), or leave it empty", l)
+		}
+	}
+	rl := c.Server.RateLimits
+	for key, n := range map[string]int{"server.rateLimits.guestJoins": rl.GuestJoins,
+		"server.rateLimits.registrations": rl.Registrations, "server.rateLimits.roomCreations": rl.RoomCreations,
+		"server.rateLimits.recordingStarts": rl.RecordingStarts, "server.rateLimits.eventStreams": rl.EventStreams} {
+		if n < 1 {
+			bad(key, "must be at least 1 (%d given)", n)
+		}
+	}
 }

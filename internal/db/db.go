@@ -62,6 +62,6 @@ func Close(g *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	stopCheckpointer(sqlDB)
+	stopCheckpointer(g)
 	return sqlDB.Close()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -19,9 +20,10 @@ import (
 // sqliteDriver is mattn/go-sqlite3 (what gorm.io/driver/sqlite uses) with automatic WAL
 // checkpoints moved out of the way on every connection: SQLite would otherwise run them
 // inside the commit that crosses 1000 WAL pages, copying pages and calling fsync on the path
-// of the request that happened to commit (15% of the webhook writer's time and its p99). A
-// background checkpointer does that work instead, on its own connection; the automatic one
-// stays as a safety net at 8192 pages (32 MiB), for writes faster than the background keeps up.
+// of the request that happened to commit, a large share of the webhook writer's time and its
+// p99 (bench/README.md). A background checkpointer does that work instead, on its own
+// connection; the automatic one stays as a safety net at 8192 pages (32 MiB), for writes
+// faster than the background keeps up.
 const sqliteDriver = "sqlite3_parley"
 
 // checkpointEvery is the background checkpoint period: under a heavy write load the WAL
@@ -30,8 +32,8 @@ const checkpointEvery = 250 * time.Millisecond
 
 // restartFrames is the WAL length (16 MiB of 4 KiB pages) above which a checkpoint also
 // makes the next writer start the WAL over. A PASSIVE checkpoint alone never does under a
-// steady write load: frames keep arriving while it copies, so the WAL grew to 480 MiB in a
-// 30 s benchmark.
+// steady write load: frames keep arriving while it copies, so the WAL grows without bound
+// (bench/README.md).
 const restartFrames = 4096
 
 var registerOnce sync.Once
@@ -47,6 +49,9 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("database: create %s: %w", dir, err)
 		}
+	}
+	if err := privateFiles(dsn); err != nil {
+		return nil, err
 	}
 	// WAL lets readers run beside the single writer; busy_timeout makes a writer wait for
 	// the lock instead of failing; foreign keys are off by default in SQLite.
@@ -72,19 +77,29 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 	if err := ping(g); err != nil {
 		return nil, err
 	}
-	startCheckpointer(sqlDB, log)
+	if err := startCheckpointer(g, sqlDB, log); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	return g, nil
 }
 
-// checkpointers are the running background checkpointers, stopped by Close.
-var (
-	checkpointMu  sync.Mutex
-	checkpointers = map[*sql.DB]func(){}
-)
+// checkpointer is the background checkpointer of one database, kept as a gorm plugin so
+// the *gorm.DB itself carries it to Close (no process-wide registry).
+type checkpointer struct {
+	stop   func()
+	passes atomic.Int64 // completed passes, for tests that pace a writer by them
+}
 
-func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
+const checkpointerName = "parley:checkpointer"
+
+func (*checkpointer) Name() string              { return checkpointerName }
+func (*checkpointer) Initialize(*gorm.DB) error { return nil }
+
+func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	c := &checkpointer{}
 	go func() {
 		defer close(done)
 		t := time.NewTicker(checkpointEvery)
@@ -97,24 +112,25 @@ func startCheckpointer(sqlDB *sql.DB, log *slog.Logger) {
 			case <-t.C:
 			}
 			err := checkpoint(ctx, sqlDB)
+			c.passes.Add(1)
 			if err != nil && ctx.Err() == nil && !failing {
 				log.Warn("database: WAL checkpoint failed; retrying", "err", err)
 			}
 			failing = err != nil
 		}
 	}()
-	checkpointMu.Lock()
-	checkpointers[sqlDB] = func() { cancel(); <-done }
-	checkpointMu.Unlock()
+	c.stop = func() { cancel(); <-done }
+	if err := g.Use(c); err != nil {
+		c.stop()
+		return err
+	}
+	return nil
 }
 
-func stopCheckpointer(sqlDB *sql.DB) {
-	checkpointMu.Lock()
-	stop := checkpointers[sqlDB]
-	delete(checkpointers, sqlDB)
-	checkpointMu.Unlock()
-	if stop != nil {
-		stop()
+func stopCheckpointer(g *gorm.DB) {
+	if c, ok := g.Config.Plugins[checkpointerName].(*checkpointer); ok {
+		c.stop()
+		delete(g.Config.Plugins, checkpointerName)
 	}
 }
 
@@ -131,4 +147,30 @@ func checkpoint(ctx context.Context, sqlDB *sql.DB) error {
 		return nil
 	}
 	return sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
+}
+
+// privateFiles makes the database file and its WAL and shared-memory files readable by
+// Parley's user only (0600), whoever created them and with whatever umask: they hold
+// password hashes and session tokens. The database file is created 0600 when missing, and
+// SQLite gives the -wal and -shm files it creates later the database file's mode.
+func privateFiles(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	if path == "" || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil // URI and in-memory databases are the caller's business
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("database: open %s: %w", path, err)
+	}
+	_ = f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(name, 0o600); err != nil {
+			return fmt.Errorf("database: %s is readable by others and could not be fixed (%w): chmod 600 it", name, err)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -55,14 +56,38 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &syn):
 		return BadRequest("invalid_json", "malformed JSON at byte %d: %s", syn.Offset, msg)
+	case errors.As(err, &typ) && typ.Field == "":
+		return BadRequest("invalid_field", "request body must be %s", jsonKind(typ.Type))
 	case errors.As(err, &typ):
-		return BadRequest("invalid_field", "field %q must be a %s", typ.Field, typ.Type.String())
+		return BadRequest("invalid_field", "field %q must be %s", typ.Field, jsonKind(typ.Type))
 	case strings.HasPrefix(msg, "json: unknown field "):
 		return BadRequest("unknown_field", "unknown field %s", strings.TrimPrefix(msg, "json: unknown field "))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return BadRequest("invalid_json", "malformed JSON: unexpected end of body")
 	}
-	return BadRequest("invalid_json", "malformed JSON: %s", msg)
+	return BadRequest("invalid_json", "malformed JSON")
+}
+
+// jsonKind names what JSON a Go type takes, in the client's words: the Go type's own name
+// ("*bool", "api.roomBody") means nothing to a client and tells it about the server.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 // FieldError is a 400 naming the offending field.

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/fielderr"
@@ -37,7 +39,7 @@ func NewError(status int, code, format string, args ...any) *Error {
 // WithCause attaches the underlying error, for the log only.
 func (e *Error) WithCause(err error) *Error { e.cause = err; return e }
 
-// Shorthands for the statuses of shared/API.md.
+// Shorthands for the statuses of docs/API.md.
 func BadRequest(code, format string, args ...any) *Error {
 	return NewError(http.StatusBadRequest, code, format, args...)
 }
@@ -58,6 +60,15 @@ func Unprocessable(code, format string, args ...any) *Error {
 }
 func Unavailable(code, format string, args ...any) *Error {
 	return NewError(http.StatusServiceUnavailable, code, format, args...)
+}
+
+// TooManyRequests is a 429 "rate_limited" whose message and Retry-After say when to come
+// back (whole seconds, at least 1). what names what was limited ("attempts", "guest joins").
+func TooManyRequests(wait time.Duration, what string) *Error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	e := NewError(http.StatusTooManyRequests, "rate_limited", "too many %s: try again in %d s", what, secs)
+	e.RetryAfter = secs
+	return e
 }
 
 // ErrorBody is the JSON shape of every error answer.

@@ -28,6 +28,9 @@ func (fakeAuth) Authenticate(_ context.Context, tok string) (auth.Principal, err
 	return auth.Principal{}, auth.ErrInvalidToken
 }
 
+// Recheck keeps the principal: these accounts never change.
+func (fakeAuth) Recheck(_ context.Context, p auth.Principal) (auth.Principal, error) { return p, nil }
+
 func sseApp(t *testing.T) (*fixture, string) {
 	f := newFixture(t, nil, nil)
 	app := newAPI(t, f.svc, func(room, userID string) bool { return room == "r1" && userID == "u-mod" })

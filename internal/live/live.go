@@ -70,6 +70,7 @@ type Service struct {
 	w        *writer
 	rec      *reconciler
 	egress   EgressSink
+	gate     *gateQueue
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -107,6 +108,7 @@ func New(o Options) (*Service, error) {
 		st:       st,
 		verifier: NewVerifier(map[string]string{o.APIKey: o.APISecret}),
 		egress:   o.Egress,
+		gate:     newGateQueue(),
 		log:      log,
 		now:      o.Now,
 	}
@@ -114,12 +116,16 @@ func New(o Options) (*Service, error) {
 	s.w = newWriter(st, s.Bus, m, log, o.Now, o.MaxBatch)
 	s.rec = newReconciler(st, s.Bus, o.LiveKit, m, log, o.Now, o.ReconcileInterval, o.Instance)
 	s.rec.nodes = o.Nodes
+	s.rec.gate = s.gate
 	return s, nil
 }
 
-// Close stops the webhook writer after the events already queued are committed.
+// Close stops the webhook writer after the events already queued are committed, then
+// waits for the admission checks in flight.
 func (s *Service) Close(ctx context.Context) error {
-	return s.w.close(ctx)
+	err := s.w.close(ctx)
+	s.gate.close()
+	return err
 }
 
 // SetEgressSink sets the receiver of egress_* webhooks. It is a setter, not an option,

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/parley/parley/internal/bounded"
 	"strings"
 	"sync"
 	"time"
@@ -139,9 +140,7 @@ func (r *relay) receive(payload string) {
 		return
 	}
 	r.mu.Lock()
-	if len(r.incoming) > 10000 {
-		clear(r.incoming) // entries whose Bus delivery was lost to a dropped forwarder
-	}
+	bounded.Prune(r.incoming, nil) // entries whose Bus delivery was lost to a dropped forwarder
 	r.incoming[key]++
 	r.mu.Unlock()
 	r.s.Publish(m.Event)

@@ -183,14 +183,16 @@ func (s *Service) ActiveCount(ctx context.Context, room string) (int, error) {
 	return n, wrapUnavailable("active count of "+room, err)
 }
 
-// IsParticipant reports whether the user is in the room now.
+// IsParticipant reports whether the user is in the room now, or was until LiveKit lost
+// the session (a restart, a dead node) less than rejoinGrace ago: their rejoin is not new.
 func (s *Service) IsParticipant(ctx context.Context, room, userID string) (bool, error) {
 	if userID == "" {
 		return false, nil
 	}
 	var one int
-	err := s.st.db.QueryRowContext(ctx, s.st.q(`SELECT 1 FROM live_participants WHERE room = ? AND user_id = ? AND state <> 'left' LIMIT 1`),
-		room, userID).Scan(&one)
+	err := s.st.db.QueryRowContext(ctx, s.st.q(`SELECT 1 FROM live_participants WHERE room = ? AND user_id = ?
+		AND (state <> 'left' OR (leave_reason IN (?, ?) AND left_at >= ?)) LIMIT 1`),
+		room, userID, ReasonLiveKitLost, ReasonNodeLost, s.now().Add(-rejoinGrace).UnixMilli()).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}

@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_repairs_total",
 			Help: "Live state repairs made by the reconciler (drift the webhooks missed), by kind."}, []string{"kind"}),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_reconcile_passes_total",
-			Help: "Reconciliation passes by result (ok, error, standby when another instance holds the lease)."}, []string{"result"}),
+			Help: "Reconciliation passes by result (ok, error, standby when another instance holds the lease, held while LiveKit is down)."}, []string{"result"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_batch_events",
 			Help: "Webhook events committed per transaction (group commit).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_commit_seconds",
@@ -70,8 +70,10 @@ type reconciler struct {
 	trig     chan struct{}
 	lk       LiveKitRooms
 	passMu   sync.Mutex
+	hold     hold // see HoldRooms
 	hooks    *webhookHealth
 	nodes    NodeHealth
+	gate     *gateQueue
 	// nodesWarned is when an unanswered node health check was last logged (unix ms; passMu).
 	nodesWarned int64
 	// lastPrune is when webhook ids were last pruned (unix ms; guarded by passMu).
@@ -136,6 +138,10 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	if lk == nil {
 		return nil, nil
 	}
+	if r.hold.held() {
+		r.m.passes.WithLabelValues("held").Inc()
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.interval+10*time.Second)
 	defer cancel()
 	snapshot := r.now().UnixMilli()
@@ -155,7 +161,15 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	}
 	lost := r.lostRooms(ctx) // read after LiveKit's answer: at least as recent
 	dropLost(lkState, lost)
+	known, err := r.st.openSessions(ctx) // before repair: a session it adds is a fresh join
+	if err != nil {
+		r.m.passes.WithLabelValues("error").Inc()
+		return nil, fmt.Errorf("reconcile: sessions: %w", err)
+	}
 	repairs, err := r.repair(ctx, lkState, lost, snapshot)
+	if err == nil {
+		r.judge(ctx, lkState, known)
+	}
 	for kind, n := range repairs {
 		r.m.repairs.WithLabelValues(kind).Add(float64(n))
 	}
@@ -169,6 +183,25 @@ func (r *reconciler) pass(ctx context.Context) (map[string]int, error) {
 	}
 	r.m.passes.WithLabelValues("ok").Inc()
 	return repairs, nil
+}
+
+// judge runs the admission gate on every participant LiveKit runs, so that a refusal
+// holds even when the participant's join webhook was lost or arrived before the change.
+// A session the database did not know before this pass is judged as a fresh join.
+func (r *reconciler) judge(ctx context.Context, lk map[string]lkRoom, known map[string]sessionRow) {
+	g := r.gate.current()
+	if g == nil {
+		return
+	}
+	for name, cur := range lk {
+		for _, p := range cur.participants {
+			if p.GetState() == livekit.ParticipantInfo_DISCONNECTED || ctx.Err() != nil {
+				continue
+			}
+			_, seen := known[p.GetSid()]
+			g.Admitted(ctx, name, p, !seen)
+		}
+	}
 }
 
 type lkRoom struct {

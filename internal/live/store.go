@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/parley/parley/internal/bounded"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ func Migrations() []db.Migration {
 	}}, {ID: "live_0002_drop_joined_index", Up: func(tx *gorm.DB) error {
 		// The usage query asks for sessions overlapping [since, now]: every session joined
 		// before now matches, so this index never narrowed it, and it cost every webhook
-		// commit a page write (about 15% of the writer's time).
+		// commit a page write (bench/README.md).
 		return tx.Exec(`DROP INDEX IF EXISTS live_participants_joined`).Error
 	}}}
 }
@@ -95,9 +96,7 @@ func (s *store) knownRoomSid(room string) string {
 func (s *store) rememberRoomSid(room, sid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.roomSids) > 10000 {
-		clear(s.roomSids) // a cache, not a record: start over rather than grow
-	}
+	bounded.Prune(s.roomSids, nil)
 	s.roomSids[room] = sid
 }
 
@@ -161,8 +160,8 @@ func (s *store) exec(ctx context.Context, x execer, query string, args ...any) (
 
 // writeContext bounds a write transaction. On SQLite it is never cancelled: for a context
 // that can be, mattn/go-sqlite3 runs every statement on a new goroutine and waits for it (to
-// interrupt on cancel), two thread hand-offs per statement that cost the webhook writer a
-// third of its throughput; SQLite's busy_timeout bounds lock waits anyway. PostgreSQL is
+// interrupt on cancel), two thread hand-offs per statement that cost the webhook writer much
+// of its throughput (bench/README.md); SQLite's busy_timeout bounds lock waits anyway. PostgreSQL is
 // across a network and keeps a deadline.
 func (s *store) writeContext() (context.Context, context.CancelFunc) {
 	if s.postgres {

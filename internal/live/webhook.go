@@ -135,14 +135,10 @@ func (s *Service) Ingest(ctx context.Context, authorization string, body []byte)
 	}
 	dup, err := s.w.submit(ctx, ev)
 	res.Duplicate = dup
+	if err == nil && !dup && ev.Event == "participant_joined" {
+		s.gate.admitted(ev.Room.GetName(), ev.Participant)
+	}
 	return res, err
-}
-
-// VerifyOnly is the ceiling the benchmark compares Ingest with: the same verification and
-// decoding, nothing written.
-func (s *Service) VerifyOnly(authorization string, body []byte) error {
-	_, err := s.verifier.Verify(authorization, body)
-	return err
 }
 
 // ingestEgress hands egress events to the recording package. The event id is recorded only

@@ -101,9 +101,9 @@ func (w *writer) run() {
 
 // gather adds what is queued to the batch. Before committing it yields the processor a few
 // times while events keep arriving: on a busy machine, handlers that are ready to hand over
-// their event get to, so one commit (BEGIN and COMMIT cost about as much as the statements of
-// six events) serves more events; on an idle machine the yields return at once and add
-// nothing. A longer window (16 rounds) was measured slower: handlers then wait more than the
+// their event get to, so one commit (BEGIN and COMMIT cost as much as the statements of
+// several events) serves more events; on an idle machine the yields return at once and add
+// nothing. A longer window is slower (bench/README.md): handlers then wait more than the
 // shared commit saves.
 func (w *writer) gather(batch []*job) []*job {
 	for round := 0; round < 4 && len(batch) < w.max; round++ {

@@ -158,14 +158,10 @@ func (c *RoomClient) UpdateParticipant(ctx context.Context, req *lkp.UpdateParti
 	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.ParticipantInfo, error) { return c.svc.UpdateParticipant(ctx, req) })
 }
 
-// UpdateRoomMetadata sets a room's metadata.
-func (c *RoomClient) UpdateRoomMetadata(ctx context.Context, req *lkp.UpdateRoomMetadataRequest) (*lkp.Room, error) {
-	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.Room, error) { return c.svc.UpdateRoomMetadata(ctx, req) })
-}
-
-// SendData sends a data packet to a room's participants.
-func (c *RoomClient) SendData(ctx context.Context, req *lkp.SendDataRequest) (*lkp.SendDataResponse, error) {
-	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.SendDataResponse, error) { return c.svc.SendData(ctx, req) })
+// IsNotFound reports LiveKit's answer that a room, participant or egress does not exist.
+func IsNotFound(err error) bool {
+	var te twirp.Error
+	return errors.As(err, &te) && te.Code() == twirp.NotFound
 }
 
 // EgressClient is LiveKit's Egress service with lksdk.EgressClient's signatures for the calls

@@ -220,15 +220,13 @@ func (s *Supervisor) heal(ctx context.Context) {
 			p.kill() // hung (or SIGSTOPped): SIGTERM would not be handled
 		}
 		s.setState(StateRestarting, reason)
+		why := reason
 		for {
 			if !sleepCtx(ctx, backoff(attempt, s.o.BackoffMax)) {
 				return
 			}
 			attempt++
-			s.mu.Lock()
-			s.st.Restarts++
-			s.mu.Unlock()
-			s.m.restarts.Inc()
+			s.recordRestart(s.now(), why)
 			np, err := s.launch(ctx)
 			if err == nil {
 				s.mu.Lock()
@@ -247,6 +245,7 @@ func (s *Supervisor) heal(ctx context.Context) {
 				state = StateFailed
 			}
 			s.setState(state, err.Error())
+			why = "the previous restart failed: " + err.Error()
 			s.log.Error("livekit restart failed", "attempt", attempt, "next_in", backoff(attempt, s.o.BackoffMax), "err", err)
 		}
 	}
@@ -272,10 +271,11 @@ func (s *Supervisor) watch(ctx context.Context, p *process) (reason string, fail
 		}
 		if err == nil {
 			fails = 0
+			s.probeAnswered()
 			continue
 		}
 		fails++
-		s.log.Warn("livekit health probe failed", "failures", fails, "of", s.o.FailedProbes, "err", err)
+		s.probeFailed(fails, err)
 		if fails >= s.o.FailedProbes {
 			return fmt.Sprintf("livekit-server stopped answering (%d health probes failed in a row, last: %v)", fails, err), true
 		}

@@ -34,6 +34,8 @@ type Status struct {
 	// took from Start (cold start) or from detecting the failure (restart).
 	ReadyAt    time.Time
 	ReadyAfter time.Duration
+	// RestartLog is the most recent restarts, oldest first (at most restartLogMax).
+	RestartLog []Restart
 }
 
 // Options configure a Supervisor. Zero durations take the defaults shown.
@@ -59,8 +61,8 @@ type Options struct {
 
 	StartTimeout  time.Duration // 15 s; embedded returns LiveKit's fatal reason much sooner
 	ProbeInterval time.Duration // 1 s embedded, 2 s external
-	ProbeTimeout  time.Duration // 1 s
-	FailedProbes  int           // 3 failed probes in a row = hung
+	ProbeTimeout  time.Duration // 1 s; one failed probe already reports LiveKit unreachable
+	FailedProbes  int           // 3 failed probes in a row = hung: killed and restarted
 	BackoffMax    time.Duration // 30 s
 	HealthyReset  time.Duration // 1 min of health resets the backoff
 	StopTimeout   time.Duration // 5 s between SIGTERM and SIGKILL
@@ -105,6 +107,8 @@ func New(o Options) (*Supervisor, error) {
 		mode = "external"
 	}
 	if o.SkipTLSVerify {
+		// A process-wide change, forced by server-sdk-go: its participants dial with
+		// gorilla/websocket's DefaultDialer and accept no TLS settings of their own.
 		skipSignallingVerify()
 	}
 	s := &Supervisor{o: o, log: o.Log, now: o.Now, hc: newHTTPClient(o.SkipTLSVerify), m: newMetrics(o.Registry)}
@@ -126,6 +130,9 @@ func (o *Options) setDefaults() {
 		def(&o.ProbeInterval, 2*time.Second)
 	}
 	def(&o.ProbeInterval, time.Second)
+	// Interval + timeout bound how long /readyz may still say ready once LiveKit stops
+	// answering (one failed probe reports it unreachable); a second is generous for GET /
+	// on a loaded machine, so a slow answer is not taken for a hang.
 	def(&o.ProbeTimeout, time.Second)
 	def(&o.BackoffMax, 30*time.Second)
 	def(&o.HealthyReset, time.Minute)
@@ -194,7 +201,9 @@ func (s *Supervisor) EgressClient() *EgressClient { return s.egress }
 func (s *Supervisor) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st
+	st := s.st
+	st.RestartLog = append([]Restart(nil), s.st.RestartLog...)
+	return st
 }
 
 // OnReady registers fn, called (on its own goroutine, in registration order) after every

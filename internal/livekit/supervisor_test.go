@@ -130,8 +130,8 @@ func TestEmbeddedLifecycle(t *testing.T) {
 	})
 	t.Logf("kill -9 to ready: %s (status says %s)", took, s.Status().ReadyAfter)
 	_ = killedAt
-	if st := s.Status(); st.Restarts != 1 {
-		t.Errorf("restarts = %d, want 1", st.Restarts)
+	if st := s.Status(); st.Restarts != 1 || len(st.RestartLog) != 1 || !strings.Contains(st.RestartLog[0].Reason, "signal: killed") {
+		t.Errorf("restarts = %d, log %+v; want 1, explained by signal: killed", st.Restarts, st.RestartLog)
 	}
 	waitFor(t, time.Second, "OnReady twice", func() bool { return readies.Load() == 2 })
 	if got := gathered(t, reg, "parley_livekit_restarts_total", ""); got != 1 {
@@ -165,6 +165,21 @@ func TestHungLiveKitReplaced(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Stop(context.Background()) })
 	pid := s.Status().PID
+	var mu sync.Mutex
+	var states []string
+	var unreachableAt time.Time
+	s.OnStateChange(func(st Status) {
+		mu.Lock()
+		defer mu.Unlock()
+		states = append(states, st.State)
+		if st.State == StateUnreachable && unreachableAt.IsZero() {
+			unreachableAt = time.Now()
+			if msg, ok := s.Check(context.Background()); ok || !strings.HasPrefix(msg, "unreachable") {
+				t.Errorf("Check while unreachable = %q, %v; want unreachable, false", msg, ok)
+			}
+		}
+	})
+	stopped := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +193,18 @@ func TestHungLiveKitReplaced(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "stopped answering") {
 		t.Errorf("log does not explain the restart:\n%s", logs)
+	}
+	// Unreachable from the first unanswered probe: before the hang detection restarts it.
+	mu.Lock()
+	if len(states) < 2 || states[0] != StateUnreachable || states[1] != StateRestarting {
+		t.Errorf("states after SIGSTOP = %v, want unreachable, restarting, ...", states)
+	} else {
+		t.Logf("SIGSTOP to unreachable: %s", unreachableAt.Sub(stopped).Round(time.Millisecond))
+	}
+	mu.Unlock()
+	st := s.Status()
+	if st.Restarts != 1 || len(st.RestartLog) != 1 || !strings.Contains(st.RestartLog[0].Reason, "stopped answering") || st.RestartLog[0].At.IsZero() {
+		t.Errorf("restarts %d, log %+v; want one restart explained as a hang", st.Restarts, st.RestartLog)
 	}
 }
 

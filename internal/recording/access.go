@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/parley/parley/internal/fielderr"
 )
 
 // Access errors: both come as an *AccessError saying why.
@@ -40,22 +38,26 @@ type Caller struct {
 
 // RoomRole is what a caller is in a room.
 type RoomRole struct {
-	ID, Name string
-	Owner    bool
+	ID, Name, OwnerID string
+	Owner             bool
 	// Moderator is true for the owner, the room's moderators and administrators.
 	Moderator bool
 }
 
 // Rooms says what a caller is in a room (the room service, adapted by the composition
-// root). It returns an error wrapping ErrRoomNotFound when there is no such room.
+// root), found by its name or by its id. Both return an error wrapping ErrRoomNotFound when
+// there is no such room.
 type Rooms interface {
 	RoomRole(ctx context.Context, room string, c Caller) (RoomRole, error)
+	RoomRoleByID(ctx context.Context, id string, c Caller) (RoomRole, error)
 }
 
 // Guard is the recording service as API callers use it: every call first applies the
-// access rules. Moderators of a room (its owner included) and administrators start, see,
-// stop and download its recordings; deleting one is for the room's owner and
-// administrators; the recordings of a deleted room stay manageable by administrators.
+// access rules. A recording belongs to the room it was made in, by the room's id: a room
+// created later under the same name gets none of them. Moderators of that room (its owner
+// included) and administrators start, see, stop and download its recordings; deleting one
+// is for the room's owner and administrators. Once the room is deleted its recordings stay
+// with the user who owned it then, and with administrators.
 type Guard struct {
 	svc   *Service
 	rooms Rooms
@@ -64,7 +66,7 @@ type Guard struct {
 // NewGuard puts the access rules in front of svc.
 func NewGuard(svc *Service, rooms Rooms) *Guard { return &Guard{svc: svc, rooms: rooms} }
 
-// role is the caller's role in a room; administrators keep moderating a deleted room.
+// role is the caller's role in a room by name; administrators keep moderating a deleted room.
 func (g *Guard) role(ctx context.Context, name string, c Caller) (RoomRole, error) {
 	r, err := g.rooms.RoomRole(ctx, name, c)
 	if errors.Is(err, ErrRoomNotFound) {
@@ -92,6 +94,19 @@ func (g *Guard) moderatorOf(ctx context.Context, name string, c Caller, refusal 
 	return role, nil
 }
 
+// roleIn is the caller's role towards a recording: in its room while that room exists,
+// else as its former owner (owner and moderator of it) or an administrator.
+func (g *Guard) roleIn(ctx context.Context, r Recording, c Caller) (RoomRole, error) {
+	if r.RoomID != "" {
+		role, err := g.rooms.RoomRoleByID(ctx, r.RoomID, c)
+		if !errors.Is(err, ErrRoomNotFound) {
+			return role, err
+		}
+	}
+	former := r.OwnerID != "" && r.OwnerID == c.UserID
+	return RoomRole{Name: r.Room, OwnerID: r.OwnerID, Owner: former, Moderator: former || c.Admin}, nil
+}
+
 // recordingFor loads a recording the caller may see; ownerOnly narrows it to the room's
 // owner and administrators.
 func (g *Guard) recordingFor(ctx context.Context, c Caller, id string, ownerOnly bool) (Recording, error) {
@@ -99,13 +114,10 @@ func (g *Guard) recordingFor(ctx context.Context, c Caller, id string, ownerOnly
 	if err != nil {
 		return r, err
 	}
-	role, err := g.role(ctx, r.Room, c)
-	if errors.Is(err, ErrRoomNotFound) {
-		return r, forbidden("only an administrator may manage recordings of deleted room %q", r.Room)
-	}
+	role, err := g.roleIn(ctx, r, c)
 	switch {
 	case err != nil:
-		return r, err
+		return r, fmt.Errorf("recording %s: access: %w", id, err)
 	case ownerOnly && !(role.Owner || c.Admin):
 		return r, forbidden("only the owner of room %q or an administrator may do this", r.Room)
 	case !role.Moderator:
@@ -120,18 +132,23 @@ func (g *Guard) Start(ctx context.Context, c Caller, room string) (Recording, er
 	if err != nil {
 		return Recording{}, err
 	}
-	return g.svc.Start(ctx, StartParams{Room: role.Name, RoomID: role.ID, StartedBy: c.UserID})
+	return g.svc.Start(ctx, StartParams{Room: role.Name, RoomID: role.ID, OwnerID: role.OwnerID, StartedBy: c.UserID})
 }
 
-// List lists a room's recordings for its moderators; every room's only for administrators.
+// List lists a room's recordings for its moderators (those made in that very room, not in
+// an earlier room of the same name). Without a room, administrators list every recording
+// and everyone else the recordings of the rooms they own or owned, deleted ones included.
 func (g *Guard) List(ctx context.Context, c Caller, f Filter) ([]Recording, string, error) {
-	if f.Room == "" && !c.Admin {
-		return nil, "", fielderr.New(ErrInvalid, "room", "is required (only administrators may list every room's recordings)")
-	}
-	if f.Room != "" {
-		if _, err := g.moderatorOf(ctx, f.Room, c, "only the owner and moderators of room %q may see its recordings"); err != nil {
+	f.RoomID, f.OwnerID = "", ""
+	switch {
+	case f.Room != "":
+		role, err := g.moderatorOf(ctx, f.Room, c, "only the owner and moderators of room %q may see its recordings")
+		if err != nil {
 			return nil, "", err
 		}
+		f.RoomID = role.ID // empty for an administrator asking about a deleted room: by name
+	case !c.Admin:
+		f.OwnerID = c.UserID
 	}
 	return g.svc.List(ctx, f)
 }
@@ -166,6 +183,15 @@ func (g *Guard) Delete(ctx context.Context, c Caller, id string) error {
 		return err
 	}
 	return g.svc.Delete(ctx, r.ID)
+}
+
+// Retry composes and uploads a failed recording again now (its room's moderators).
+func (g *Guard) Retry(ctx context.Context, c Caller, id string) (Recording, error) {
+	r, err := g.recordingFor(ctx, c, id, false)
+	if err != nil {
+		return r, err
+	}
+	return g.svc.Retry(ctx, r.ID)
 }
 
 // BackendName is the service's backend name ("" when recording is unavailable).

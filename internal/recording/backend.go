@@ -14,7 +14,7 @@ import (
 // aborted reachable from every live state.
 type Status string
 
-// The states of shared/API.md.
+// The states of docs/API.md.
 const (
 	StatusStarting Status = "starting"
 	StatusActive   Status = "active"
@@ -56,6 +56,7 @@ type BackendRecording struct {
 	SizeBytes       int64
 	DurationSeconds float64
 	FileKey         string
+	Retryable       bool // a failure whose inputs are kept (see Update.Retryable)
 }
 
 // Reporter receives backends' state changes; the recording service applies each legal
@@ -75,6 +76,22 @@ type Update struct {
 	DurationSeconds float64
 	SizeBytes       int64
 	FileKey         string // storage key of the finished file
+	// Retryable marks a failure whose inputs the backend kept (a composition or upload that
+	// failed): the service schedules a retry with backoff instead of giving the recording up.
+	Retryable bool
+}
+
+// Retrier is a Backend that can produce a failed recording again from the inputs it kept.
+type Retrier interface {
+	// Retry starts over the composition and upload of a failed recording; the outcome
+	// arrives through the Reporter. ErrUnknownHandle: its inputs are gone.
+	Retry(ctx context.Context, handle string) error
+}
+
+// Purger is a Backend that keeps local files for a recording (track files, work folder)
+// and removes them when the recording is deleted.
+type Purger interface {
+	Purge(ctx context.Context, handle string) error
 }
 
 // Storage keeps finished recordings. Put streams (never a whole file in memory) and makes

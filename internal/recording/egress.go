@@ -100,8 +100,13 @@ func describeEgressError(ctx context.Context, err error) error {
 		switch te.Code() {
 		case twirp.NotFound:
 			return fmt.Errorf("%s: %w", te.Msg(), ErrRoomNotActive)
-		case twirp.Unavailable, twirp.DeadlineExceeded:
+		case twirp.Unavailable:
 			return fmt.Errorf("no egress worker answered in time, or LiveKit is unreachable: %s", te.Msg())
+		case twirp.Canceled, twirp.DeadlineExceeded:
+			// LiveKit gave up waiting for a worker because the caller's deadline ran out
+			// there first: a client that passes its deadline (lksdk's X-Twirp-Timeout-Ms)
+			// gets LiveKit's "request canceled" a moment before its own context ends.
+			return fmt.Errorf("no egress worker answered in time (is LiveKit Egress running?): LiveKit: %s", te.Msg())
 		}
 		return fmt.Errorf("%s: %s", te.Code(), te.Msg())
 	}

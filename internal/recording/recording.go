@@ -28,6 +28,9 @@ var (
 	ErrRoomNotActive = errors.New("room has no meeting in progress")
 	// ErrStorage: the storage refused or failed an operation (full disk, S3 down).
 	ErrStorage = errors.New("recording storage failed")
+	// ErrNotRetryable: the recording is not failed, or its inputs are gone, or the recorder
+	// that holds them is another instance.
+	ErrNotRetryable = errors.New("recording cannot be retried")
 	// ErrInvalid: a bad argument (e.g. an unknown status or an empty room name).
 	ErrInvalid = errors.New("invalid recording request")
 )
@@ -79,8 +82,9 @@ func sourcesOf(to Status) []Status {
 // Recording is one recording of a room.
 type Recording struct {
 	ID              string
-	Room            string // room name
-	RoomID          string
+	Room            string // room name when it started
+	RoomID          string // the room's id: what access follows ("" for old rows of a lost room)
+	OwnerID         string // the room's owner when it started: keeps a deleted room's recordings
 	Backend         string // "builtin" or "egress"
 	Handle          string // the backend's id (egress id)
 	Status          Status
@@ -95,6 +99,11 @@ type Recording struct {
 	FileKey         string // storage key of the finished file; empty until complete
 	Instance        string // the Parley instance that started it
 	UpdatedAt       time.Time
+	// Attempts counts the failed compositions or uploads of a recording whose inputs were
+	// kept; Retryable says a retry is scheduled at NextRetryAt (failed recordings only).
+	Attempts    int
+	Retryable   bool
+	NextRetryAt *time.Time
 }
 
 // AutoStarter is the StartedBy of recordings started by auto-record.

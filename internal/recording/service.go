@@ -43,8 +43,9 @@ type Options struct {
 	// AutoRooms are wildcard patterns (path.Match syntax: "*", "standup-*") of rooms recorded
 	// automatically when they start.
 	AutoRooms []string
-	// AutoRecord reports a room's own autoRecord setting (nil: only AutoRooms count).
-	AutoRecord func(ctx context.Context, room string) (bool, error)
+	// Room describes a room by name for auto-record: its own autoRecord setting and whose
+	// recordings it makes (nil: only AutoRooms count and recordings have no room id).
+	Room func(ctx context.Context, room string) (RoomRef, error)
 	// Notify is called after every applied transition (the live event bus).
 	Notify func(Recording)
 	// Instance names this Parley instance (stable across restarts). With LocalBackend (the
@@ -52,6 +53,11 @@ type Options struct {
 	// judges this instance's recordings; LiveKit Egress is cluster-wide.
 	Instance     string
 	LocalBackend bool
+	// RetryBackoff is the wait before the first retry of a failed composition or upload,
+	// doubled after each failure (default DefaultRetryBackoff); MaxAttempts bounds the
+	// attempts in all (default DefaultMaxAttempts).
+	RetryBackoff time.Duration
+	MaxAttempts  int
 }
 
 // Service owns recordings: it starts and stops them through the Backend, applies every
@@ -87,6 +93,12 @@ func New(g *gorm.DB, o Options) (*Service, error) {
 	if o.ReconcileGrace <= 0 {
 		o.ReconcileGrace = 10 * time.Second
 	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = DefaultRetryBackoff
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
 	if o.RetentionDays < 0 {
 		return nil, fmt.Errorf("recording.retentionDays: %d must be 0 (keep) or more: %w", o.RetentionDays, ErrInvalid)
 	}
@@ -115,10 +127,19 @@ func (s *Service) BackendName() string {
 	return s.backend.Name()
 }
 
+// RoomRef is a room as auto-record sees it. Found is false for a LiveKit room Parley does
+// not manage.
+type RoomRef struct {
+	ID, OwnerID string
+	AutoRecord  bool
+	Found       bool
+}
+
 // StartParams say which room to record and for whom.
 type StartParams struct {
 	Room      string
 	RoomID    string
+	OwnerID   string
 	StartedBy string
 }
 
@@ -135,7 +156,7 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Recording, error) {
 	}
 	ctx = context.WithoutCancel(ctx) // a client hanging up must not leave a half-started recording
 	now := s.o.Now().UTC()
-	r := Recording{ID: s.o.NewID(), Room: p.Room, RoomID: p.RoomID, Backend: b.Name(), Status: StatusStarting,
+	r := Recording{ID: s.o.NewID(), Room: p.Room, RoomID: p.RoomID, OwnerID: p.OwnerID, Backend: b.Name(), Status: StatusStarting,
 		StartedBy: p.StartedBy, StartedAt: now, UpdatedAt: now, Instance: s.o.Instance}
 	if err := s.st.insert(ctx, r); err != nil {
 		return Recording{}, err
@@ -275,6 +296,9 @@ func (s *Service) apply(ctx context.Context, u Update) (Recording, error) {
 	if err != nil {
 		return r, err
 	}
+	if r.Status == StatusFailed && u.Retryable {
+		r = s.scheduleRetry(ctx, r)
+	}
 	s.log.Info("recording state", "recording", r.ID, "room", r.Room, "from", cur.Status, "to", r.Status, "error", r.Error)
 	if r.Status == StatusComplete && s.o.WriteManifest {
 		if err := s.writeManifest(ctx, r); err != nil {
@@ -328,13 +352,26 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// deleteObjects removes every file of the recording: the stored MP4 and manifest (staged
+// copies included, see Storage.Delete) at its key or the key it would have had, and what
+// its recorder keeps locally (track files).
 func (s *Service) deleteObjects(ctx context.Context, r Recording) error {
-	if s.o.Storage == nil || r.FileKey == "" {
-		return nil
+	if s.o.Storage != nil {
+		keys := []string{FileKey(r.Room, r.ID, r.StartedAt)}
+		if r.FileKey != "" && r.FileKey != keys[0] {
+			keys = append(keys, r.FileKey)
+		}
+		for _, k := range keys {
+			for _, key := range []string{k, ManifestKey(k)} {
+				if err := s.o.Storage.Delete(ctx, key); err != nil {
+					return fmt.Errorf("recording %s: delete %s: %w: %w", r.ID, key, ErrStorage, err)
+				}
+			}
+		}
 	}
-	for _, key := range []string{r.FileKey, ManifestKey(r.FileKey)} {
-		if err := s.o.Storage.Delete(ctx, key); err != nil {
-			return fmt.Errorf("recording %s: delete %s: %w: %w", r.ID, key, ErrStorage, err)
+	if p, ok := s.backend.(Purger); ok && r.Handle != "" && r.Backend == s.backend.Name() {
+		if err := p.Purge(ctx, r.Handle); err != nil {
+			return fmt.Errorf("recording %s: remove the recorder's files: %w: %w", r.ID, ErrStorage, err)
 		}
 	}
 	return nil

@@ -142,12 +142,15 @@ func (f *FSStorage) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("storage: delete %s: %w", key, err)
-	}
-	for dir := filepath.Dir(p); dir != f.root && strings.HasPrefix(dir, f.root); dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil { // not empty, or already gone
-			break
+	// The staged copy under its own key is what LiveKit Egress writes before the move.
+	for _, p := range []string{p, filepath.Join(f.root, stagingDir, filepath.FromSlash(key))} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("storage: delete %s: %w", key, err)
+		}
+		for dir := filepath.Dir(p); dir != f.root && dir != filepath.Join(f.root, stagingDir) && strings.HasPrefix(dir, f.root); dir = filepath.Dir(dir) {
+			if os.Remove(dir) != nil { // not empty, or already gone
+				break
+			}
 		}
 	}
 	return nil

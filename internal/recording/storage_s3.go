@@ -176,8 +176,11 @@ func (s *S3Storage) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.c.RemoveObject(ctx, s.bucket, k, minio.RemoveObjectOptions{}); err != nil && minio.ToErrorResponse(err).StatusCode != 404 {
-		return fmt.Errorf("storage: delete %s: %w", key, err)
+	// The staged copy is what LiveKit Egress writes before the move (or a Put cut short).
+	for _, k := range []string{k, s.stagingPrefix() + key} {
+		if err := s.c.RemoveObject(ctx, s.bucket, k, minio.RemoveObjectOptions{}); err != nil && minio.ToErrorResponse(err).StatusCode != 404 {
+			return fmt.Errorf("storage: delete %s: %w", key, err)
+		}
 	}
 	return nil
 }

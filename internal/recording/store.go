@@ -63,13 +63,63 @@ func Migrations() []db.Migration {
 		Up: func(tx *gorm.DB) error {
 			return tx.Exec(`ALTER TABLE recordings ADD COLUMN instance VARCHAR(128) NOT NULL DEFAULT ''`).Error
 		},
+	}, {
+		// A failed composition or upload is retried with backoff: its schedule.
+		ID: "recording_0003_retry",
+		Up: func(tx *gorm.DB) error {
+			ts := "DATETIME"
+			if db.IsPostgres(tx) {
+				ts = "TIMESTAMPTZ"
+			}
+			for _, stmt := range []string{
+				`ALTER TABLE recordings ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`,
+				`ALTER TABLE recordings ADD COLUMN retryable BOOLEAN NOT NULL DEFAULT FALSE`,
+				`ALTER TABLE recordings ADD COLUMN next_retry_at ` + ts,
+				`CREATE INDEX recordings_retry ON recordings (retryable, next_retry_at)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, {
+		// Recordings belong to a room by its id, never by its name (a deleted room's name can
+		// be taken again), and keep the owner they were made for once that room is deleted.
+		ID: "recording_0004_room_owner",
+		Up: backfillRoomOwner,
 	}}
+}
+
+// backfillRoomOwner adds owner_id and fills room_id and owner_id where the room still
+// exists. A room created after the recording started is a later room of the same name,
+// not this one: such recordings keep an empty room_id and only administrators see them.
+func backfillRoomOwner(tx *gorm.DB) error {
+	stmts := []string{
+		`ALTER TABLE recordings ADD COLUMN owner_id VARCHAR(64) NOT NULL DEFAULT ''`,
+		`CREATE INDEX recordings_room_id_started ON recordings (room_id, started_at)`,
+		`CREATE INDEX recordings_owner_started ON recordings (owner_id, started_at)`,
+	}
+	// The room package's table; absent only where this package is migrated alone (its tests).
+	if tx.Migrator().HasTable("rooms") {
+		stmts = append(stmts, `UPDATE recordings SET room_id = (SELECT r.id FROM rooms r WHERE r.name = recordings.room AND r.created_at <= recordings.started_at)
+			WHERE room_id = '' AND EXISTS (SELECT 1 FROM rooms r WHERE r.name = recordings.room AND r.created_at <= recordings.started_at)`,
+			`UPDATE recordings SET owner_id = (SELECT r.owner_id FROM rooms r WHERE r.id = recordings.room_id)
+			WHERE owner_id = '' AND EXISTS (SELECT 1 FROM rooms r WHERE r.id = recordings.room_id)`)
+	}
+	for _, stmt := range stmts {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type row struct {
 	ID              string `gorm:"primaryKey"`
 	Room            string
 	RoomID          string
+	OwnerID         string
 	Backend         string
 	Handle          string
 	Status          string
@@ -84,25 +134,34 @@ type row struct {
 	FileKey         string
 	Instance        string
 	UpdatedAt       time.Time
+	Attempts        int
+	Retryable       bool
+	NextRetryAt     *time.Time
 }
 
 func (row) TableName() string { return "recordings" }
 
 func toRow(r Recording) row {
-	return row{ID: r.ID, Room: r.Room, RoomID: r.RoomID, Backend: r.Backend, Handle: r.Handle,
+	return row{ID: r.ID, Room: r.Room, RoomID: r.RoomID, OwnerID: r.OwnerID, Backend: r.Backend, Handle: r.Handle,
 		Status: string(r.Status), StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC(), EndedAt: r.EndedAt,
 		DurationSeconds: r.DurationSeconds, SizeBytes: r.SizeBytes, Error: r.Error, Note: r.Note,
-		Progress: r.Progress, FileKey: r.FileKey, Instance: r.Instance, UpdatedAt: r.UpdatedAt.UTC()}
+		Progress: r.Progress, FileKey: r.FileKey, Instance: r.Instance, UpdatedAt: r.UpdatedAt.UTC(),
+		Attempts: r.Attempts, Retryable: r.Retryable, NextRetryAt: r.NextRetryAt}
 }
 
 func (w row) recording() Recording {
-	r := Recording{ID: w.ID, Room: w.Room, RoomID: w.RoomID, Backend: w.Backend, Handle: w.Handle,
+	r := Recording{ID: w.ID, Room: w.Room, RoomID: w.RoomID, OwnerID: w.OwnerID, Backend: w.Backend, Handle: w.Handle,
 		Status: Status(w.Status), StartedBy: w.StartedBy, StartedAt: w.StartedAt.UTC(),
 		DurationSeconds: w.DurationSeconds, SizeBytes: w.SizeBytes, Error: w.Error, Note: w.Note,
-		Progress: w.Progress, FileKey: w.FileKey, Instance: w.Instance, UpdatedAt: w.UpdatedAt.UTC()}
+		Progress: w.Progress, FileKey: w.FileKey, Instance: w.Instance, UpdatedAt: w.UpdatedAt.UTC(),
+		Attempts: w.Attempts, Retryable: w.Retryable}
 	if w.EndedAt != nil {
 		t := w.EndedAt.UTC()
 		r.EndedAt = &t
+	}
+	if w.NextRetryAt != nil && w.Retryable {
+		t := w.NextRetryAt.UTC()
+		r.NextRetryAt = &t
 	}
 	return r
 }
@@ -183,6 +242,12 @@ func (s store) transition(ctx context.Context, id string, u Update, now time.Tim
 	if u.Status.Terminal() {
 		set["ended_at"] = now.UTC()
 	}
+	if u.Status == StatusFailed && u.Retryable {
+		set["attempts"] = gorm.Expr("attempts + 1")
+	}
+	if u.Status != StatusFailed { // a retry's outcome: no longer scheduled
+		set["retryable"], set["next_retry_at"] = false, nil
+	}
 	res := s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND status IN ?", id, statusStrings(sourcesOf(u.Status))).Updates(set)
 	if res.Error != nil {
 		return Recording{}, fmt.Errorf("recording %s: -> %s: %w", id, u.Status, res.Error)
@@ -220,18 +285,27 @@ func statusStrings(ss []Status) []string {
 	return out
 }
 
-// Filter narrows a listing.
+// Filter narrows a listing; empty fields do not narrow it.
 type Filter struct {
-	Room   string // empty: every room
-	Limit  int
-	Cursor string
+	Room string // a room name, as the caller asks
+	// RoomID and OwnerID are what the access rules narrow a listing to (Guard.List).
+	RoomID  string
+	OwnerID string
+	Limit   int
+	Cursor  string
 }
 
 // list returns recordings newest first, with a cursor for the next page.
 func (s store) list(ctx context.Context, f Filter) ([]Recording, string, error) {
 	q := s.db.WithContext(ctx).Model(&row{})
-	if f.Room != "" {
+	switch {
+	case f.RoomID != "":
+		q = q.Where("room_id = ?", f.RoomID)
+	case f.Room != "":
 		q = q.Where("room = ?", f.Room)
+	}
+	if f.OwnerID != "" {
+		q = q.Where("owner_id = ?", f.OwnerID)
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)

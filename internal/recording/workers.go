@@ -73,7 +73,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 			u = Update{RecordingID: r.ID, Status: StatusAborted, Error: fmt.Sprintf("the %s recorder no longer knows this recording", b.Name())}
 		case k.Status.Valid() && k.Status != r.Status:
 			u = Update{RecordingID: r.ID, Status: k.Status, Error: k.Error, SizeBytes: k.SizeBytes,
-				DurationSeconds: k.DurationSeconds, FileKey: k.FileKey}
+				DurationSeconds: k.DurationSeconds, FileKey: k.FileKey, Retryable: k.Retryable}
 			if u.Status == StatusAborted && u.Error == "" {
 				u.Error = "aborted by the recorder"
 			}
@@ -168,26 +168,30 @@ func (s *Service) every(ctx context.Context, interval time.Duration, what string
 }
 
 // AutoRecords reports whether a room is recorded automatically: a recording.autoRooms
-// pattern matches its name, or its own autoRecord setting is on.
-func (s *Service) AutoRecords(ctx context.Context, room string) (bool, error) {
-	for _, p := range s.o.AutoRooms {
-		if ok, _ := path.Match(p, room); ok {
-			return true, nil
+// pattern matches its name, or its own autoRecord setting is on. It also returns the room.
+func (s *Service) AutoRecords(ctx context.Context, room string) (bool, RoomRef, error) {
+	var ref RoomRef
+	if s.o.Room != nil {
+		var err error
+		if ref, err = s.o.Room(ctx, room); err != nil {
+			return false, ref, err
 		}
 	}
-	if s.o.AutoRecord == nil {
-		return false, nil
+	for _, p := range s.o.AutoRooms {
+		if ok, _ := path.Match(p, room); ok {
+			return true, ref, nil
+		}
 	}
-	return s.o.AutoRecord(ctx, room)
+	return ref.Found && ref.AutoRecord, ref, nil
 }
 
 // OnRoomStarted starts auto-recording the room when it should be (room_started).
 func (s *Service) OnRoomStarted(ctx context.Context, room string) error {
-	auto, err := s.AutoRecords(ctx, room)
+	auto, ref, err := s.AutoRecords(ctx, room)
 	if err != nil || !auto {
 		return err
 	}
-	r, err := s.Start(ctx, StartParams{Room: room, StartedBy: AutoStarter})
+	r, err := s.Start(ctx, StartParams{Room: room, RoomID: ref.ID, OwnerID: ref.OwnerID, StartedBy: AutoStarter})
 	if errors.Is(err, ErrAlreadyRecording) {
 		return nil // another instance, or a moderator, was first
 	}

@@ -93,7 +93,9 @@ func TestAutoRecord(t *testing.T) {
 	ownSetting := map[string]bool{"board": true}
 	h := newHarness(t, func(o *Options) {
 		o.AutoRooms = []string{"standup-*"}
-		o.AutoRecord = func(ctx context.Context, room string) (bool, error) { return ownSetting[room], nil }
+		o.Room = func(ctx context.Context, room string) (RoomRef, error) {
+			return RoomRef{ID: "id-" + room, OwnerID: "owner-" + room, AutoRecord: ownSetting[room], Found: room != "random"}, nil
+		}
 	})
 	ctx := context.Background()
 	for _, room := range []string{"standup-mon", "board", "random"} {
@@ -111,6 +113,11 @@ func TestAutoRecord(t *testing.T) {
 	}
 	if len(list) != 2 || rooms["standup-mon"] != AutoStarter || rooms["board"] != AutoStarter {
 		t.Fatalf("auto recordings: %v", rooms)
+	}
+	for _, r := range list { // they belong to their room by id, and to its owner
+		if r.RoomID != "id-"+r.Room || r.OwnerID != "owner-"+r.Room {
+			t.Fatalf("auto recording of %s: room id %q owner %q", r.Room, r.RoomID, r.OwnerID)
+		}
 	}
 	if err := h.svc.OnRoomFinished(ctx, "board"); err != nil {
 		t.Fatal(err)

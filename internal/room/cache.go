@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"github.com/parley/parley/internal/bounded"
 	"sync"
 	"time"
 
@@ -51,13 +52,7 @@ func (c *roomCache) get(ctx context.Context, name string, now time.Time, load fu
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen { // nothing was invalidated while loading: the read is current
-		if len(c.m) > 10000 {
-			for k, old := range c.m {
-				if !now.Before(old.until) {
-					delete(c.m, k)
-				}
-			}
-		}
+		bounded.Prune(c.m, func(old *cachedRoom) bool { return !now.Before(old.until) })
 		stored := *e
 		stored.until = now.Add(c.ttl)
 		c.m[name] = &stored
@@ -83,4 +78,19 @@ func (s *Service) lookup(ctx context.Context, name, userID, banSubject string) (
 	_, isMod := e.mods[userID]
 	_, banned := e.bans[banSubject]
 	return e.room, isMod && userID != "", banned && banSubject != "", nil
+}
+
+// isBanned reports whether any of the subjects is banned from the room (false when the
+// room cannot be read: the caller has already read it).
+func (s *Service) isBanned(ctx context.Context, name string, subjects ...string) bool {
+	e, err := s.rooms.get(ctx, name, s.now(), s.st.loadRoom)
+	if err != nil {
+		return false
+	}
+	for _, sub := range subjects {
+		if _, ok := e.bans[sub]; ok && sub != "" {
+			return true
+		}
+	}
+	return false
 }

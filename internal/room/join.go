@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"github.com/parley/parley/internal/bounded"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ type JoinRequest struct {
 	InviteCode  string
 	// AccountName is the user's account name, the display name when none is given.
 	AccountName string
+	// GuestID is the id the guest's browser keeps (see NewGuestID); its identity derives
+	// from it, so its bans hold. Empty: a new id.
+	GuestID string
 }
 
 // Grant is a join token and what it says.
@@ -31,10 +35,12 @@ type Grant struct {
 }
 
 // Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,
-// hence its tags (internal/live reads the same two keys).
+// hence its tags (internal/live reads role and userId). RoomID tells the Gatekeeper which
+// room the token was for: a room deleted and re-created under its name is another room.
 type Metadata struct {
 	Role   string `json:"role"`
 	UserID string `json:"userId,omitempty"`
+	RoomID string `json:"roomId,omitempty"`
 }
 
 // Join decides whether the caller may join, makes sure the LiveKit room exists and mints
@@ -46,7 +52,13 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 		return Grant{}, err
 	}
 	guest := c.UserID == ""
-	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, c.UserID) // a guest's "" is never banned
+	identity := c.UserID // a user's identity is its id
+	if guest {
+		if identity, err = guestIdentity(req.GuestID); err != nil {
+			return Grant{}, err
+		}
+	}
+	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, identity)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -76,10 +88,6 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	if display == "" {
 		display = req.AccountName
 	}
-	identity := c.UserID
-	if guest {
-		identity = newGuestIdentity()
-	}
 	if display == "" {
 		display = identity
 	}
@@ -90,7 +98,7 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	if a.Moderator {
 		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
 	}
-	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID}, perms)
+	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID, RoomID: r.ID}, perms)
 	if err != nil {
 		return Grant{}, fmt.Errorf("room %q: sign token: %w", name, err)
 	}
@@ -167,25 +175,68 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 
 // ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless it
 // was created recently; concurrent joins of one room share one CreateRoom call.
+//
+// The room's maxParticipants is not handed to LiveKit: Parley enforces it at join (admit),
+// where moderators pass it. LiveKit has no call that changes a running room's
+// max_participants (CreateRoom on a live room returns it unchanged), so a limit given to
+// LiveKit would outlive every later change, and it counts moderators too: an owner who
+// raised the limit, or who joined a full room, would be refused by LiveKit with a token
+// Parley had just handed out.
 func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
 	if s.created.fresh(r.Name, s.now()) {
 		return nil
 	}
+	_, err := s.createLiveKitRoom(ctx, r)
+	return err
+}
+
+// createLiveKitRoom creates the LiveKit room with the room's settings (CreateRoom returns
+// the room LiveKit already runs, unchanged); concurrent calls for one room share one call.
+func (s *Service) createLiveKitRoom(ctx context.Context, r Room) (*livekit.Room, error) {
 	gen := s.created.generation()
-	_, err, _ := s.sf.Do(r.Name, func() (any, error) {
-		_, err := s.lk.CreateRoom(context.WithoutCancel(ctx), &livekit.CreateRoomRequest{
+	v, err, _ := s.sf.Do(r.Name, func() (any, error) {
+		return s.lk.CreateRoom(context.WithoutCancel(ctx), &livekit.CreateRoomRequest{
 			Name:             r.Name,
 			EmptyTimeout:     uint32(s.cfg.EmptyTimeout / time.Second),
 			DepartureTimeout: uint32(s.cfg.DepartureTimeout / time.Second),
-			MaxParticipants:  uint32(r.MaxParticipants),
+			Metadata:         liveKitMetadata(r),
 		})
-		return nil, err
 	})
 	if err != nil {
-		return lkErr(err, nil, "room %q: create in LiveKit", r.Name)
+		return nil, lkErr(err, nil, "room %q: create in LiveKit", r.Name)
 	}
 	s.created.remember(r.Name, gen, s.now())
-	return nil
+	lr, _ := v.(*livekit.Room)
+	return lr, nil
+}
+
+// RoomMetadata is the JSON Parley sets as the LiveKit room's metadata: which Parley room
+// it is, and its title for clients to show (stored as JSON in LiveKit, hence its tags).
+type RoomMetadata struct {
+	ID    string `json:"id"`
+	Title string `json:"title,omitempty"`
+}
+
+func liveKitMetadata(r Room) string {
+	b, _ := json.Marshal(RoomMetadata{ID: r.ID, Title: r.Title})
+	return string(b)
+}
+
+// RecreateLiveKitRoom creates a room again in LiveKit with its current settings, for a
+// meeting that LiveKit lost (a restarted LiveKit, a dead cluster node) while people were in
+// it, so that their rejoin and the recorder's find it. It returns the LiveKit room's sid;
+// ErrNotFound when the Parley room was deleted meanwhile.
+func (s *Service) RecreateLiveKitRoom(ctx context.Context, name string) (string, error) {
+	s.created.forget(name) // what was remembered was the lost room
+	r, err := s.st.loadRoom(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	lr, err := s.createLiveKitRoom(ctx, r.room)
+	if err != nil {
+		return "", err
+	}
+	return lr.GetSid(), nil
 }
 
 // ForgetLiveKitRooms drops every remembered LiveKit room: call it when LiveKit (re)starts
@@ -233,13 +284,7 @@ func (c *createdRooms) remember(name string, gen uint64, now time.Time) {
 	if c.gen != gen {
 		return
 	}
-	if len(c.until) > 10000 {
-		for k, u := range c.until {
-			if !now.Before(u) {
-				delete(c.until, k)
-			}
-		}
-	}
+	bounded.Prune(c.until, func(u time.Time) bool { return !now.Before(u) })
 	c.until[name] = now.Add(c.ttl)
 }
 

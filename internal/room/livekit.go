@@ -73,12 +73,6 @@ func isNetErr(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// isNotFound reports a twirp NotFound.
-func isNotFound(err error) bool {
-	var te twirp.Error
-	return errors.As(err, &te) && te.Code() == twirp.NotFound
-}
-
 // sourceProto maps a source name to LiveKit's enum.
 func sourceProto(s string) livekit.TrackSource {
 	switch s {

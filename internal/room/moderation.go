@@ -3,7 +3,9 @@ package room
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	lk "github.com/parley/parley/internal/livekit"
 	"slices"
 	"time"
 
@@ -92,11 +94,17 @@ func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, rea
 	if err != nil {
 		return err
 	}
+	// A participant who left just before the moderator clicked is banned all the same: the
+	// ban is what keeps them out, and without it leaving would be the way around one.
 	p, err := s.participant(ctx, name, identity)
-	if err != nil {
+	gone := errors.Is(err, ErrParticipantNotFound) && ban
+	if err != nil && !gone {
 		return err
 	}
-	userID := ParticipantFromInfo(p).UserID
+	userID := ""
+	if !gone {
+		userID = ParticipantFromInfo(p).UserID
+	}
 	if !c.Admin && !a.Owner && (userID == a.Room.OwnerID || identity == a.Room.OwnerID) {
 		return fmt.Errorf("room %q: kick: the owner cannot be kicked by a moderator: %w", name, ErrForbidden)
 	}
@@ -111,11 +119,13 @@ func (s *Service) Kick(ctx context.Context, name, identity string, ban bool, rea
 			return fmt.Errorf("room %q: %w", name, err)
 		}
 	}
-	_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
-	if err != nil && !isNotFound(err) { // gone meanwhile: the kick is done
-		return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
+	if !gone {
+		_, err = s.lk.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: name, Identity: identity})
+		if err != nil && !lk.IsNotFound(err) { // gone meanwhile: the kick is done
+			return lkErr(err, ErrParticipantNotFound, "room %q: kick %q", name, identity)
+		}
 	}
-	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "by", c.UserID)
+	s.log.Info("participant kicked", "room", name, "identity", identity, "ban", ban, "gone", gone, "by", c.UserID)
 	return nil
 }
 
@@ -231,20 +241,38 @@ func (s *Service) setModerator(ctx context.Context, name, userID string, promote
 func (s *Service) updateLiveRole(ctx context.Context, r Room, userID string, promote bool) {
 	p, err := s.lk.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: r.Name, Identity: userID})
 	if err != nil {
-		if !isNotFound(err) {
+		if !lk.IsNotFound(err) {
 			s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
 		}
 		return
 	}
-	role, perms := RoleParticipant, r.Defaults
+	md := Metadata{Role: RoleParticipant, UserID: userID, RoomID: r.ID}
 	if promote {
-		role, perms = RoleModerator, Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+		md.Role = RoleModerator
 	}
-	md, _ := json.Marshal(Metadata{Role: role, UserID: userID})
-	_, err = s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
-		Metadata: string(md), Permission: permissionProto(perms)})
-	if err != nil && !isNotFound(err) {
-		s.log.Warn("could not update live participant role", "room", r.Name, "user", userID, "err", err)
+	s.setLiveRole(ctx, r, p, md)
+}
+
+// demote gives a connected participant the participant role and the room's defaults.
+func (s *Service) demote(ctx context.Context, r Room, p *livekit.ParticipantInfo, md Metadata) {
+	md.Role, md.RoomID = RoleParticipant, r.ID
+	s.setLiveRole(ctx, r, p, md)
+}
+
+// setLiveRole writes a role and the permissions that go with it: everything for
+// moderators, the room's defaults otherwise. LiveKit replaces the whole permission set on
+// UpdateParticipant, so every field is given (hidden, recorder and agent stay off: those
+// participants are never given a role).
+func (s *Service) setLiveRole(ctx context.Context, r Room, p *livekit.ParticipantInfo, md Metadata) {
+	perms := r.Defaults
+	if md.Role == RoleModerator || md.Role == RoleOwner {
+		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
+	}
+	mdJSON, _ := json.Marshal(md)
+	_, err := s.lk.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: r.Name, Identity: p.Identity,
+		Metadata: string(mdJSON), Permission: permissionProto(perms)})
+	if err != nil && !lk.IsNotFound(err) {
+		s.log.Warn("could not update live participant role", "room", r.Name, "identity", p.Identity, "err", err)
 	}
 }
 
@@ -263,7 +291,7 @@ func (s *Service) End(ctx context.Context, name string, c Caller) error {
 func (s *Service) endMeeting(ctx context.Context, name string) error {
 	s.created.forget(name)
 	_, err := s.lk.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: name})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !lk.IsNotFound(err) {
 		return lkErr(err, nil, "room %q: end meeting", name)
 	}
 	if err := s.live.MarkRoomEnded(ctx, name); err != nil {

@@ -20,7 +20,7 @@ type Room struct {
 	Public          bool
 	AllowGuests     bool
 	Locked          bool
-	MaxParticipants int // 0: no limit beyond LiveKit's own
+	MaxParticipants int // 0: no limit; Parley enforces it at join, moderators excepted
 	AutoRecord      bool
 	Defaults        Permissions
 	Moderators      []string

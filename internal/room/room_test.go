@@ -2,11 +2,15 @@ package room
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livekit/protocol/livekit"
 
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/fielderr"
@@ -119,4 +123,60 @@ func mustAccess(t *testing.T, s *Service, name string) Access {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// createLiveKit records CreateRoom requests and answers a room with a new sid each time.
+type createLiveKit struct {
+	LiveKit
+	reqs []*livekit.CreateRoomRequest
+}
+
+func (f *createLiveKit) CreateRoom(_ context.Context, r *livekit.CreateRoomRequest) (*livekit.Room, error) {
+	f.reqs = append(f.reqs, r)
+	return &livekit.Room{Name: r.Name, Sid: fmt.Sprintf("RM_%d", len(f.reqs)), MaxParticipants: r.MaxParticipants, Metadata: r.Metadata}, nil
+}
+
+func (f *createLiveKit) DeleteRoom(context.Context, *livekit.DeleteRoomRequest) (*livekit.DeleteRoomResponse, error) {
+	return &livekit.DeleteRoomResponse{}, nil
+}
+
+type endedLive struct{ Live }
+
+func (endedLive) MarkRoomEnded(context.Context, string) error { return nil }
+
+// TestRecreateLiveKitRoom: a lost LiveKit room is created again with the room's settings
+// and metadata even though a join just created it (the remembered creation was of the lost
+// room), and a deleted room is not found.
+func TestRecreateLiveKitRoom(t *testing.T) {
+	lk := &createLiveKit{}
+	s, err := New(Config{APIKey: "k", APISecret: "s", TokenTTL: time.Minute, EmptyTimeout: 5 * time.Minute, DepartureTimeout: 20 * time.Second},
+		dbtest.SQLite(t, Migrations()), lk, endedLive{}, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	name, title, max := "standup", "Daily standup", 7
+	v, err := s.Create(ctx, Caller{UserID: "u1"}, Input{Name: &name, Title: &title, MaxParticipants: &max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Join(ctx, name, Caller{UserID: "u1"}, JoinRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	sid, err := s.RecreateLiveKitRoom(ctx, name)
+	if err != nil || sid != "RM_2" || len(lk.reqs) != 2 {
+		t.Fatalf("recreate: %q %v after %d CreateRoom calls, want RM_2 from a second call", sid, err, len(lk.reqs))
+	}
+	var md RoomMetadata
+	r := lk.reqs[1]
+	if err := json.Unmarshal([]byte(r.Metadata), &md); err != nil || md.ID != v.ID || md.Title != title ||
+		r.MaxParticipants != 7 || r.EmptyTimeout != 300 || r.DepartureTimeout != 20 || r.Metadata != lk.reqs[0].Metadata {
+		t.Errorf("re-created with %+v (metadata %+v), want the room's settings as the join created them", r, md)
+	}
+	if err := s.Delete(ctx, name, Caller{UserID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecreateLiveKitRoom(ctx, name); !errors.Is(err, ErrNotFound) {
+		t.Errorf("recreate of a deleted room: %v, want ErrNotFound", err)
+	}
 }

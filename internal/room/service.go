@@ -36,7 +36,7 @@ type Service struct {
 	rooms   *roomCache
 }
 
-// New builds the service. live may be swapped later with SetLive.
+// New builds the service; the LiveKit client and the live state are required.
 func New(cfg Config, g *gorm.DB, lk LiveKit, live Live, log *slog.Logger, now func() time.Time) (*Service, error) {
 	if cfg.APIKey == "" || cfg.APISecret == "" {
 		return nil, errors.New("room: livekit.apiKey and livekit.apiSecret are required to sign join tokens")
@@ -76,6 +76,17 @@ func (s *Service) Access(ctx context.Context, roomName string, c Caller) (Access
 		return Access{}, err
 	}
 	return s.caller(c, r, isMod), nil
+}
+
+// AccessByID is Access for the room of that id: a room deleted and re-created under the
+// same name is another room, and ErrNotFound here.
+func (s *Service) AccessByID(ctx context.Context, id string, c Caller) (Access, error) {
+	e, err := s.st.loadRoomByID(ctx, id)
+	if err != nil {
+		return Access{}, err
+	}
+	_, isMod := e.mods[c.UserID]
+	return s.caller(c, e.room, isMod && c.UserID != ""), nil
 }
 
 // view completes a room for the caller: moderators, live figures, the invite code only
@@ -151,7 +162,9 @@ func (s *Service) Get(ctx context.Context, name string, c Caller) (View, error) 
 	if err != nil {
 		return View{}, err
 	}
-	if c.UserID == "" && !a.Room.Public && !a.Room.AllowGuests {
+	// Anonymous callers read public rooms only: a private room that admits guests lets them
+	// join with its invite code, not read its owner, moderators and settings.
+	if c.UserID == "" && !a.Room.Public {
 		return View{}, fmt.Errorf("room %q: %w", name, ErrLoginRequired)
 	}
 	return s.view(ctx, a)

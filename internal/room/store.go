@@ -115,13 +115,23 @@ type store struct{ g *gorm.DB }
 
 // loadRoom reads a room by name with its moderators and the subjects banned from it.
 func (s store) loadRoom(ctx context.Context, name string) (*cachedRoom, error) {
+	return s.loadRoomWhere(ctx, "name", name)
+}
+
+// loadRoomByID is loadRoom by the room's id, which no later room ever takes.
+func (s store) loadRoomByID(ctx context.Context, id string) (*cachedRoom, error) {
+	return s.loadRoomWhere(ctx, "id", id)
+}
+
+func (s store) loadRoomWhere(ctx context.Context, column, value string) (*cachedRoom, error) {
 	var rows []roomRow
-	if err := s.g.WithContext(ctx).Where("name = ?", name).Limit(1).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("room %q: read: %w", name, err)
+	if err := s.g.WithContext(ctx).Where(column+" = ?", value).Limit(1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("room %s %q: read: %w", column, value, err)
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("room %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("room %s %q: %w", column, value, ErrNotFound)
 	}
+	name := rows[0].Name
 	e := &cachedRoom{room: rows[0].room(), mods: map[string]struct{}{}, bans: map[string]struct{}{}}
 	mods, err := s.moderators(ctx, e.room.ID)
 	if err != nil {

@@ -176,4 +176,18 @@ func generateName() string {
 
 func newInviteCode() string { return randomString(20) }
 
-func newGuestIdentity() string { return "guest-" + randomString(16) }
+// NewGuestID makes the id a browser keeps for its guest joins (the HTTP layer stores it in
+// a signed cookie): 26 lowercase letters and digits, 130 random bits.
+func NewGuestID() string { return randomString(26) }
+
+// guestIdentity is a guest's participant identity: the same for every join with one id,
+// so that a ban of that identity holds against the next join from that browser.
+func guestIdentity(id string) (string, error) {
+	if id == "" {
+		id = NewGuestID() // a caller without a browser to remember it
+	}
+	if len(id) > 64 || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+		return "", fieldErr("guestId", "is not a guest id this server issued")
+	}
+	return "guest-" + id, nil
+}

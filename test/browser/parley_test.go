@@ -62,6 +62,10 @@ func startParley(t *testing.T) *server {
 		"PARLEY_LIVEKIT_BINARY="+lk,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_EMAIL="+adminEmail,
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword,
+		// Every test's browser and API calls come from 127.0.0.1: limits are not what these test.
+		"PARLEY_SERVER_RATE_LIMITS_GUEST_JOINS=10000", "PARLEY_SERVER_RATE_LIMITS_REGISTRATIONS=10000",
+		"PARLEY_SERVER_RATE_LIMITS_ROOM_CREATIONS=10000", "PARLEY_SERVER_RATE_LIMITS_RECORDING_STARTS=10000",
+		"PARLEY_SERVER_RATE_LIMITS_EVENT_STREAMS=10000",
 	)
 	logPath := filepath.Join(outDir(t), "parley.log")
 	logFile, err := os.Create(logPath)

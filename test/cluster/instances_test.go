@@ -119,7 +119,7 @@ func TestParleyInstances(t *testing.T) {
 		if limited == 0 {
 			t.Fatal("A never rate-limited repeated wrong logins")
 		}
-		// Documented trade-off (internal/auth/ratelimit.go, docs/scaling.md): buckets live in
+		// Documented trade-off (internal/auth/ratelimit.go, README "Several Parley instances"): buckets live in
 		// each process, so B has its own.
 		if code, body := b.call("POST", "/api/auth/login", "", wrong); code != 401 {
 			t.Errorf("B answered %d %s; per-instance limits mean 401 here", code, body)

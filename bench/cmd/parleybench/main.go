@@ -1,7 +1,7 @@
 // Command parleybench is `make bench`: it starts bin/parley with embedded LiveKit on loopback
 // in a temporary directory, loads it with the generator of bench/load, measures every figure
-// of issue 11 next to the ceilings of bench/ref, prints one table and writes it as JSON.
-// See bench/README.md.
+// that bench/README.md lists next to the ceilings of bench/ref, prints one table and writes
+// it as JSON.
 package main
 
 import (

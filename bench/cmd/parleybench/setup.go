@@ -60,9 +60,6 @@ func naReason(err error) string {
 	if !errors.As(err, &ae) {
 		return short(err.Error())
 	}
-	if ae.Status == 501 {
-		return "not implemented yet (501)"
-	}
 	var e struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}

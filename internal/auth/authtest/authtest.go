@@ -16,7 +16,7 @@ import (
 // Secret is the JWT secret of test services.
 const Secret = "authtest-secret-0123456789abcdefghijklmnop"
 
-// CheapHash makes hashing fast in tests; production always uses auth.DefaultHashParams.
+// CheapHash makes hashing fast in tests; production always uses auth's default parameters.
 var CheapHash = auth.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // Clock is a settable clock for expiry tests.

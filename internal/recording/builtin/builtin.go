@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/livekit/protocol/livekit"
 	"log/slog"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/go-logr/logr"
 	protoLogger "github.com/livekit/protocol/logger"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley/parley/internal/recording"
 )
@@ -47,10 +49,26 @@ type Config struct {
 	FFmpeg string
 	// JoinTimeout bounds Start's join; default 15 s.
 	JoinTimeout time.Duration
-	Reporter    recording.Reporter
-	Storage     recording.Storage
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Rooms removes the recorder from its room when a recording ends: the SDK's leave
+	// message is best effort (lost when the signal connection is down at that moment), and
+	// LiveKit would keep a silent recorder in the meeting until its connection times out.
+	Rooms ParticipantRemover
+	// MaxConcurrentCompositions is how many ffmpeg compositions run at once (default 1):
+	// each uses every core, the others wait in a queue.
+	MaxConcurrentCompositions int
+	// ComposeBudget, when set, replaces the meeting-scaled time limit of one composition.
+	ComposeBudget time.Duration
+	// Registry receives the composer's metrics (nil: unregistered).
+	Registry prometheus.Registerer
+	Reporter recording.Reporter
+	Storage  recording.Storage
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// ParticipantRemover is the part of LiveKit's room service the recorder needs.
+type ParticipantRemover interface {
+	RemoveParticipant(ctx context.Context, req *livekit.RoomParticipantIdentity) (*livekit.RemoveParticipantResponse, error)
 }
 
 // Recorder is the built-in recording backend. It implements recording.Backend.
@@ -71,7 +89,8 @@ type Recorder struct {
 	ctx    context.Context // lifetime of background compositions, ended by Close
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
-	sem    chan struct{} // one composition at a time: ffmpeg uses every core
+	sem    chan struct{} // MaxConcurrentCompositions slots: ffmpeg uses every core
+	m      *composeMetrics
 }
 
 var _ recording.Backend = (*Recorder)(nil)
@@ -102,8 +121,8 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.APIKey == "" || cfg.APISecret == "" {
 		return nil, errors.New("builtin recorder: LiveKit API key and secret are required")
 	}
-	if cfg.Reporter == nil || cfg.Storage == nil {
-		return nil, errors.New("builtin recorder: a reporter and a storage are required")
+	if cfg.Reporter == nil || cfg.Storage == nil || cfg.Rooms == nil {
+		return nil, errors.New("builtin recorder: a reporter, a storage and LiveKit's room service are required")
 	}
 	if cfg.WorkDir == "" {
 		return nil, errors.New("builtin recorder: a work directory is required")
@@ -124,6 +143,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.FPS <= 0 {
 		cfg.FPS = 30
 	}
+	if cfg.MaxConcurrentCompositions <= 0 {
+		cfg.MaxConcurrentCompositions = 1
+	}
 	if cfg.JoinTimeout <= 0 {
 		cfg.JoinTimeout = 15 * time.Second
 	}
@@ -135,7 +157,8 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{cfg: cfg, log: cfg.Log, now: cfg.Now, sdkLog: SDKLogger(cfg.Log), createFile: createExclusive, sessions: map[string]*session{},
-		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, 1)}, nil
+		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxConcurrentCompositions),
+		m: newComposeMetrics(cfg.Registry)}, nil
 }
 
 // Name is "builtin".
@@ -163,7 +186,7 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		}
 		return "", fmt.Errorf("recording %s: %w", req.RecordingID, err)
 	}
-	s := newSession(r, dir, &Manifest{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
+	s := newSession(r, dir, &Timeline{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
 		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{}})
 	r.sessions[req.RecordingID] = s
 	r.mu.Unlock()
@@ -306,6 +329,11 @@ func (r *Recorder) Recover(ctx context.Context) error {
 		case stateStopped:
 			r.log.Info("recorder: resuming an interrupted composition", "recording", id)
 			r.startJob(id, dir, "composed after a restart")
+		case stateFailed:
+			// Kept for the service's scheduled retry; List reports it failed meanwhile, so
+			// a recording whose failure report was lost is not aborted by the reconciler.
+			r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusFailed,
+				Error: orDefault(m.Error, "failed before a restart"), Retryable: true})
 		case stateDone:
 			if !r.cfg.KeepTracks {
 				_ = os.RemoveAll(dir)
@@ -328,6 +356,13 @@ func (r *Recorder) report(u recording.Update) {
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
 	}
 	r.log.Error("recorder: report failed", "recording", u.RecordingID, "status", u.Status, "err", err)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // validID accepts ids that are safe as a directory name.

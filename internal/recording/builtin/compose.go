@@ -1,63 +1,70 @@
 package builtin
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/parley/parley/internal/recording"
 )
 
-// startJob queues the composition of a stopped recording; jobs run one at a time.
+// startJob queues the composition of a stopped recording; at most MaxConcurrentCompositions
+// run at once (ffmpeg uses every core), the others wait in the queue.
 func (r *Recorder) startJob(id, dir, note string) {
 	r.mu.Lock()
 	r.composing[id] = true
 	r.mu.Unlock()
 	r.jobs.Add(1)
+	r.m.queued.Inc()
 	go func() {
 		defer r.jobs.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.composing, id)
+			r.mu.Unlock()
+		}()
 		select {
 		case r.sem <- struct{}{}:
+			r.m.queued.Dec()
 		case <-r.ctx.Done():
+			r.m.queued.Dec()
 			return
 		}
 		defer func() { <-r.sem }()
+		r.m.running.Inc()
+		defer r.m.running.Dec()
 		r.compose(r.ctx, id, dir, note)
-		r.mu.Lock()
-		delete(r.composing, id)
-		r.mu.Unlock()
 	}()
 }
 
 // compose turns a stopped recording's tracks into one MP4, stores it and reports the result.
-// If ctx ends (shutdown) the manifest stays "stopped" and Recover resumes it.
+// If ctx ends (shutdown) the manifest stays "stopped" and Recover resumes it. A failure
+// keeps the track files and is reported retryable: the service retries it with backoff.
 func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 	log := r.log.With("recording", id)
 	m, err := loadManifest(dir)
 	if err != nil {
 		log.Error("recorder: compose: manifest unreadable", "err", err)
+		r.m.failures.WithLabelValues(failInternal).Inc()
 		r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusFailed, Error: "recording manifest unreadable: " + err.Error()})
 		return
 	}
-	fail := func(reason string) {
+	fail := func(class, reason string) {
 		m.State, m.Error = stateFailed, reason
 		_ = saveManifest(dir, m)
-		log.Error("recorder: composition failed", "reason", reason)
-		r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusFailed, Error: reason})
-		r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusFailed, Error: reason})
+		r.m.failures.WithLabelValues(class).Inc()
+		log.Error("recorder: composition failed; track files kept for a retry", "class", class, "reason", reason)
+		r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusFailed, Error: reason, Retryable: true})
+		r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusFailed, Error: reason, Retryable: true})
 	}
 	finalizeTracks(dir, m)
+	m.State, m.Error = stateStopped, ""
 	if err := saveManifest(dir, m); err != nil {
-		fail("recording manifest: " + err.Error())
+		fail(failInternal, "recording manifest: "+err.Error())
 		return
 	}
 	r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: 0})
@@ -66,31 +73,38 @@ func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 	script := filepath.Join(dir, "filter.txt")
 	args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)
 	if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
-		fail("composition: " + err.Error())
+		fail(failInternal, "composition: "+err.Error())
 		return
 	}
 	var last time.Time
-	err = runFFmpeg(ctx, r.cfg.FFmpeg, args, m.End, func(p float64) {
-		if now := r.now(); now.Sub(last) >= time.Second {
-			last = now
-			r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
-		}
-	})
+	run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, total: m.End, budget: r.budget(m.End), log: log,
+		progress: func(p float64) {
+			if now := r.now(); now.Sub(last) >= time.Second {
+				last = now
+				r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
+			}
+		}}
+	err = run.run(ctx)
+	took := r.now().Sub(began)
 	if ctx.Err() != nil {
 		log.Info("recorder: composition interrupted; it resumes at the next start")
 		return
 	}
+	r.m.duration.Observe(took.Seconds())
 	if err != nil {
-		fail("composition failed (track files kept): " + err.Error())
+		fail(failureClass(err), "composition failed (track files kept): "+err.Error())
 		return
 	}
-	log.Info("recorder: composed", "seconds", m.End, "took", r.now().Sub(began).Round(time.Millisecond))
+	if took > 0 {
+		r.m.realtime.Observe(m.End / took.Seconds())
+	}
+	log.Info("recorder: composed", "seconds", m.End, "took", took.Round(time.Millisecond))
 	size, err := r.store(ctx, m.FileKey, out)
 	if ctx.Err() != nil {
 		return
 	}
 	if err != nil {
-		fail("storing the recording failed (track files kept): " + err.Error())
+		fail(failUpload, "storing the recording failed (track files kept): "+err.Error())
 		return
 	}
 	r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusComplete,
@@ -103,6 +117,15 @@ func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 	if !r.cfg.KeepTracks {
 		_ = os.RemoveAll(dir)
 	}
+}
+
+// budget is the time one composition of seconds of media may take (Config.ComposeBudget
+// overrides the meeting-scaled default, for tests).
+func (r *Recorder) budget(seconds float64) time.Duration {
+	if r.cfg.ComposeBudget > 0 {
+		return r.cfg.ComposeBudget
+	}
+	return composeBudget(seconds)
 }
 
 // store streams the composed file to storage.
@@ -122,7 +145,7 @@ func (r *Recorder) store(ctx context.Context, key, path string) (int64, error) {
 // finalizeTracks checks every track file (truncating what a crash tore), fixes the ends of
 // tracks left open by a crash, drops tracks without media, and sets the recording's end if
 // it is unknown.
-func finalizeTracks(dir string, m *Manifest) {
+func finalizeTracks(dir string, m *Timeline) {
 	var latest float64
 	for i := range m.Tracks {
 		t := &m.Tracks[i]
@@ -160,7 +183,7 @@ func finalizeTracks(dir string, m *Manifest) {
 // composeArgs builds the ffmpeg command line and filter graph (written to script) that
 // compose m into out: a black canvas with the video tracks tiled on it and every audio
 // track mixed in, each at its offset.
-func composeArgs(m *Manifest, dir, out, script string, w, h, fps int) ([]string, string) {
+func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string, string) {
 	end := fmt.Sprintf("%.3f", m.End)
 	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
 		"-f", "lavfi", "-i", fmt.Sprintf("color=c=black:s=%dx%d:r=%d:d=%s", w, h, fps, end),
@@ -253,67 +276,4 @@ func enableExpr(ps []placement) string {
 		parts[i] = fmt.Sprintf("gte(t,%.3f)*lt(t,%.3f)", p.A, p.B)
 	}
 	return strings.Join(parts, "+")
-}
-
-// runFFmpeg runs ffmpeg at low priority, reporting progress (0..1 of total seconds) from
-// its -progress output; its error carries ffmpeg's last error lines.
-func runFFmpeg(ctx context.Context, ffmpeg string, args []string, total float64, progress func(float64)) error {
-	cmd := exec.CommandContext(ctx, ffmpeg, args...)
-	cmd.WaitDelay = 5 * time.Second
-	tail := &tailBuffer{max: 2048}
-	cmd.Stderr = tail
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start ffmpeg: %w", err)
-	}
-	// Composition must not slow the meetings still running on this machine.
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		if !ok || k != "out_time_us" || total <= 0 {
-			continue
-		}
-		if us, err := strconv.ParseInt(v, 10, 64); err == nil && us > 0 {
-			progress(min(float64(us)/1e6/total, 0.99))
-		}
-	}
-	_, _ = io.Copy(io.Discard, stdout)
-	if err := cmd.Wait(); err != nil {
-		lines := strings.TrimSpace(tail.String())
-		if lines == "" {
-			return fmt.Errorf("ffmpeg: %w", err)
-		}
-		return fmt.Errorf("ffmpeg: %w: %s", err, lines)
-	}
-	return nil
-}
-
-// tailBuffer keeps the last max bytes written to it, cut at a line start.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = t.b[len(t.b)-t.max:]
-		if i := strings.IndexByte(string(t.b), '\n'); i >= 0 {
-			t.b = t.b[i+1:]
-		}
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }

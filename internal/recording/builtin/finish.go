@@ -80,7 +80,7 @@ func (r *Recorder) remember(b recording.BackendRecording) {
 	now := r.now()
 	kept := r.finished[:0]
 	for _, f := range r.finished {
-		if now.Sub(f.at) < rememberFor {
+		if now.Sub(f.at) < rememberFor && f.rec.Handle != b.Handle { // the latest outcome wins
 			kept = append(kept, f)
 		}
 	}

@@ -150,7 +150,7 @@ func newEnv(t *testing.T, keep bool) *env {
 func (e *env) newRecorder(t *testing.T, work string, rep recording.Reporter, keep bool) *Recorder {
 	t.Helper()
 	rec, err := New(Config{URL: e.lk.WSURL, APIKey: e.lk.APIKey, APISecret: e.lk.APISecret, WorkDir: work,
-		KeepTracks: keep, Reporter: rep, Storage: e.store, Now: time.Now,
+		KeepTracks: keep, Reporter: rep, Storage: e.store, Rooms: e.rooms, Now: time.Now,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ func TestLayout(t *testing.T) {
 }
 
 func TestComposeArgsPlacesTracksAtTheirOffsets(t *testing.T) {
-	m := &Manifest{End: 10, Tracks: []Track{
+	m := &Timeline{End: 10, Tracks: []Track{
 		{File: "000-audio-a.ogg", Key: "a/microphone", Kind: "audio", Codec: "opus", Start: 0.5, End: 10},
 		{File: "001-video-a.ivf", Key: "a/camera", Kind: "video", Codec: "vp8", Start: 1, End: 10},
 		{File: "002-video-b.ivf", Key: "b/camera", Kind: "video", Codec: "vp8", Start: 5, End: 10},

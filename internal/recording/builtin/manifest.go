@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Manifest states: a recording is written live, then stopped, then composed (done) or failed.
+// Timeline states: a recording is written live, then stopped, then composed (done) or failed.
 const (
 	stateRecording = "recording"
 	stateStopped   = "stopped"
@@ -18,10 +18,11 @@ const (
 
 const manifestName = "manifest.json"
 
-// Manifest describes one recording's track files so that composition (now or after a
+// Timeline describes one recording's track files (the recorder's working file, not
+// recording.Manifest, which describes a finished recording) so that composition (now or after a
 // crash) knows where every track sits on the recording's timeline. Offsets are seconds
 // from StartedAt. Stored as JSON in the work directory (hence the tags).
-type Manifest struct {
+type Timeline struct {
 	Version     int       `json:"version"`
 	RecordingID string    `json:"recordingId"`
 	Room        string    `json:"room"`
@@ -60,7 +61,7 @@ type Span struct {
 }
 
 // saveManifest writes m atomically (temp file + rename) so a crash never leaves half a manifest.
-func saveManifest(dir string, m *Manifest) error {
+func saveManifest(dir string, m *Timeline) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
@@ -76,12 +77,12 @@ func saveManifest(dir string, m *Manifest) error {
 }
 
 // loadManifest reads dir's manifest.
-func loadManifest(dir string) (*Manifest, error) {
+func loadManifest(dir string) (*Timeline, error) {
 	b, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if err != nil {
 		return nil, err
 	}
-	var m Manifest
+	var m Timeline
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", dir, err)
 	}
@@ -89,7 +90,7 @@ func loadManifest(dir string) (*Manifest, error) {
 }
 
 // clone returns a deep copy, safe to use outside the session's lock.
-func (m *Manifest) clone() *Manifest {
+func (m *Timeline) clone() *Timeline {
 	c := *m
 	c.Tracks = make([]Track, len(m.Tracks))
 	for i, t := range m.Tracks {

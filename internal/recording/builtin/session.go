@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	lkc "github.com/parley/parley/internal/livekit"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,10 +38,11 @@ type session struct {
 
 	stopc chan string
 	failc chan error
+	wake  chan struct{} // a rejoin attempt is due now (Recorder.Rejoin)
 	done  chan struct{} // closed once the session is finished and reported
 
 	mu       sync.Mutex
-	man      *Manifest
+	man      *Timeline
 	lk       *lksdk.Room
 	disc     chan struct{} // signalled when the current connection is gone
 	writers  map[*trackWriter]struct{}
@@ -51,10 +53,10 @@ type session struct {
 	wg       sync.WaitGroup // writer goroutines
 }
 
-func newSession(r *Recorder, dir string, m *Manifest) *session {
+func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
-		stopc: make(chan string, 1), failc: make(chan error, 1), done: make(chan struct{}),
+		stopc: make(chan string, 1), failc: make(chan error, 1), wake: make(chan struct{}, 1), done: make(chan struct{}),
 		writers: map[*trackWriter]struct{}{}, bySID: map[string]int{}, gapStart: -1}
 }
 
@@ -92,7 +94,7 @@ func (s *session) fail(err error) {
 func (s *session) token() (string, error) {
 	no, yes := false, true
 	return auth.NewAccessToken(s.r.cfg.APIKey, s.r.cfg.APISecret).
-		SetIdentity("parley-recorder-" + s.id).SetName("Parley recorder").
+		SetIdentity(s.identity()).SetName("Parley recorder").
 		SetKind(livekit.ParticipantInfo_EGRESS).
 		SetValidFor(24 * time.Hour).
 		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: s.room, Hidden: true, Recorder: true,
@@ -143,9 +145,11 @@ func (s *session) loop() (string, error) {
 		select {
 		case mode := <-s.stopc:
 			s.leave(lk)
+			s.evict()
 			return mode, nil
 		case err := <-s.failc:
 			s.leave(lk)
+			s.evict()
 			return modeFail, err
 		case <-disc:
 		}
@@ -166,6 +170,7 @@ func (s *session) loop() (string, error) {
 			case err := <-s.failc:
 				return modeFail, err
 			case <-time.After(backoff):
+			case <-s.wake:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), s.r.cfg.JoinTimeout)
 			err := s.connect(ctx)
@@ -179,6 +184,20 @@ func (s *session) loop() (string, error) {
 		s.gapClose()
 	}
 }
+
+// evict makes sure LiveKit no longer lists the recorder once it has left for good, whether
+// or not its leave message got through. LiveKit answers not-found when it did: fine.
+func (s *session) evict() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.r.cfg.Rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: s.room, Identity: s.identity()})
+	if err != nil && !lkc.IsNotFound(err) {
+		s.log.Warn("recorder: could not remove itself from the room", "err", err)
+	}
+}
+
+// identity is the recorder's participant identity in its room.
+func (s *session) identity() string { return "parley-recorder-" + s.id }
 
 // leave disconnects and waits (bounded) for the writers to flush and close their files.
 func (s *session) leave(lk *lksdk.Room) {

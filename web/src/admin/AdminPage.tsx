@@ -114,6 +114,19 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
           </div>
         )}
       </dl>
+      {lk?.restartLog && lk.restartLog.length > 0 && (
+        <table className="small compact" data-testid="livekit-restarts">
+          <caption className="muted">LiveKit restarts (most recent first)</caption>
+          <tbody>
+            {[...lk.restartLog].reverse().map((r) => (
+              <tr key={r.at + r.reason}>
+                <th scope="row">{formatTime(r.at)}</th>
+                <td>{r.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {usage && <UsageChart usage={usage} />}
       {usage?.byRoom && usage.byRoom.length > 0 && (
         <table className="small compact">

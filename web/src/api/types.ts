@@ -102,6 +102,11 @@ export interface Recording {
   note?: string;
   progress?: number;
   fileURL?: string;
+  /** Failed compositions or uploads so far. */
+  attempts?: number;
+  /** A failed recording Parley will compose again at nextRetryAt. */
+  retryable?: boolean;
+  nextRetryAt?: string;
 }
 
 /** httpx.List */
@@ -130,6 +135,8 @@ export interface LiveKitStatus {
   restarts: number;
   startedAt?: string;
   reason?: string;
+  /** The recent restarts of the embedded LiveKit, oldest first. */
+  restartLog: { at: string; reason: string }[];
 }
 
 /** overviewJSON: GET /api/admin/overview. */

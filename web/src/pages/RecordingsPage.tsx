@@ -22,7 +22,9 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
   useEffect(() => () => void (playing && URL.revokeObjectURL(playing.url)), [playing]);
 
   // Recordings in progress change by themselves: refresh until they settle.
-  const unsettled = (recs.data ?? []).some((r) => r.status === 'starting' || r.status === 'active' || r.status === 'ending');
+  const unsettled = (recs.data ?? []).some(
+    (r) => r.status === 'starting' || r.status === 'active' || r.status === 'ending' || (r.status === 'failed' && r.retryable),
+  );
   const { reload } = recs;
   useEffect(() => {
     if (!unsettled) return;
@@ -87,6 +89,12 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                   <td>
                     {r.status}
                     {r.error && <span className="muted small"> ({r.error})</span>}
+                    {r.status === 'failed' && r.retryable && r.nextRetryAt && (
+                      <span className="muted small" data-testid="recording-next-retry">
+                        {' '}
+                        retrying at {formatTime(r.nextRetryAt)}
+                      </span>
+                    )}
                   </td>
                   <td>{r.durationSeconds !== undefined ? formatDuration(r.durationSeconds) : '—'}</td>
                   <td>{formatBytes(r.sizeBytes)}</td>
@@ -100,6 +108,23 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                           Download
                         </button>
                       </>
+                    )}
+                    {r.status === 'failed' && (
+                      <button
+                        type="button"
+                        aria-label={`Retry recording of ${r.room} from ${formatTime(r.startedAt)}`}
+                        onClick={async () => {
+                          setError(null);
+                          try {
+                            await api.post(path`/api/recordings/${r.id}/retry`);
+                            await recs.reload();
+                          } catch (e) {
+                            setError(e);
+                          }
+                        }}
+                      >
+                        Retry
+                      </button>
                     )}
                     <ConfirmButton
                       label="Delete"

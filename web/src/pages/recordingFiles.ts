@@ -1,17 +1,21 @@
 import { api } from '../api';
 import type { List, Recording, Room } from '../api/types';
 
-/** Lists recordings: every room's for an administrator, else room by room for the rooms the
- * user owns or moderates (the only ones the API lets them read, so no request is refused). */
+/** Lists recordings: GET /api/recordings answers every recording to admins and, to users, those of
+ * the rooms they own or owned (deleted rooms included); the rooms they only moderate are added room by room. */
 export async function loadRecordingList(user: { id: string; role: string } | null | undefined, room: string): Promise<Recording[]> {
   if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
-  if (user?.role === 'admin') return (await api.get<List<Recording>>('/api/recordings')).items ?? [];
+  const own = (await api.get<List<Recording>>('/api/recordings')).items ?? [];
+  if (user?.role === 'admin') return own;
+  const userId = user?.id;
   const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
-  const mine = rooms.filter((r) => r.ownerId === user?.id || (user && r.moderators?.includes(user.id)));
+  const moderated = rooms.filter((r) => r.ownerId !== userId && userId && r.moderators?.includes(userId));
   const lists = await Promise.all(
-    mine.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
+    moderated.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
   );
-  return lists.flat().sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const byId = new Map<string, Recording>();
+  for (const r of [...own, ...lists.flat()]) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
 const extensions: Record<string, string> = { 'video/mp4': 'mp4', 'video/webm': 'webm', 'audio/ogg': 'ogg', 'video/x-matroska': 'mkv' };
