@@ -110,7 +110,7 @@ func TestMeetingHealsAfterLiveKitKill(t *testing.T) {
 	}
 	var md struct{ ID, Title string }
 	_ = json.Unmarshal([]byte(again.GetMetadata()), &md)
-	if again.GetMaxParticipants() != 7 || again.GetEmptyTimeout() != before.GetEmptyTimeout() || again.GetDepartureTimeout() != before.GetDepartureTimeout() ||
+	if again.GetMaxParticipants() != 0 || again.GetEmptyTimeout() != before.GetEmptyTimeout() || again.GetDepartureTimeout() != before.GetDepartureTimeout() ||
 		md.Title != "Daily standup" || md.ID == "" || again.GetMetadata() != before.GetMetadata() {
 		t.Errorf("re-created room = max %d, empty %d s, departure %d s, metadata %q; before: max %d, empty %d s, departure %d s, metadata %q",
 			again.GetMaxParticipants(), again.GetEmptyTimeout(), again.GetDepartureTimeout(), again.GetMetadata(),

@@ -170,7 +170,7 @@ func TestRecreateLiveKitRoom(t *testing.T) {
 	var md RoomMetadata
 	r := lk.reqs[1]
 	if err := json.Unmarshal([]byte(r.Metadata), &md); err != nil || md.ID != v.ID || md.Title != title ||
-		r.MaxParticipants != 7 || r.EmptyTimeout != 300 || r.DepartureTimeout != 20 || r.Metadata != lk.reqs[0].Metadata {
+		r.MaxParticipants != 0 || r.EmptyTimeout != 300 || r.DepartureTimeout != 20 || r.Metadata != lk.reqs[0].Metadata {
 		t.Errorf("re-created with %+v (metadata %+v), want the room's settings as the join created them", r, md)
 	}
 	if err := s.Delete(ctx, name, Caller{UserID: "u1"}); err != nil {
