@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
-	"github.com/parley/parley/internal/room"
 )
 
 // overviewJSON is GET /api/admin/overview's answer.
@@ -50,12 +49,7 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "usage unavailable").WithCause(err)
 	}
-	out := overviewJSON{LiveKit: toLiveKitStatusJSON(s.d.LiveKitStatus()), Counts: counts, Usage: toUsageJSON(usage)}
-	titles := s.roomTitles(ctx, len(out.Usage.ByRoom), func(i int) string { return out.Usage.ByRoom[i].Key })
-	for i := range out.Usage.ByRoom {
-		out.Usage.ByRoom[i].Title = titles[out.Usage.ByRoom[i].Key]
-	}
-	return c.JSON(out)
+	return c.JSON(overviewJSON{LiveKit: toLiveKitStatusJSON(s.d.LiveKitStatus()), Counts: counts, Usage: toUsageJSON(usage)})
 }
 
 // adminRooms lists the running rooms, each with the participants in it now.
@@ -64,28 +58,9 @@ func (s *server) adminRooms(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}
-	titles := s.roomTitles(c.UserContext(), len(rooms), func(i int) string { return rooms[i].Name })
 	out := httpx.List[liveRoomJSON]{Items: make([]liveRoomJSON, len(rooms))}
 	for i, r := range rooms {
-		out.Items[i] = toLiveRoomJSON(r, titles[r.Name])
+		out.Items[i] = toLiveRoomJSON(r)
 	}
 	return c.JSON(out)
-}
-
-// roomTitles finds the titles of the named rooms, so that lists show a room by its title, not
-// its random code. A room that is gone (or cannot be read) has no title; clients show the name.
-// The callers list only what they may already see, so the lookup itself checks no access.
-func (s *server) roomTitles(ctx context.Context, n int, nameOf func(i int) string) map[string]string {
-	titles := make(map[string]string, n)
-	for i := range n {
-		name := nameOf(i)
-		if _, done := titles[name]; done {
-			continue
-		}
-		titles[name] = ""
-		if acc, err := s.d.Rooms.Access(ctx, name, room.Caller{Admin: true}); err == nil {
-			titles[name] = acc.Room.Title
-		}
-	}
-	return titles
 }

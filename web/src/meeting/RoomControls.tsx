@@ -94,9 +94,9 @@ export function RoomControls({
         {info.locked ? 'Unlock room' : 'Lock room'}
       </button>
       <ConfirmButton
-        label="End meeting"
+        label="End for everyone"
         confirmLabel="Confirm end"
-        ariaLabel="End meeting for everyone"
+        ariaLabel="End the meeting for everyone"
         testId="end-meeting"
         onConfirm={() => act('End meeting', () => api.post(path`/api/rooms/${info.name}/end`))}
       />
