@@ -1,5 +1,31 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+// Prints the JavaScript a first visit loads (the entry chunk and its static imports, before
+// gzip) and fails the build past the budget, so the meeting and admin code stay lazy.
+const initialBudget = 250 * 1024;
+function initialScriptSize(): Plugin {
+  return {
+    name: 'parley-initial-script-size',
+    apply: 'build',
+    generateBundle(_opts, bundle) {
+      const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+      const byName = new Map(chunks.map((c) => [c.fileName, c]));
+      const seen = new Set<string>();
+      const visit = (name: string) => {
+        const c = byName.get(name);
+        if (!c || seen.has(name)) return;
+        seen.add(name);
+        c.imports.forEach(visit);
+      };
+      chunks.filter((c) => c.isEntry).forEach((c) => visit(c.fileName));
+      const bytes = [...seen].reduce((n, f) => n + Buffer.byteLength(byName.get(f)!.code), 0);
+      const line = `initial script: ${(bytes / 1024).toFixed(1)} KB before gzip in ${seen.size} file(s) (budget ${initialBudget / 1024} KB)`;
+      if (bytes > initialBudget) this.error(`${line}: over budget; load the new code lazily (see App.tsx)`);
+      console.log(`\n${line}`);
+    },
+  };
+}
 
 // No React plugin is needed: esbuild/oxc compiles TSX with the automatic JSX runtime.
 // The dev server proxies the API to a Parley running on :8080 (PARLEY_DEV_API to change it).
@@ -7,6 +33,8 @@ const api = (globalThis as { process?: { env: Record<string, string | undefined>
 
 export default defineConfig({
   oxc: { jsx: { runtime: 'automatic' } },
+  plugins: [initialScriptSize()],
+
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

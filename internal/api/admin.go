@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/room"
 )
 
 // overviewJSON is GET /api/admin/overview's answer.
@@ -49,7 +50,12 @@ func (s *server) adminOverview(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "usage unavailable").WithCause(err)
 	}
-	return c.JSON(overviewJSON{LiveKit: toLiveKitStatusJSON(s.d.LiveKitStatus()), Counts: counts, Usage: toUsageJSON(usage)})
+	out := overviewJSON{LiveKit: toLiveKitStatusJSON(s.d.LiveKitStatus()), Counts: counts, Usage: toUsageJSON(usage)}
+	titles := s.roomTitles(ctx, len(out.Usage.ByRoom), func(i int) string { return out.Usage.ByRoom[i].Key })
+	for i := range out.Usage.ByRoom {
+		out.Usage.ByRoom[i].Title = titles[out.Usage.ByRoom[i].Key]
+	}
+	return c.JSON(out)
 }
 
 // adminRooms lists the running rooms, each with the participants in it now.
@@ -58,9 +64,28 @@ func (s *server) adminRooms(c *fiber.Ctx) error {
 	if err != nil {
 		return httpx.Unavailable("unavailable", "live state unavailable").WithCause(err)
 	}
+	titles := s.roomTitles(c.UserContext(), len(rooms), func(i int) string { return rooms[i].Name })
 	out := httpx.List[liveRoomJSON]{Items: make([]liveRoomJSON, len(rooms))}
 	for i, r := range rooms {
-		out.Items[i] = toLiveRoomJSON(r)
+		out.Items[i] = toLiveRoomJSON(r, titles[r.Name])
 	}
 	return c.JSON(out)
+}
+
+// roomTitles finds the titles of the named rooms, so that lists show a room by its title, not
+// its random code. A room that is gone (or cannot be read) has no title; clients show the name.
+// The callers list only what they may already see, so the lookup itself checks no access.
+func (s *server) roomTitles(ctx context.Context, n int, nameOf func(i int) string) map[string]string {
+	titles := make(map[string]string, n)
+	for i := range n {
+		name := nameOf(i)
+		if _, done := titles[name]; done {
+			continue
+		}
+		titles[name] = ""
+		if acc, err := s.d.Rooms.Access(ctx, name, room.Caller{Admin: true}); err == nil {
+			titles[name] = acc.Room.Title
+		}
+	}
+	return titles
 }

@@ -109,14 +109,15 @@ func fromRoomParticipant(p room.Participant) participantJSON {
 // liveRoomJSON is a running room with the participants in it now (GET /api/admin/rooms).
 type liveRoomJSON struct {
 	Name         string            `json:"name"`
+	Title        string            `json:"title,omitempty"`
 	Sid          string            `json:"sid"`
 	Active       bool              `json:"active"`
 	StartedAt    time.Time         `json:"startedAt"`
 	Participants []participantJSON `json:"participants"`
 }
 
-func toLiveRoomJSON(r live.RoomState) liveRoomJSON {
-	return liveRoomJSON{Name: r.Name, Sid: r.Sid, Active: r.Active, StartedAt: r.StartedAt, Participants: fromLiveParticipants(r.Participants)}
+func toLiveRoomJSON(r live.RoomState, title string) liveRoomJSON {
+	return liveRoomJSON{Name: r.Name, Title: title, Sid: r.Sid, Active: r.Active, StartedAt: r.StartedAt, Participants: fromLiveParticipants(r.Participants)}
 }
 
 // liveKitStatusJSON is the admin overview's `livekit`.
@@ -169,6 +170,7 @@ type dailyUsageJSON struct {
 
 type keyMinutesJSON struct {
 	Key                string  `json:"key"`
+	Title              string  `json:"title,omitempty"` // byRoom: the room's title
 	ParticipantMinutes float64 `json:"participantMinutes"`
 }
 

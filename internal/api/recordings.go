@@ -33,6 +33,7 @@ type RecordingService interface {
 type RecordingJSON struct {
 	ID              string     `json:"id"`
 	Room            string     `json:"room"`
+	RoomTitle       string     `json:"roomTitle,omitempty"`
 	Backend         string     `json:"backend"`
 	Status          string     `json:"status"`
 	StartedBy       string     `json:"startedBy"`
@@ -142,9 +143,11 @@ func (s *server) listRecordings(c *fiber.Ctx) error {
 	if err != nil {
 		return recordingError(err, "")
 	}
+	titles := s.roomTitles(c.UserContext(), len(items), func(i int) string { return items[i].Room })
 	out := httpx.List[RecordingJSON]{Items: make([]RecordingJSON, len(items)), NextCursor: next}
 	for i, r := range items {
 		out.Items[i] = RecordingView(r)
+		out.Items[i].RoomTitle = titles[r.Room]
 	}
 	return c.JSON(out)
 }
@@ -154,7 +157,9 @@ func (s *server) getRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return recordingError(err, "")
 	}
-	return c.JSON(RecordingView(r))
+	v := RecordingView(r)
+	v.RoomTitle = s.roomTitles(c.UserContext(), 1, func(int) string { return r.Room })[r.Room]
+	return c.JSON(v)
 }
 
 func (s *server) deleteRecording(c *fiber.Ctx) error {

@@ -275,3 +275,25 @@ func TestRecordingDownloadRedirectsToPresignedURL(t *testing.T) {
 		t.Fatalf("stranger: %d", r.status)
 	}
 }
+
+// Lists show a recording's room by its title, which the room's random code cannot tell.
+func TestRecordingsCarryTheRoomTitle(t *testing.T) {
+	e := newRecEnv(t, nil)
+	title := "Weekly planning"
+	e.seed("planning", room.Input{Title: &title})
+	id := e.call("POST", "/api/rooms/planning/recordings", nil, "owner").body["id"].(string)
+	e.call("POST", "/api/rooms/standup/recordings", nil, "owner")
+
+	list := e.call("GET", "/api/recordings", nil, "admin")
+	got := map[string]any{}
+	for _, it := range list.body["items"].([]any) {
+		r := it.(map[string]any)
+		got[r["room"].(string)] = r["roomTitle"]
+	}
+	if got["planning"] != title || got["standup"] != "standup" { // a room created without a title is titled by its name
+		t.Fatalf("roomTitle by room: got %v, want planning=%q, standup=standup", got, title)
+	}
+	if one := e.call("GET", "/api/recordings/"+id, nil, "owner"); one.body["roomTitle"] != title {
+		t.Fatalf("GET one: roomTitle %v, want %q (%s)", one.body["roomTitle"], title, one.raw)
+	}
+}

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -46,9 +48,16 @@ func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context
 	if testing.Short() {
 		t.Skip("browser tests are slow; skipped with -short")
 	}
-	exe := chromiumPath(t)
 	_ = os.RemoveAll(outDir(t)) // screenshots of an earlier run would mislead
-	home := t.TempDir()         // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
+	return anotherBrowser(t)
+}
+
+// anotherBrowser starts one more Chromium for the test, a process of its own; extra flags
+// are added to the usual ones.
+func anotherBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	exe := chromiumPath(t)
+	home := t.TempDir() // Chromium writes crash reports, pulse and dconf files under HOME and TMPDIR
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -58,7 +67,7 @@ func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context
 		chromedp.DisableGPU,
 		chromedp.WindowSize(1280, 800),
 		chromedp.UserDataDir(filepath.Join(home, "profile")),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", "device-count=2"), // two cameras, to switch between
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("allow-loopback-in-peer-connection", true), // no ICE candidates on a loopback-only host without it
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
@@ -94,6 +103,8 @@ type page struct {
 	base string
 	shot atomic.Int32
 
+	mu     sync.Mutex
+	errors []string // console errors (refused requests among them), for tests that want none
 	urlsMu sync.Mutex
 	urls   []string // every URL the page requested or opened a WebSocket to
 }
@@ -105,11 +116,31 @@ func (p *page) requested() []string {
 	return slices.Clone(p.urls)
 }
 
+// mediaProbe runs before every document's own scripts: it keeps the tracks the page got from
+// the camera and microphone, so a test can tell whether the page turned them on.
+const mediaProbe = `(() => {
+  const md = navigator.mediaDevices;
+  if (!md || window.parleyProbe) return;
+  const tracks = [];
+  window.parleyProbe = { calls: 0, live: () => tracks.filter((t) => t.readyState === 'live').length };
+  const gum = md.getUserMedia.bind(md);
+  md.getUserMedia = async (c) => {
+    window.parleyProbe.calls++;
+    const s = await gum(c);
+    tracks.push(...s.getTracks());
+    return s;
+  };
+})()`
+
 func newPage(t *testing.T, browser context.Context, s *server, name string) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	p := &page{t: t, ctx: ctx, name: name, base: s.URL}
 	messages := chromedp.Console(ctx)
+	probe := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: mediaProbe})
+		return chromedp.Void{}, err
+	}
 	if err := chromedp.Listen(ctx, func(ev any) {
 		var u string
 		switch e := ev.(type) {
@@ -126,7 +157,7 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 	}); err != nil {
 		t.Fatalf("%s: listen to the network: %v", name, err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/login?lowres=1")); err != nil {
+	if err := chromedp.Do(ctx, probe, chromedp.Navigate(s.URL+"/login?lowres=1")); err != nil {
 		t.Fatalf("%s: open page: %v", name, err)
 	}
 	var mu sync.Mutex
@@ -143,8 +174,12 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 				mu.Unlock()
 				t.Logf("%s: uncaught: %s (%s:%d)", name, m, redact(m.URL), m.Line)
 			case m.Type == "error":
-				// Refused requests (a guest's 401, say) show up here too; they are logged, not failures.
+				// Refused requests (a guest's 401, say) show up here too; they are logged, and
+				// fail only the tests that ask for none (noConsoleErrors).
 				t.Logf("%s console %s (%s:%d)", name, redact(m.String()), redact(m.URL), m.Line)
+				p.mu.Lock()
+				p.errors = append(p.errors, redact(m.String())+" ("+redact(m.URL)+")")
+				p.mu.Unlock()
 			}
 		}
 	}()
@@ -160,6 +195,18 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 		}
 	})
 	return p
+}
+
+// noConsoleErrors fails the test if the console showed an error since the last call.
+func (p *page) noConsoleErrors(where string) {
+	p.t.Helper()
+	p.mu.Lock()
+	errs := p.errors
+	p.errors = nil
+	p.mu.Unlock()
+	if len(errs) > 0 {
+		p.t.Errorf("%s: %s: %d console error(s): %s", p.name, where, len(errs), strings.Join(errs, "; "))
+	}
 }
 
 // leave disconnects from LiveKit cleanly before the tab closes, so no ghost participant stays.

@@ -33,7 +33,7 @@ func TestOwnerModeratesInMeeting(t *testing.T) {
 	guest.click(`[data-testid=toggle-hand]`)
 	owner.waitJS("owner sees the raised hand", fmt.Sprintf(
 		`(document.querySelector('[data-testid=tile][data-identity=%q]')?.textContent || '').includes('Hand raised')`, memberID), 10*time.Second)
-	owner.waitJS("owner's chat button counts the unread message", `(document.querySelector('[data-testid=toggle-chat]')?.getAttribute('aria-label') || '').includes('1 unread')`, 10*time.Second)
+	owner.waitJS("owner's chat button counts the unread message", `(document.querySelector('[data-testid=toggle-chat]')?.textContent || '').includes('1 unread')`, 10*time.Second)
 	owner.click(`[data-testid=toggle-chat]`)
 	owner.waitJS("owner reads the message", `[...document.querySelectorAll('[data-testid=chat-message]')].some(m => m.textContent.includes('hello owner'))`, 10*time.Second)
 	owner.screenshot("chat-and-hand")
@@ -43,7 +43,10 @@ func TestOwnerModeratesInMeeting(t *testing.T) {
 	owner.waitJS("owner sees the recording indicator", `!!document.querySelector('[data-testid=recording-indicator]')`, 15*time.Second)
 	guest.waitJS("member sees the recording indicator", `!!document.querySelector('[data-testid=recording-indicator]')`, 15*time.Second)
 	guest.screenshot("recording-indicator")
-	time.Sleep(3 * time.Second) // a few seconds of media in the file
+	// A few seconds of media in the file: the owner's copy of the member's video moves on 3 s.
+	memberVideo := fmt.Sprintf(`document.querySelector('[data-testid=tile][data-identity=%q] video')`, memberID)
+	recordedFrom, _ := owner.eval(memberVideo + `.currentTime`).(float64)
+	owner.waitJS("3 s of media recorded", fmt.Sprintf(`%s.currentTime > %f`, memberVideo, recordedFrom+3), 30*time.Second)
 	owner.click(`[data-testid=recording-toggle]`)
 	owner.waitJS("recording stopped", `document.querySelector('[data-testid=recording-toggle]')?.getAttribute('aria-pressed') === 'false' && !document.querySelector('[data-testid=recording-indicator]')`, 20*time.Second)
 

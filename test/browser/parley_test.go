@@ -27,6 +27,7 @@ const (
 // server is a running Parley under test.
 type server struct {
 	URL    string
+	PID    int          // the Parley process; 0 for PARLEY_TEST_URL
 	client *http.Client // the API calls' client (one that trusts Parley's certificate)
 }
 
@@ -135,7 +136,7 @@ func startParleyWith(t *testing.T, o launch) *server {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s := &server{URL: url, client: client}
+	s := &server{URL: url, PID: cmd.Process.Pid, client: client}
 	// A binary built without -tags webui serves the "not built" page: the tests cannot run on it.
 	if body := s.getText(t, "/"); strings.Contains(body, "UI is not built") {
 		t.Fatalf("%s was built without the web UI (-tags webui); run make build, or remove it so the test builds one", bin)

@@ -1,11 +1,16 @@
-import { NavLink, Route, Routes, useNavigate } from 'react-router-dom';
+import { lazy, Suspense } from 'react';
+import { NavLink, Route, Switch, useNavigate } from './router';
 import { AuthProvider, useAuth } from './auth';
 import { AuthPage } from './pages/AuthPage';
 import { RoomsPage } from './pages/RoomsPage';
-import { JoinPage } from './pages/JoinPage';
-import { RecordingsPage } from './pages/RecordingsPage';
-import { AdminPage } from './admin/AdminPage';
 import { RequireUser } from './ui';
+
+// The meeting (livekit-client), the admin dashboard and the rarer pages load on first use, so
+// signing in and the room list stay small.
+const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m.JoinPage })));
+const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
+const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
   const { user, logout } = useAuth();
@@ -27,9 +32,9 @@ function Header() {
       <div className="who">
         {user ? (
           <>
-            <span className="muted" data-testid="signed-in-as">
+            <NavLink to="/profile" data-testid="signed-in-as" aria-label={`Profile of ${user.name}`}>
               {user.name}
-            </span>
+            </NavLink>
             <button
               type="button"
               className="link"
@@ -54,35 +59,39 @@ export function App() {
     <AuthProvider>
       <Header />
       <main id="main">
-        <Routes>
-          <Route path="/login" element={<AuthPage mode="login" />} />
-          <Route path="/register" element={<AuthPage mode="register" />} />
-          <Route path="/r/:name" element={<JoinPage />} />
-          <Route
-            path="/recordings"
-            element={
-              <RequireUser>
-                <RecordingsPage />
-              </RequireUser>
-            }
-          />
-          <Route
-            path="/admin"
-            element={
-              <RequireUser admin>
-                <AdminPage />
-              </RequireUser>
-            }
-          />
-          <Route
-            path="*"
-            element={
-              <RequireUser>
-                <RoomsPage />
-              </RequireUser>
-            }
-          />
-        </Routes>
+        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
+        <Switch>
+          <Route path="/login">
+            <AuthPage mode="login" />
+          </Route>
+          <Route path="/register">
+            <AuthPage mode="register" />
+          </Route>
+          <Route path="/r/:name">
+            <JoinPage />
+          </Route>
+          <Route path="/recordings">
+            <RequireUser>
+              <RecordingsPage />
+            </RequireUser>
+          </Route>
+          <Route path="/admin">
+            <RequireUser admin>
+              <AdminPage />
+            </RequireUser>
+          </Route>
+          <Route path="/profile">
+            <RequireUser>
+              <ProfilePage />
+            </RequireUser>
+          </Route>
+          <Route>
+            <RequireUser>
+              <RoomsPage />
+            </RequireUser>
+          </Route>
+        </Switch>
+        </Suspense>
       </main>
     </AuthProvider>
   );

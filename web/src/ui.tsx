@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { Navigate, useLocation } from 'react-router-dom';
+import { Navigate, useHere } from './router';
 import { ApiError } from './api';
 import { useAuth } from './auth';
 
@@ -52,9 +52,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
 /** Renders children only for a signed-in user (admins only with admin), else goes to sign-in. */
 export function RequireUser({ children, admin }: { children: ReactNode; admin?: boolean }) {
   const { user, loading } = useAuth();
-  const loc = useLocation();
+  const here = useHere();
   if (loading) return <p className="muted">Loading…</p>;
-  if (!user) return <Navigate to={`/login?next=${encodeURIComponent(loc.pathname + loc.search)}`} replace />;
+  if (!user) return <Navigate to={`/login?next=${encodeURIComponent(here)}`} />;
   if (admin && user.role !== 'admin')
     return (
       <p className="error" role="alert">

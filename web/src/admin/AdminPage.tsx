@@ -136,7 +136,7 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
           <tbody>
             {usage.byRoom.slice(0, 5).map((r) => (
               <tr key={r.key}>
-                <th scope="row">{r.key}</th>
+                <th scope="row">{r.title || r.key}</th>
                 <td>{Math.round(r.participantMinutes)}</td>
               </tr>
             ))}
@@ -150,6 +150,7 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
 function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
   const [error, setError] = useState<unknown>(null);
   const name = r.name;
+  const title = r.title || name;
   const act = (f: () => Promise<unknown>) => async () => {
     setError(null);
     try {
@@ -162,8 +163,11 @@ function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
   return (
     <li className="card" data-testid="admin-room" data-room={name}>
       <div className="row between wrap">
-        <h3>{name}</h3>
-        <ConfirmButton label="End meeting" confirmLabel="Confirm end" ariaLabel={`End meeting ${name}`} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
+        <h3>
+          {title}
+          {title !== name && <span className="muted small"> {name}</span>}
+        </h3>
+        <ConfirmButton label="End meeting" confirmLabel="Confirm end" ariaLabel={`End meeting ${title}`} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
       </div>
       <ErrorBox error={error} />
       <ul className="admin-people">

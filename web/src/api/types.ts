@@ -89,6 +89,8 @@ export interface Participant {
 export interface Recording {
   id: string;
   room: string;
+  /** The room's title when the room still exists. */
+  roomTitle?: string;
   backend: 'builtin' | 'egress';
   status: 'starting' | 'active' | 'ending' | 'complete' | 'failed' | 'aborted';
   startedBy: string;
@@ -120,7 +122,7 @@ export interface Usage {
   peakConcurrency: number;
   sessions: number;
   daily: { date: string; participantMinutes: number }[];
-  byRoom: { key: string; participantMinutes: number }[];
+  byRoom: { key: string; title?: string; participantMinutes: number }[];
   byUser: { key: string; participantMinutes: number }[];
 }
 
@@ -156,6 +158,7 @@ export interface DoctorItem {
 /** liveRoomJSON: a running room with the participants in it now (GET /api/admin/rooms). */
 export interface LiveRoom {
   name: string;
+  title?: string;
   sid: string;
   active: boolean;
   startedAt: string;

@@ -1,21 +1,11 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import {
-  ConnectionError,
-  ConnectionErrorReason,
-  ConnectionState,
-  DisconnectReason,
-  Room,
-  RoomEvent,
-  Track,
-  VideoPresets,
-  type RemoteParticipant,
-} from 'livekit-client';
+import { ConnectionState, ParticipantEvent, RoomEvent, Track, type RemoteParticipant, type Room } from 'livekit-client';
+import { LoaderCircle } from 'lucide-react';
 import type { JoinResponse, Room as RoomInfo } from '../api/types';
 import { api, ApiError, path } from '../api';
 import { useEventStream } from '../admin/events';
 import {
   decodeMessage,
-  disconnectMessage,
   encodeMessage,
   initialMeeting,
   joinErrorMessage,
@@ -24,74 +14,110 @@ import {
   topics,
 } from '../state/meeting';
 import { controlsFor, fromLiveKit, moderationFor } from '../state/permissions';
-import { errorText, lowResRequested } from '../ui';
-import { CopyInvite } from '../invite';
+import { errorText } from '../ui';
+import { InviteButton } from './InviteButton';
 import { ChatPanel } from './ChatPanel';
+import { useMeetingConnection, type Choices } from './connection';
+import { DevicePanel } from './DevicePanel';
 import { randomId, useRoomVersion } from './hooks';
+import { describePermissionChange } from './notices';
 import { PeoplePanel } from './PeoplePanel';
 import { RoomControls } from './RoomControls';
-import { Toolbar, type Panel } from './Toolbar';
-import { AudioTrack, VideoTile } from './VideoTile';
+import { Stage } from './Stage';
+import { Toasts, useToasts } from './toasts';
+import { shortcuts, Toolbar, type Panel } from './Toolbar';
+import { AudioTrack } from './VideoTile';
+import './meeting.css';
 
-declare global {
-  interface Window {
-    /** The live LiveKit room, for tests (they disconnect it before closing the browser). */
-    parleyRoom?: Room;
-  }
-}
-
-export interface Choices {
-  video: boolean;
-  audio: boolean;
-  videoDeviceId?: string;
-  audioDeviceId?: string;
-}
-
-type Phase =
-  | { kind: 'connecting' }
-  | { kind: 'live' }
-  | { kind: 'ended'; reason: string; message: string }
-  | { kind: 'failed'; message: string };
-
-function connectFailure(e: unknown): string {
-  if (e instanceof ConnectionError) {
-    if (e.reason === ConnectionErrorReason.NotAllowed)
-      return 'The media server refused the join token: it has probably expired. Get a new one to continue.';
-    if (e.reason === ConnectionErrorReason.LeaveRequest && typeof e.context === 'number')
-      return disconnectMessage(DisconnectReason[e.context]);
-    if (e.reason === ConnectionErrorReason.ServerUnreachable || e.reason === ConnectionErrorReason.WebSocket)
-      return 'The media server could not be reached. Check your connection and try again.';
-  }
-  return `Could not connect to the meeting: ${errorText(e)}`;
-}
+export type { Choices } from './connection';
 
 interface Props {
   join: JoinResponse;
   choices: Choices;
   isAdmin: boolean;
-  /** Asks the API for a fresh join token (expired token, rejoin after leaving). */
+  /** Asks the API for a fresh join token (expired token, rejoin, healing after a lost connection). */
   rejoin(): Promise<JoinResponse>;
   onExit(): void;
 }
 
-/** The meeting: connects to LiveKit with the join token and renders the call. */
+/** Whether a key press happened in a text field, where shortcuts must not fire. */
+function typing(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+}
+
+/** The meeting: connects to LiveKit with the join token and renders the call full-window. */
 export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
-  const [session, setSession] = useState(join);
   const [info, setInfo] = useState<RoomInfo>(join.room);
-  const [room, setRoom] = useState<Room | null>(null);
-  const [phase, setPhase] = useState<Phase>({ kind: 'connecting' });
   const [state, dispatch] = useReducer(meetingReducer, initialMeeting);
   const [panel, setPanel] = useState<Panel>(null);
-  const [notice, setNotice] = useState('');
+  const [pinned, setPinned] = useState<string | undefined>();
+  const [speakerView, setSpeakerView] = useState(false);
+  const [lastSpeaker, setLastSpeaker] = useState<string | undefined>();
+  const [selfMini, setSelfMini] = useState(false);
   const [retrying, setRetrying] = useState(false);
+  const { toasts, push, dismiss } = useToasts();
   const panelRef = useRef<Panel>(null);
   panelRef.current = panel;
   const handRef = useRef(false);
   const recordingRef = useRef(false);
+  const selfToggleAt = useRef(0);
+  const moderateRef = useRef(false);
+  const notice = useCallback((msg: string, kind: 'info' | 'error' = 'error') => push(msg, kind), [push]);
+
+  const wire = useCallback(
+    (r: Room) => {
+      const send = (topic: string, payload: Record<string, unknown>, to?: RemoteParticipant) =>
+        r.localParticipant.publishData(encodeMessage(payload), { reliable: true, topic, destinationIdentities: to ? [to.identity] : undefined });
+      r.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+        const m = decodeMessage(topic, payload);
+        if (!m || !participant) return;
+        if (m.topic === 'chat') {
+          const message = { id: m.id || randomId(), from: participant.identity, name: participant.name || participant.identity, text: m.text, at: Date.now() };
+          dispatch({ type: 'chat', message, seen: panelRef.current === 'chat' });
+        } else if (m.topic === 'hand') {
+          dispatch({ type: 'hand', identity: participant.identity, raised: m.raised, at: Date.now() });
+        } else if (m.topic === 'recording') {
+          dispatch({ type: 'recording', active: m.active });
+        }
+      });
+      r.on(RoomEvent.ParticipantConnected, (p) => {
+        // Newcomers learn the current hand and recording state from the others.
+        if (handRef.current) void send(topics.hand, { raised: true }, p).catch(() => undefined);
+        if (moderateRef.current && recordingRef.current) void send(topics.recording, { active: true }, p).catch(() => undefined);
+      });
+      r.on(RoomEvent.ParticipantDisconnected, (p) => dispatch({ type: 'left', identity: p.identity }));
+      r.on(RoomEvent.ActiveSpeakersChanged, (speakers) => {
+        const other = speakers.find((s) => s !== r.localParticipant);
+        if (other) setLastSpeaker(other.identity);
+      });
+      // A mute you did not ask for came from a moderator.
+      r.localParticipant.on(ParticipantEvent.TrackMuted, (pub) => {
+        if (r.state !== ConnectionState.Connected || Date.now() - selfToggleAt.current < 2000) return;
+        if (pub.source === Track.Source.Microphone) push('A moderator muted your microphone.');
+        else if (pub.source === Track.Source.Camera) push('A moderator turned off your camera.');
+      });
+      r.on(RoomEvent.ParticipantPermissionsChanged, (prev, p) => {
+        if (p !== r.localParticipant || !prev) return;
+        const msg = describePermissionChange(controlsFor(fromLiveKit(prev)), controlsFor(fromLiveKit(p.permissions)));
+        if (msg) push(msg);
+      });
+    },
+    [push],
+  );
+
+  const { room, phase, setPhase, sessions, rejoinNow, session } = useMeetingConnection({
+    join,
+    choices,
+    rejoin,
+    wire,
+    onNotice: notice,
+    onHealed: () => push('Reconnected.'),
+  });
   const moderation = moderationFor(session.role, isAdmin);
-  const moderateRef = useRef(moderation.moderate);
   moderateRef.current = moderation.moderate;
   useRoomVersion(room);
+
   // Moderators follow the room's event stream (only they may read it) for the recording
   // indicator; everyone else relies on LiveKit's recording flag and the moderators' data messages.
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
@@ -100,94 +126,82 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     if (active !== undefined) dispatch({ type: 'recording', active });
   });
 
+  const recording = (room?.isRecording ?? false) || state.recording;
+  const wasRecording = useRef(false);
   useEffect(() => {
-    const lowres = lowResRequested();
-    const r = new Room({
-      adaptiveStream: !lowres,
-      dynacast: !lowres,
-      videoCaptureDefaults: {
-        deviceId: choices.videoDeviceId,
-        resolution: lowres ? { width: 320, height: 240, frameRate: 15 } : VideoPresets.h720.resolution,
-      },
-      audioCaptureDefaults: { deviceId: choices.audioDeviceId },
-      publishDefaults: { simulcast: !lowres },
-    });
-    let cancelled = false;
-    const send = (topic: string, payload: Record<string, unknown>, to?: RemoteParticipant) =>
-      r.localParticipant.publishData(encodeMessage(payload), {
-        reliable: true,
-        topic,
-        destinationIdentities: to ? [to.identity] : undefined,
-      });
+    if (recording === wasRecording.current) return;
+    wasRecording.current = recording;
+    push(recording ? 'This meeting is being recorded.' : 'Recording stopped.');
+  }, [recording, push]);
 
-    r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
-      if (cancelled) return;
-      const name = reason === undefined ? undefined : DisconnectReason[reason];
-      setPhase({ kind: 'ended', reason: name ?? 'UNKNOWN_REASON', message: disconnectMessage(name) });
-    });
-    r.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
-      const m = decodeMessage(topic, payload);
-      if (!m || !participant) return;
-      if (m.topic === 'chat') {
-        const message = { id: m.id || randomId(), from: participant.identity, name: participant.name || participant.identity, text: m.text, at: Date.now() };
-        dispatch({ type: 'chat', message, seen: panelRef.current === 'chat' });
-      } else if (m.topic === 'hand') {
-        dispatch({ type: 'hand', identity: participant.identity, raised: m.raised, at: Date.now() });
-      } else if (m.topic === 'recording') {
-        dispatch({ type: 'recording', active: m.active });
-      }
-    });
-    r.on(RoomEvent.ParticipantConnected, (p) => {
-      // Newcomers learn the current hand and recording state from the others.
-      if (handRef.current) void send(topics.hand, { raised: true }, p).catch(() => undefined);
-      if (moderateRef.current && recordingRef.current) void send(topics.recording, { active: true }, p).catch(() => undefined);
-    });
-    r.on(RoomEvent.ParticipantDisconnected, (p) => dispatch({ type: 'left', identity: p.identity }));
-    r.on(RoomEvent.MediaDevicesError, (e) => setNotice(`Camera or microphone: ${e.message}`));
-
-    setPhase({ kind: 'connecting' });
-    setRoom(r);
-    window.parleyRoom = r;
-    r.connect(session.url, session.token)
-      .then(async () => {
-        if (cancelled) return;
-        setPhase({ kind: 'live' });
-        const controls = controlsFor(fromLiveKit(r.localParticipant.permissions));
-        try {
-          if (choices.video && controls.camera) await r.localParticipant.setCameraEnabled(true);
-        } catch (e) {
-          setNotice(`Camera: ${errorText(e)}`);
-        }
-        try {
-          if (choices.audio && controls.microphone) await r.localParticipant.setMicrophoneEnabled(true);
-        } catch (e) {
-          setNotice(`Microphone: ${errorText(e)}`);
-        }
-      })
-      .catch((e) => {
-        if (!cancelled) setPhase({ kind: 'failed', message: connectFailure(e) });
-      });
-    return () => {
-      cancelled = true;
-      void r.disconnect();
-      if (window.parleyRoom === r) window.parleyRoom = undefined;
-      setRoom(null);
-    };
-    // The choices are read once per connection; a new session (token) reconnects.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [session]);
+  // The meeting takes the whole window: the site header goes away while it runs.
+  useEffect(() => {
+    document.body.classList.add('in-meeting');
+    return () => document.body.classList.remove('in-meeting');
+  }, []);
 
   const publish = useCallback(
     (topic: string, payload: Record<string, unknown>) => room?.localParticipant.publishData(encodeMessage(payload), { reliable: true, topic }),
     [room],
   );
+  const lp = room?.localParticipant;
+  const handRaised = !!lp && state.hands[lp.identity] !== undefined;
+  const toggleMic = useCallback(async () => {
+    if (!lp) return;
+    selfToggleAt.current = Date.now();
+    await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
+  }, [lp]);
+  const toggleCamera = useCallback(async () => {
+    if (!lp) return;
+    selfToggleAt.current = Date.now();
+    await lp.setCameraEnabled(!lp.isCameraEnabled);
+  }, [lp]);
+  const toggleHand = useCallback(() => {
+    if (!lp) return;
+    const raised = !handRaised;
+    handRef.current = raised;
+    dispatch({ type: 'hand', identity: lp.identity, raised, at: Date.now() });
+    void publish(topics.hand, { raised })?.catch((e) => notice(`Raise hand: ${errorText(e)}`));
+  }, [lp, handRaised, publish, notice]);
+  const openPanel = useCallback((p: Panel) => {
+    setPanel(p);
+    if (p === 'chat') dispatch({ type: 'read' });
+  }, []);
+
+  const live = phase.kind === 'live' && !!room;
+  useEffect(() => {
+    if (!live || !room) return;
+    const controls = controlsFor(fromLiveKit(room.localParticipant.permissions));
+    const onKey = (e: KeyboardEvent) => {
+      if (typing(e) || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+      const run = (f: () => Promise<unknown>, what: string) => void f().catch((err) => notice(`${what}: ${errorText(err)}`));
+      switch (e.key.toLowerCase()) {
+        case shortcuts.mic:
+          if (controls.microphone) run(toggleMic, 'Microphone');
+          break;
+        case shortcuts.camera:
+          if (controls.camera) run(toggleCamera, 'Camera');
+          break;
+        case shortcuts.hand:
+          if (controls.raiseHand) toggleHand();
+          break;
+        case shortcuts.chat:
+          openPanel(panelRef.current === 'chat' ? null : 'chat');
+          break;
+        default:
+          return;
+      }
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [live, room, toggleMic, toggleCamera, toggleHand, openPanel, notice]);
 
   async function retry() {
     setRetrying(true);
-    setNotice('');
     try {
       handRef.current = false;
-      setSession(await rejoin());
+      await rejoinNow();
     } catch (e) {
       const msg = e instanceof ApiError ? joinErrorMessage(e.code, e.message) : errorText(e);
       setPhase({ kind: 'failed', message: msg });
@@ -218,120 +232,109 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     );
   }
 
-  if (!room || phase.kind === 'connecting') {
+  const title = info.title || info.name;
+  if (!room || phase.kind !== 'live') {
+    const healing = phase.kind === 'reconnecting';
     return (
-      <p className="muted center" role="status" data-testid="connecting">
-        Connecting to {info.title || info.name}…
-      </p>
+      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions}>
+        <div className="meeting-wait" role="status">
+          <LoaderCircle className="spin" aria-hidden="true" size={40} />
+          <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
+          {healing && <p className="muted small">The connection to the meeting was lost. Parley is getting you back in.</p>}
+          {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
+          {healing && (
+            <button type="button" onClick={onExit}>
+              Leave
+            </button>
+          )}
+        </div>
+        <Toasts toasts={toasts} dismiss={dismiss} />
+      </div>
     );
   }
 
-  const lp = room.localParticipant;
-  const controls = controlsFor(fromLiveKit(lp.permissions));
-  const participants = [lp, ...room.remoteParticipants.values()];
-  const recording = room.isRecording || state.recording;
-  const screens = participants.flatMap((p) => {
-    const pub = p.getTrackPublication(Track.Source.ScreenShare);
-    return pub?.track ? [{ p, pub }] : [];
-  });
+  const controls = controlsFor(fromLiveKit(room.localParticipant.permissions));
   const audio = [...room.remoteParticipants.values()].flatMap((p) =>
     [...p.audioTrackPublications.values()].filter((pub) => pub.track && pub.isSubscribed),
   );
-  const handRaised = state.hands[lp.identity] !== undefined;
 
   return (
-    <div className={`meeting${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={lp.identity}>
-      <div className="meeting-head row wrap between">
-        <h1 className="title">{info.title || info.name}</h1>
-        <div className="row wrap">
-          {recording && (
-            <span className="rec" role="status" data-testid="recording-indicator">
-              <span className="dot" aria-hidden="true" /> Recording
-            </span>
-          )}
-          {info.locked && <span className="badge">Locked</span>}
-          {info.inviteCode !== undefined && <CopyInvite room={info} />}
-          {room.state === ConnectionState.Reconnecting && (
-            <span className="badge warn" role="status">
-              Reconnecting…
-            </span>
-          )}
-          {moderation.moderate && (
-            <RoomControls
-              info={info}
-              setInfo={setInfo}
-              onNotice={setNotice}
-              onRecording={(active) => {
-                recordingRef.current = active;
-                dispatch({ type: 'recording', active });
-                void publish(topics.recording, { active })?.catch(() => undefined);
-              }}
-            />
-          )}
-        </div>
-      </div>
-      {notice && (
-        <p className="notice" role="alert">
-          {notice}{' '}
-          <button type="button" className="link" onClick={() => setNotice('')} aria-label="Dismiss message">
-            ×
-          </button>
-        </p>
-      )}
+    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions}>
+      <header className="meeting-head">
+        <h1 className="title">{title}</h1>
+        {recording && (
+          <span className="rec" role="status" data-testid="recording-indicator">
+            <span className="dot" aria-hidden="true" /> Recording
+          </span>
+        )}
+        {info.locked && <span className="badge">Locked</span>}
+        {room.state === ConnectionState.Reconnecting && (
+          <span className="badge warn" role="status" data-testid="resuming">
+            Reconnecting…
+          </span>
+        )}
+        <span className="grow" />
+        {info.inviteCode !== undefined && <InviteButton room={info} />}
+        {moderation.moderate && (
+          <RoomControls
+            info={info}
+            setInfo={setInfo}
+            onNotice={notice}
+            onRecording={(active) => {
+              recordingRef.current = active;
+              dispatch({ type: 'recording', active });
+              void publish(topics.recording, { active })?.catch(() => undefined);
+            }}
+          />
+        )}
+      </header>
       <div className="meeting-body">
-      <div className="stage">
-        {screens.map(({ p, pub }) => (
-          <VideoTile key={`screen-${p.identity}`} participant={p} publication={pub} screen isLocal={p === lp} />
-        ))}
-        <div className={`grid n${Math.min(participants.length, 9)}`} data-testid="video-grid">
-          {participants.map((p) => (
-            <VideoTile
-              key={p.identity}
-              participant={p}
-              publication={p.getTrackPublication(Track.Source.Camera)}
-              isLocal={p === lp}
-              handRaised={state.hands[p.identity] !== undefined}
-            />
-          ))}
-        </div>
-      </div>
-      {panel && (
-        <aside id="meeting-panel" className="panel">
-          {panel === 'chat' ? (
-            <ChatPanel
-              messages={state.chat}
-              canSend={controls.chat}
-              send={async (text) => {
-                const id = randomId();
-                await publish(topics.chat, { id, text });
-                dispatch({ type: 'chat', seen: true, message: { id, from: lp.identity, name: lp.name || 'You', text, at: Date.now() } });
-              }}
-            />
-          ) : (
-            <PeoplePanel room={room} info={info} setInfo={setInfo} hands={state.hands} moderation={moderation} onNotice={setNotice} />
-          )}
-        </aside>
-      )}
+        <Stage
+          room={room}
+          hands={state.hands}
+          pinned={pinned}
+          setPinned={setPinned}
+          speakerView={speakerView}
+          lastSpeaker={lastSpeaker}
+          selfMini={selfMini}
+          setSelfMini={setSelfMini}
+        />
+        {panel && (
+          <aside id="meeting-panel" className="panel">
+            {panel === 'chat' ? (
+              <ChatPanel
+                messages={state.chat}
+                canSend={controls.chat}
+                send={async (text) => {
+                  const id = randomId();
+                  await publish(topics.chat, { id, text });
+                  dispatch({ type: 'chat', seen: true, message: { id, from: room.localParticipant.identity, name: room.localParticipant.name || 'You', text, at: Date.now() } });
+                }}
+              />
+            ) : panel === 'people' ? (
+              <PeoplePanel room={room} info={info} setInfo={setInfo} hands={state.hands} moderation={moderation} onNotice={notice} />
+            ) : (
+              <DevicePanel room={room} onNotice={notice} />
+            )}
+          </aside>
+        )}
       </div>
       <Toolbar
         room={room}
         controls={controls}
         handRaised={handRaised}
-        onToggleHand={() => {
-          const raised = !handRaised;
-          handRef.current = raised;
-          dispatch({ type: 'hand', identity: lp.identity, raised, at: Date.now() });
-          void publish(topics.hand, { raised })?.catch((e) => setNotice(`Raise hand: ${errorText(e)}`));
-        }}
+        onToggleHand={toggleHand}
+        toggleMic={toggleMic}
+        toggleCamera={toggleCamera}
         panel={panel}
-        setPanel={(p) => {
-          setPanel(p);
-          if (p === 'chat') dispatch({ type: 'read' });
-        }}
+        setPanel={openPanel}
+        speakerView={speakerView}
+        setSpeakerView={setSpeakerView}
         unread={state.unread}
         onLeave={() => void room.disconnect()}
-        onNotice={setNotice}
+        onNotice={notice}
       />
+      <Toasts toasts={toasts} dismiss={dismiss} />
       <div hidden>
         {audio.map((pub) => (
           <AudioTrack key={pub.trackSid} publication={pub} />

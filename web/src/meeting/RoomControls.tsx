@@ -94,9 +94,9 @@ export function RoomControls({
         {info.locked ? 'Unlock room' : 'Lock room'}
       </button>
       <ConfirmButton
-        label="End for everyone"
+        label="End meeting"
         confirmLabel="Confirm end"
-        ariaLabel="End the meeting for everyone"
+        ariaLabel="End meeting for everyone"
         testId="end-meeting"
         onConfirm={() => act('End meeting', () => api.post(path`/api/rooms/${info.name}/end`))}
       />

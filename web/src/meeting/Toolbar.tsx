@@ -1,20 +1,29 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { Room } from 'livekit-client';
+import { Hand, LayoutGrid, MessageSquare, Mic, MicOff, MonitorOff, MonitorUp, PhoneOff, Presentation, Settings, Users, Video, VideoOff } from 'lucide-react';
 import type { Controls } from '../state/permissions';
 import { errorText } from '../ui';
+import { screenShareOptions } from './connection';
 
-export type Panel = 'chat' | 'people' | null;
+export type Panel = 'chat' | 'people' | 'devices' | null;
+
+/** Keys that work anywhere in the meeting but in text fields. */
+export const shortcuts = { mic: 'm', camera: 'v', hand: 'h', chat: 'c' } as const;
 
 interface Props {
   room: Room;
   controls: Controls;
   handRaised: boolean;
   onToggleHand(): void;
+  toggleMic(): Promise<unknown>;
+  toggleCamera(): Promise<unknown>;
   panel: Panel;
   setPanel(p: Panel): void;
+  speakerView: boolean;
+  setSpeakerView(v: boolean): void;
   unread: number;
   onLeave(): void;
-  onNotice(msg: string): void;
+  onNotice(msg: string, kind?: 'info' | 'error'): void;
 }
 
 function MediaButton(props: {
@@ -22,21 +31,24 @@ function MediaButton(props: {
   on: boolean;
   allowed: boolean;
   testId: string;
-  onText: string;
-  offText: string;
+  onIcon: ReactNode;
+  offIcon: ReactNode;
+  shortcut?: string;
   toggle(): Promise<unknown>;
-  onNotice(msg: string): void;
+  onNotice(msg: string, kind?: 'info' | 'error'): void;
 }) {
   const [busy, setBusy] = useState(false);
-  const { label, on, allowed, testId } = props;
+  const { label, on, allowed, testId, shortcut } = props;
+  const tip = allowed ? `${label} ${on ? 'on' : 'off'}${shortcut ? ` (${shortcut.toUpperCase()})` : ''}` : `${label}: not permitted in this room`;
   return (
     <button
       type="button"
       className={`tool${on ? ' on' : ' off'}`}
-      aria-label={label}
+      aria-label={allowed ? label : `${label} (not allowed)`}
       aria-pressed={on}
+      aria-keyshortcuts={shortcut}
       disabled={!allowed || busy}
-      title={allowed ? undefined : `${label}: not permitted in this room`}
+      data-tip={tip}
       data-testid={testId}
       data-muted={on ? 'false' : 'true'}
       data-allowed={allowed ? 'true' : 'false'}
@@ -45,90 +57,99 @@ function MediaButton(props: {
         try {
           await props.toggle();
         } catch (e) {
-          props.onNotice(`${label}: ${errorText(e)}`);
+          props.onNotice(`${label}: ${errorText(e)}`, 'error');
         } finally {
           setBusy(false);
         }
       }}
     >
-      {allowed ? (on ? props.onText : props.offText) : `${props.offText} (not allowed)`}
+      {on ? props.onIcon : props.offIcon}
     </button>
   );
 }
 
+function PanelButton(props: { panel: Panel; which: Exclude<Panel, null>; setPanel(p: Panel): void; label: string; tip: string; testId: string; shortcut?: string; children: ReactNode }) {
+  const open = props.panel === props.which;
+  return (
+    <button
+      type="button"
+      className={`tool${open ? ' on' : ''}`}
+      aria-pressed={open}
+      aria-controls={open ? 'meeting-panel' : undefined}
+      aria-keyshortcuts={props.shortcut}
+      data-tip={props.tip}
+      data-testid={props.testId}
+      onClick={() => props.setPanel(open ? null : props.which)}
+    >
+      {/* The name is text, not aria-label, so it contains the count shown beside the icon. */}
+      <span className="sr-only">{props.label}</span>
+      {props.children}
+    </button>
+  );
+}
+
+const icon = { 'aria-hidden': true, size: 22 } as const;
+
 /** The meeting toolbar; media buttons follow the permissions LiveKit granted. */
-export function Toolbar({ room, controls, handRaised, onToggleHand, panel, setPanel, unread, onLeave, onNotice }: Props) {
+export function Toolbar(props: Props) {
+  const { room, controls, handRaised, onToggleHand, panel, setPanel, unread, onLeave, onNotice } = props;
   const lp = room.localParticipant;
-  const mic = lp.isMicrophoneEnabled;
-  const cam = lp.isCameraEnabled;
   const screen = lp.isScreenShareEnabled;
+  // Derived from the room's own participant map, so it changes with the tiles, not with a poll.
+  const count = room.remoteParticipants.size + 1;
   return (
     <div className="toolbar" role="toolbar" aria-label="Meeting controls">
-      <MediaButton
-        label="Microphone"
-        testId="toggle-mic"
-        on={mic}
-        allowed={controls.microphone}
-        onText="Mic on"
-        offText="Mic off"
-        toggle={() => lp.setMicrophoneEnabled(!mic)}
-        onNotice={onNotice}
-      />
-      <MediaButton
-        label="Camera"
-        testId="toggle-camera"
-        on={cam}
-        allowed={controls.camera}
-        onText="Camera on"
-        offText="Camera off"
-        toggle={() => lp.setCameraEnabled(!cam)}
-        onNotice={onNotice}
-      />
-      <MediaButton
-        label="Share screen"
-        testId="toggle-screen"
-        on={screen}
-        allowed={controls.screenShare}
-        onText="Stop sharing"
-        offText="Share screen"
-        toggle={() => lp.setScreenShareEnabled(!screen, { audio: false, selfBrowserSurface: 'exclude' })}
-        onNotice={onNotice}
-      />
+      <MediaButton label="Microphone" testId="toggle-mic" on={lp.isMicrophoneEnabled} allowed={controls.microphone} shortcut={shortcuts.mic}
+        onIcon={<Mic {...icon} />} offIcon={<MicOff {...icon} />} toggle={props.toggleMic} onNotice={onNotice} />
+      <MediaButton label="Camera" testId="toggle-camera" on={lp.isCameraEnabled} allowed={controls.camera} shortcut={shortcuts.camera}
+        onIcon={<Video {...icon} />} offIcon={<VideoOff {...icon} />} toggle={props.toggleCamera} onNotice={onNotice} />
+      <MediaButton label="Share screen" testId="toggle-screen" on={screen} allowed={controls.screenShare}
+        onIcon={<MonitorOff {...icon} />} offIcon={<MonitorUp {...icon} />}
+        toggle={() => lp.setScreenShareEnabled(!screen, screenShareOptions())} onNotice={onNotice} />
       <button
         type="button"
         className={`tool${handRaised ? ' on' : ''}`}
         aria-label="Raise hand"
         aria-pressed={handRaised}
+        aria-keyshortcuts={shortcuts.hand}
         disabled={!controls.raiseHand}
+        data-tip={`${handRaised ? 'Lower' : 'Raise'} hand (H)`}
         data-testid="toggle-hand"
         onClick={onToggleHand}
       >
-        {handRaised ? 'Lower hand' : 'Raise hand'}
+        <Hand {...icon} />
       </button>
       <button
         type="button"
-        className={`tool${panel === 'chat' ? ' on' : ''}`}
-        aria-label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'}
-        aria-pressed={panel === 'chat'}
-        aria-controls="meeting-panel"
-        data-testid="toggle-chat"
-        onClick={() => setPanel(panel === 'chat' ? null : 'chat')}
+        className={`tool${props.speakerView ? ' on' : ''}`}
+        aria-label="Speaker view"
+        aria-pressed={props.speakerView}
+        data-tip={props.speakerView ? 'Grid view' : 'Speaker view'}
+        data-testid="toggle-view"
+        onClick={() => props.setSpeakerView(!props.speakerView)}
       >
-        Chat{unread > 0 && <span className="count">{unread}</span>}
+        {props.speakerView ? <LayoutGrid {...icon} /> : <Presentation {...icon} />}
       </button>
-      <button
-        type="button"
-        className={`tool${panel === 'people' ? ' on' : ''}`}
-        aria-label="Participants"
-        aria-pressed={panel === 'people'}
-        aria-controls="meeting-panel"
-        data-testid="toggle-people"
-        onClick={() => setPanel(panel === 'people' ? null : 'people')}
-      >
-        People ({room.numParticipants || room.remoteParticipants.size + 1})
-      </button>
-      <button type="button" className="tool danger" aria-label="Leave meeting" data-testid="leave" onClick={onLeave}>
-        Leave
+      <span className="toolbar-gap" aria-hidden="true" />
+      <PanelButton panel={panel} which="chat" setPanel={setPanel} label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'} tip="Chat (C)" testId="toggle-chat" shortcut={shortcuts.chat}>
+        <MessageSquare {...icon} />
+        {unread > 0 && (
+          <span className="count" aria-hidden="true">
+            {unread}
+          </span>
+        )}
+      </PanelButton>
+      <PanelButton panel={panel} which="people" setPanel={setPanel} label={`People (${count})`} tip="People" testId="toggle-people">
+        <Users {...icon} />
+        <span className="count plain" aria-hidden="true" data-testid="people-count">
+          {count}
+        </span>
+      </PanelButton>
+      <PanelButton panel={panel} which="devices" setPanel={setPanel} label="Devices" tip="Camera, microphone and speaker" testId="toggle-devices">
+        <Settings {...icon} />
+      </PanelButton>
+      <button type="button" className="tool danger leave" aria-label="Leave meeting" data-tip="Leave" data-testid="leave" onClick={onLeave}>
+        <PhoneOff {...icon} />
       </button>
     </div>
   );

@@ -1,5 +1,13 @@
-import { useEffect, useRef } from 'react';
-import { Track, type Participant, type TrackPublication } from 'livekit-client';
+import { useEffect, useRef, type CSSProperties } from 'react';
+import { ConnectionQuality, Track, type Participant, type TrackPublication } from 'livekit-client';
+import { Hand, MicOff, Minimize2, Pin, PinOff, Signal, SignalLow, SignalMedium, SignalZero } from 'lucide-react';
+
+const quality: Record<string, { label: string; Icon: typeof Signal } | undefined> = {
+  [ConnectionQuality.Excellent]: { label: 'excellent', Icon: Signal },
+  [ConnectionQuality.Good]: { label: 'good', Icon: SignalMedium },
+  [ConnectionQuality.Poor]: { label: 'poor', Icon: SignalLow },
+  [ConnectionQuality.Lost]: { label: 'lost', Icon: SignalZero },
+};
 
 /** One video tile: attaches the track to its own <video> element and detaches it on change,
  * so an unsubscribed track never leaves a dead element behind. */
@@ -9,12 +17,22 @@ export function VideoTile({
   screen,
   handRaised,
   isLocal,
+  main,
+  pinned,
+  onPin,
+  onMinimise,
+  style,
 }: {
   participant: Participant;
   publication?: TrackPublication;
   screen?: boolean;
   handRaised?: boolean;
   isLocal: boolean;
+  main?: boolean;
+  pinned?: boolean;
+  onPin?(): void;
+  onMinimise?(): void;
+  style?: CSSProperties;
 }) {
   const ref = useRef<HTMLVideoElement>(null);
   const track = publication?.track;
@@ -32,13 +50,18 @@ export function VideoTile({
   const name = participant.name || participant.identity;
   const micMuted = !participant.isMicrophoneEnabled;
   const label = `${screen ? `${name}'s screen` : name}${isLocal ? ' (you)' : ''}`;
+  const q = screen ? undefined : quality[participant.connectionQuality];
+  const speaking = participant.isSpeaking && !screen;
   return (
     <figure
-      className={`tile${participant.isSpeaking && !screen ? ' speaking' : ''}${screen ? ' screen' : ''}`}
+      className={`tile${speaking ? ' speaking' : ''}${screen ? ' screen' : ''}${main ? ' main' : ''}`}
+      style={style}
       data-testid={screen ? 'screen-tile' : 'tile'}
       data-identity={participant.identity}
       data-local={isLocal ? 'true' : 'false'}
       data-speaking={participant.isSpeaking ? 'true' : 'false'}
+      data-main={main ? 'true' : 'false'}
+      data-pinned={pinned ? 'true' : 'false'}
       aria-label={label}
     >
       <video
@@ -55,14 +78,46 @@ export function VideoTile({
           {name.slice(0, 1).toUpperCase()}
         </div>
       )}
+      <div className="tile-actions">
+        {onMinimise && (
+          <button type="button" className="icon small" aria-label="Minimise self view" data-tip="Minimise self view" data-testid="minimise-self" onClick={onMinimise}>
+            <Minimize2 aria-hidden="true" size={16} />
+          </button>
+        )}
+        {onPin && (
+          <button
+            type="button"
+            className={`icon small${pinned ? ' on' : ''}`}
+            aria-label={pinned ? `Unpin ${label}` : `Pin ${label}`}
+            aria-pressed={pinned}
+            data-tip={pinned ? 'Unpin' : 'Pin to the main view'}
+            data-testid="pin"
+            onClick={onPin}
+          >
+            {pinned ? <PinOff aria-hidden="true" size={16} /> : <Pin aria-hidden="true" size={16} />}
+          </button>
+        )}
+      </div>
       <figcaption>
         {handRaised && (
-          <span className="badge hand">Hand raised</span>
+          <span className="badge hand" title="Hand raised">
+            <Hand aria-hidden="true" size={14} />
+            <span className="sr-only">Hand raised</span>
+          </span>
         )}
         {!screen && micMuted && (
-          <span className="badge muted-mic">Muted</span>
+          <span className="badge muted-mic" title="Microphone off" data-testid="muted-badge">
+            <MicOff aria-hidden="true" size={14} />
+            <span className="sr-only">Muted</span>
+          </span>
         )}
         <span className="name">{label}</span>
+        {q && (
+          <span className={`quality q-${q.label}`} title={`Connection ${q.label}`} data-testid="quality" data-quality={q.label}>
+            <q.Icon aria-hidden="true" size={14} />
+            <span className="sr-only">Connection {q.label}</span>
+          </span>
+        )}
       </figcaption>
     </figure>
   );

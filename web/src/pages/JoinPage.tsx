@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import { useMediaDevices } from '@livekit/components-react';
-import { createAudioAnalyser, createLocalAudioTrack, createLocalVideoTrack, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
+import { Link, useNavigate, useParams, useSearchParams } from '../router';
+import { createLocalAudioTrack, createLocalVideoTrack, supportsAudioOutputSelection, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
 import { api, ApiError, path } from '../api';
 import type { JoinResponse, Room } from '../api/types';
 import { useAuth } from '../auth';
 import { Meeting, type Choices } from '../meeting/Meeting';
+import { LevelMeter } from '../meeting/DevicePanel';
+import { deviceLabel, useMediaDevices } from '../meeting/devices';
 import { joinErrorMessage } from '../state/meeting';
 import { errorText, lowResRequested } from '../ui';
 
@@ -30,7 +31,7 @@ export function JoinPage() {
       .get<Room>(path`/api/rooms/${name}`, { auth: 'optional' })
       .then(setRoom)
       .catch((e) => {
-        if (e instanceof ApiError && e.status === 404) setError({ code: e.code, message: 'This room does not exist.' });
+        if (e instanceof ApiError && e.status === 404) setError({ code: 'room_not_found', message: 'This room does not exist.' });
       })
       .finally(() => setRoomLoaded(true));
   }, [name, loading]);
@@ -79,11 +80,23 @@ export function JoinPage() {
   }
 
   const title = room?.title || name;
+  if (error?.code === 'room_not_found' && !room)
+    return (
+      <section className="card narrow" data-testid="room-missing">
+        <h1>Room not found</h1>
+        <p role="alert" data-testid="join-error" data-code={error.code}>
+          There is no room called “{name}”. Check the link you were given, or ask the host for a new one.
+        </p>
+        <Link to="/" className="button primary">
+          Go to your rooms
+        </Link>
+      </section>
+    );
   return (
     <section className="join">
       <h1>Join {title}</h1>
       <div className="join-grid">
-        <Preview choices={choices} setChoices={setChoices} />
+        {roomLoaded ? <Preview choices={choices} setChoices={setChoices} /> : <div className="card preview" aria-busy="true" />}
         <form onSubmit={submit} className="card" data-testid="join-form" data-ready={roomLoaded ? 'true' : 'false'}>
           <label>
             {user ? 'Display name' : 'Your name'}
@@ -126,10 +139,13 @@ export function JoinPage() {
 
 function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choices): void }) {
   const videoRef = useRef<HTMLVideoElement>(null);
-  const [level, setLevel] = useState(0);
+  const [mic, setMic] = useState<LocalAudioTrack | undefined>();
   const [problem, setProblem] = useState('');
-  const cameras = useMediaDevices({ kind: 'videoinput' });
-  const mics = useMediaDevices({ kind: 'audioinput' });
+  // Device labels appear once a permission is granted: list again when a track starts.
+  const [granted, setGranted] = useState(0);
+  const cameras = useMediaDevices('videoinput', granted);
+  const mics = useMediaDevices('audioinput', granted);
+  const speakers = useMediaDevices('audiooutput', granted);
 
   useEffect(() => {
     if (!choices.video) return;
@@ -145,8 +161,9 @@ function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choi
         track = t;
         if (videoRef.current) t.attach(videoRef.current);
         setProblem('');
+        setGranted((n) => n + 1);
       })
-      .catch((e) => setProblem(`Camera: ${errorText(e)}`));
+      .catch((e) => setProblem(`Camera: ${errorText(e)}. Allow the camera in the browser's site settings, or join with it off.`));
     return () => {
       stopped = true;
       if (track && videoRef.current) track.detach(videoRef.current);
@@ -158,25 +175,34 @@ function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choi
     if (!choices.audio) return;
     let track: LocalAudioTrack | undefined;
     let stopped = false;
-    let timer = 0;
-    let cleanup: (() => Promise<void>) | undefined;
     createLocalAudioTrack({ deviceId: choices.audioDeviceId })
       .then((t) => {
         if (stopped) return t.stop();
         track = t;
-        const a = createAudioAnalyser(t);
-        cleanup = a.cleanup;
-        timer = window.setInterval(() => setLevel(a.calculateVolume()), 150);
+        setMic(t);
+        setGranted((n) => n + 1);
       })
-      .catch((e) => setProblem(`Microphone: ${errorText(e)}`));
+      .catch((e) => setProblem(`Microphone: ${errorText(e)}. Allow the microphone in the browser's site settings, or join with it off.`));
     return () => {
       stopped = true;
-      clearInterval(timer);
-      void cleanup?.();
       track?.stop();
-      setLevel(0);
+      setMic(undefined);
     };
   }, [choices.audio, choices.audioDeviceId]);
+
+  const select = (label: string, noun: string, list: MediaDeviceInfo[], value: string | undefined, set: (id: string | undefined) => void, testId: string) => (
+    <label>
+      {label}
+      <select value={value ?? ''} onChange={(e) => set(e.target.value || undefined)} data-testid={testId}>
+        <option value="">Default</option>
+        {list.map((d, i) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {deviceLabel(d, i, noun)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 
   return (
     <div className="card preview">
@@ -184,9 +210,7 @@ function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choi
         <video ref={videoRef} autoPlay playsInline muted className="mirror" hidden={!choices.video} data-testid="preview-video" />
         {!choices.video && <div className="avatar">Camera off</div>}
       </div>
-      <div className="meter" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(level * 100)}>
-        <span style={{ width: `${Math.min(100, level * 300)}%` }} />
-      </div>
+      <LevelMeter track={choices.audio ? mic : undefined} />
       <div className="row wrap">
         <label className="check">
           <input type="checkbox" checked={choices.video} onChange={(e) => setChoices({ ...choices, video: e.target.checked })} data-testid="preview-camera" />
@@ -197,28 +221,11 @@ function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choi
           Microphone
         </label>
       </div>
-      <label>
-        Camera device
-        <select value={choices.videoDeviceId ?? ''} onChange={(e) => setChoices({ ...choices, videoDeviceId: e.target.value || undefined })}>
-          <option value="">Default</option>
-          {cameras.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
-            <option key={d.deviceId} value={d.deviceId}>
-              {d.label || `Camera ${i + 1}`}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Microphone device
-        <select value={choices.audioDeviceId ?? ''} onChange={(e) => setChoices({ ...choices, audioDeviceId: e.target.value || undefined })}>
-          <option value="">Default</option>
-          {mics.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
-            <option key={d.deviceId} value={d.deviceId}>
-              {d.label || `Microphone ${i + 1}`}
-            </option>
-          ))}
-        </select>
-      </label>
+      {select('Camera device', 'Camera', cameras, choices.videoDeviceId, (id) => setChoices({ ...choices, videoDeviceId: id }), 'preview-camera-select')}
+      {select('Microphone device', 'Microphone', mics, choices.audioDeviceId, (id) => setChoices({ ...choices, audioDeviceId: id }), 'preview-mic-select')}
+      {supportsAudioOutputSelection() &&
+        speakers.length > 0 &&
+        select('Speaker', 'Speaker', speakers, choices.audioOutputId, (id) => setChoices({ ...choices, audioOutputId: id }), 'preview-speaker-select')}
       {problem && (
         <p className="error" role="alert">
           {problem}

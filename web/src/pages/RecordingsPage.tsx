@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, path } from '../api';
-import type { List, Recording, Room } from '../api/types';
+import type { Recording } from '../api/types';
+import { downloadRecording, loadRecordingList } from './recordingFiles';
 import { useAuth } from '../auth';
 import { formatBytes, formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
@@ -11,24 +12,10 @@ async function recordingBlobURL(id: string): Promise<string> {
   return URL.createObjectURL(await res.blob());
 }
 
-/** Lists recordings: GET /api/recordings answers every recording to admins and, to users, those of
- * the rooms they own or owned (deleted rooms included); the rooms they only moderate are added room by room. */
-async function loadRecordings(userId: string | undefined, room: string): Promise<Recording[]> {
-  if (room) return (await api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(room)}`)).items ?? [];
-  const own = (await api.get<List<Recording>>('/api/recordings')).items ?? [];
-  const rooms = (await api.get<List<Room>>('/api/rooms')).items ?? [];
-  const moderated = rooms.filter((r) => r.ownerId !== userId && userId && r.moderators?.includes(userId));
-  const lists = await Promise.all(
-    moderated.map((r) => api.get<List<Recording>>(`/api/recordings?room=${encodeURIComponent(r.name)}`).then((l) => l.items ?? [], () => [])),
-  );
-  const byId = new Map<string, Recording>();
-  for (const r of [...own, ...lists.flat()]) byId.set(r.id, r);
-  return [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-}
-
 export function RecordingsTable({ room = '' }: { room?: string }) {
   const { user } = useAuth();
-  const recs = useLoad(() => loadRecordings(user?.id, room), [user?.id, room]);
+  const recs = useLoad(() => loadRecordingList(user, room), [user?.id, user?.role, room]);
+  const titleOf = (r: Recording) => r.roomTitle || r.room;
   const [playing, setPlaying] = useState<{ id: string; url: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -56,14 +43,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
   async function download(r: Recording) {
     setError(null);
     try {
-      const url = await recordingBlobURL(r.id);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${r.room}-${r.startedAt.replace(/[:]/g, '-')}.${r.backend === 'builtin' ? 'webm' : 'mp4'}`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await downloadRecording(r);
     } catch (e) {
       setError(e);
     }
@@ -81,7 +61,11 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
           </button>
         </div>
       )}
-      {!recs.loading && items.length === 0 && !recs.error && <p className="muted">No recordings.</p>}
+      {!recs.loading && items.length === 0 && !recs.error && (
+        <p className="muted" data-testid="no-recordings">
+          No recordings yet. Start one with the record button in a meeting you run; it shows up here when it ends.
+        </p>
+      )}
       {items.length > 0 && (
         <div className="table-wrap">
           <table data-testid="recordings-table">
@@ -100,7 +84,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
             <tbody>
               {items.map((r) => (
                 <tr key={r.id} data-testid="recording-row">
-                  <td>{r.room}</td>
+                  <td>{titleOf(r)}</td>
                   <td>{formatTime(r.startedAt)}</td>
                   <td>
                     {r.status}
@@ -117,10 +101,10 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                   <td className="row wrap">
                     {r.status === 'complete' && (
                       <>
-                        <button type="button" aria-label={`Play recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
+                        <button type="button" aria-label={`Play recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
                           Play
                         </button>
-                        <button type="button" aria-label={`Download recording of ${r.room} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
+                        <button type="button" aria-label={`Download recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
                           Download
                         </button>
                       </>
@@ -145,7 +129,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                     <ConfirmButton
                       label="Delete"
                       confirmLabel="Confirm delete"
-                      ariaLabel={`Delete recording of ${r.room} from ${formatTime(r.startedAt)}`}
+                      ariaLabel={`Delete recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`}
                       onConfirm={async () => {
                         try {
                           await api.del(path`/api/recordings/${r.id}`);

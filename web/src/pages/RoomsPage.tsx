@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link, useNavigate } from '../router';
 import { api, path } from '../api';
 import type { List, Room } from '../api/types';
 import { useAuth } from '../auth';

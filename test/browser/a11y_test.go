@@ -1,0 +1,108 @@
+package browser
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/testenv"
+)
+
+// axeSource is axe-core's browser build, from the web app's dev dependencies (npm ci).
+func axeSource(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(testenv.RepoRoot(), "web", "node_modules", "axe-core", "axe.min.js")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		requireOrSkip(t, "axe-core is missing (%v): run npm ci in web/", err)
+	}
+	return string(b)
+}
+
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+// checkA11y runs axe-core on the page as it is and fails the test on any serious or critical
+// violation; lesser ones are logged.
+func (p *page) checkA11y(where, axe string) {
+	p.t.Helper()
+	if p.evalString(`typeof window.axe`) != "object" {
+		p.eval(axe + "; true")
+	}
+	raw := p.evalString(`axe.run(document, { resultTypes: ['violations'] }).then((r) => JSON.stringify(r.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }))))`)
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		p.t.Fatalf("%s: axe answer %q: %v", where, raw, err)
+	}
+	var bad []string
+	for _, v := range vs {
+		line := fmt.Sprintf("%s (%s): %s at %s", v.ID, v.Impact, v.Help, strings.Join(v.Targets, ", "))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, line)
+		} else {
+			p.t.Logf("%s: axe %s", where, line)
+		}
+	}
+	p.screenshot("a11y-" + where)
+	if len(bad) > 0 {
+		p.t.Errorf("%s: %d serious or critical accessibility violation(s):\n  %s", where, len(bad), strings.Join(bad, "\n  "))
+	}
+	p.t.Logf("%s: axe-core found %d violation(s), none serious or critical", where, len(vs))
+}
+
+// TestAccessibilityAndCleanConsole runs axe-core on every page a user meets (login, rooms,
+// pre-join, meeting, recordings, profile, admin) and wants no serious or critical violation;
+// the pages a normal user visits log no console error (the recordings page once logged three
+// refused requests); and a room that does not exist never turns the camera on.
+func TestAccessibilityAndCleanConsole(t *testing.T) {
+	browser := newBrowser(t)
+	s := startParley(t)
+	axe := axeSource(t)
+
+	u := newPage(t, browser, s, "user")
+	u.waitVisible(`[data-testid=login-form]`, connectTimeout)
+	u.checkA11y("login", axe)
+	u.register("Uma User", uniq("uma")+"@example.com")
+	u.checkA11y("rooms", axe)
+	room := u.createRoom("Accessible "+uniq(""), true, false)
+	u.waitJS("camera preview", `(() => { const v = document.querySelector('[data-testid=preview-video]'); return v && v.videoWidth > 0; })()`, firstFrameTimeout)
+	u.checkA11y("pre-join", axe)
+	u.join(room, "")
+	u.waitJS("own tile", `!!document.querySelector('[data-testid=tile][data-local=true]')`, connectTimeout)
+	u.checkA11y("meeting", axe)
+	u.click(`[data-testid=toggle-chat]`)
+	u.checkA11y("meeting-chat", axe)
+	u.leave()
+
+	u.navigate("/recordings")
+	u.waitJS("recordings listed or none", `!!document.querySelector('[data-testid=no-recordings], [data-testid=recordings-table]')`, connectTimeout)
+	u.checkA11y("recordings", axe)
+	u.navigate("/profile")
+	u.waitVisible(`[data-testid=password-form]`, connectTimeout)
+	u.checkA11y("profile", axe)
+	u.noConsoleErrors("a normal user's pages")
+
+	// A room that does not exist: a clear page, and the camera stays off.
+	u.navigate("/r/nope-nope-nop")
+	u.waitVisible(`[data-testid=room-missing]`, connectTimeout)
+	u.checkA11y("room-missing", axe)
+	if calls := u.evalString(`window.parleyProbe ? window.parleyProbe.calls : 'no probe'`); calls != "0" {
+		t.Errorf("the page for a missing room asked for the camera or microphone (%s getUserMedia calls)", calls)
+	}
+
+	admin := newPage(t, browser, s, "admin")
+	admin.login(adminEmail, adminPassword)
+	admin.navigate("/admin")
+	admin.waitVisible(`[data-testid=livekit-state]`, connectTimeout)
+	admin.waitJS("the overview is in", `document.querySelector('[data-testid=livekit-state]').textContent !== '—'`, 10*time.Second)
+	admin.checkA11y("admin", axe)
+}

@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'react';
+import { createAudioAnalyser, supportsAudioOutputSelection, Track, type LocalAudioTrack, type Room } from 'livekit-client';
+import { errorText } from '../ui';
+import { deviceLabel, useMediaDevices } from './devices';
+
+/** A microphone level bar for a local audio track. */
+export function LevelMeter({ track }: { track?: LocalAudioTrack }) {
+  const [level, setLevel] = useState(0);
+  useEffect(() => {
+    if (!track) return;
+    const a = createAudioAnalyser(track);
+    const timer = window.setInterval(() => setLevel(a.calculateVolume()), 150);
+    return () => {
+      clearInterval(timer);
+      void a.cleanup();
+      setLevel(0);
+    };
+  }, [track]);
+  const pct = Math.round(Math.min(100, level * 300));
+  return (
+    <div className="meter" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} data-testid="mic-level">
+      <span style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+/** Camera, microphone and speaker choice during the call; switching keeps the call. */
+export function DevicePanel({ room, onNotice }: { room: Room; onNotice(msg: string, kind?: 'info' | 'error'): void }) {
+  const cameras = useMediaDevices('videoinput');
+  const mics = useMediaDevices('audioinput');
+  const speakers = useMediaDevices('audiooutput');
+  const [, redraw] = useState(0);
+  const micTrack = room.localParticipant.getTrackPublication(Track.Source.Microphone)?.track as LocalAudioTrack | undefined;
+
+  const choose = (kind: MediaDeviceKind, noun: string) => async (id: string) => {
+    try {
+      await room.switchActiveDevice(kind, id);
+      redraw((n) => n + 1);
+    } catch (e) {
+      onNotice(`${noun}: ${errorText(e)}`, 'error');
+    }
+  };
+  const select = (kind: MediaDeviceKind, noun: string, list: MediaDeviceInfo[], testId: string) => (
+    <label>
+      {noun}
+      <select value={room.getActiveDevice(kind) ?? ''} onChange={(e) => void choose(kind, noun)(e.target.value)} data-testid={testId}>
+        {!list.some((d) => d.deviceId === room.getActiveDevice(kind)) && <option value="">Default</option>}
+        {list.map((d, i) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {deviceLabel(d, i, noun)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <section className="devices" aria-label="Devices" data-testid="device-panel">
+      <h2>Devices</h2>
+      {select('videoinput', 'Camera', cameras, 'camera-select')}
+      {select('audioinput', 'Microphone', mics, 'mic-select')}
+      <LevelMeter track={micTrack} />
+      {supportsAudioOutputSelection() && speakers.length > 0 && select('audiooutput', 'Speaker', speakers, 'speaker-select')}
+    </section>
+  );
+}

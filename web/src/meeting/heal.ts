@@ -1,0 +1,44 @@
+// When a meeting connection ends, whether it is over or should heal by itself, and how fast to retry.
+
+/** Disconnect reasons (livekit-client's DisconnectReason names) that end the meeting for good:
+ * the user left, a moderator removed them or ended the meeting, or another tab took over.
+ * Everything else (a LiveKit restart, a lost network, a signalling failure) heals by rejoining. */
+const finalReasons = new Set([
+  'CLIENT_INITIATED',
+  'DUPLICATE_IDENTITY',
+  'PARTICIPANT_REMOVED',
+  'ROOM_DELETED',
+  'ROOM_CLOSED',
+  'USER_REJECTED',
+  'USER_UNAVAILABLE',
+]);
+
+export function isFinalDisconnect(reason: string | undefined): boolean {
+  return reason !== undefined && finalReasons.has(reason);
+}
+
+/** API answers to a rejoin that no retry can change: banned, the room gone, no longer invited. */
+const finalJoinCodes = new Set(['banned', 'room_not_found', 'not_invited', 'guests_not_allowed', 'login_required', 'forbidden']);
+
+/** Whether a refused rejoin (HTTP status and error code) ends the healing. Network failures
+ * (status 0), 5xx, 429 and a full or locked room are worth retrying. */
+export function isFinalJoinError(status: number, code: string): boolean {
+  if (finalJoinCodes.has(code)) return true;
+  return status === 401 || status === 403 || status === 404;
+}
+
+/** How long a meeting keeps trying to heal before it asks the user. */
+export const healWindowMs = 3 * 60 * 1000;
+
+/** The pause before rejoin attempt n (0-based): quick at first (a restarted LiveKit is back
+ * within a second or two), then doubling to at most 8 s, with jitter so that everyone in a
+ * meeting does not rejoin in the same instant. */
+export function healDelay(attempt: number, random: () => number = Math.random): number {
+  const base = attempt === 0 ? 250 : Math.min(8000, 500 * 2 ** (attempt - 1));
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/** livekit-client's own resume attempts (ms between tries). Kept short: a restarted LiveKit has
+ * forgotten the session, so a resume cannot succeed and the app's rejoin with a fresh token
+ * is what brings the meeting back; a brief network blip still resumes in place. */
+export const resumeDelays = [0, 300, 1200, 2700];
