@@ -13,6 +13,7 @@ import (
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/edge"
 	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/netaddr"
 )
 
 // edgeWiring is what Parley's public port carries besides the API: LiveKit's signalling,
@@ -81,7 +82,7 @@ func publicPort(publicURL string) string {
 // public name with a short bound so an offline start is not held up.
 func natWarning(node livekit.NodeIP, publicHost string, lookup func(ctx context.Context, host string) ([]net.IPAddr, error)) string {
 	ip := net.ParseIP(node.IP)
-	if ip == nil || !ip.IsPrivate() || node.Source == "livekit.nodeIP" {
+	if ip == nil || !netaddr.IsPrivate(ip) || node.Source == "livekit.nodeIP" {
 		return ""
 	}
 	var public net.IP
@@ -95,20 +96,16 @@ func natWarning(node livekit.NodeIP, publicHost string, lookup func(ctx context.
 			return ""
 		}
 		for _, a := range addrs {
-			if isPublicIP(a.IP) {
+			if netaddr.IsPublic(a.IP) {
 				public = a.IP
 				break
 			}
 		}
 	}
-	if public == nil || !isPublicIP(public) {
+	if public == nil || !netaddr.IsPublic(public) {
 		return ""
 	}
 	return fmt.Sprintf("LiveKit advertises the private node_ip %s (from %s) but %s is the public address %s: browsers outside this network get no direct media; "+
 		"set livekit.nodeIP (PARLEY_LIVEKIT_NODE_IP) to %s if this host owns it or forwards the UDP range to it, or livekit.useExternalIP: true when the host can reach STUN",
 		node.IP, node.Source, publicHost, public, public)
-}
-
-func isPublicIP(ip net.IP) bool {
-	return ip != nil && ip.IsGlobalUnicast() && !ip.IsPrivate()
 }

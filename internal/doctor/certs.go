@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/parley/parley/internal/netaddr"
 	"net"
 	"os"
 	"strings"
@@ -28,7 +29,7 @@ func (d *doctor) checkCertificate(ctx context.Context) Result {
 	if err != nil {
 		return fail("set server.publicURL (PARLEY_SERVER_PUBLIC_URL)", "%v", err)
 	}
-	local := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
+	local := netaddr.IsLocalHost(host)
 	if !d.t.TLS {
 		switch {
 		case strings.HasPrefix(d.t.PublicURL, "https://"):

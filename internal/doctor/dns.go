@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parley/parley/internal/netaddr"
 	"net"
 	"net/url"
 	"slices"
@@ -72,24 +73,12 @@ func joinIPs(ips []net.IP) string {
 	return strings.Join(s, ", ")
 }
 
-var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
-
-// isPrivate: an address the internet cannot route to this host (RFC 1918, ULA, link-local,
-// carrier-grade NAT).
-func isPrivate(ip net.IP) bool {
-	return ip.IsPrivate() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip)
-}
-
-func isPublic(ip net.IP) bool {
-	return ip.IsGlobalUnicast() && !isPrivate(ip)
-}
-
 func (d *doctor) checkPublicDNS(ctx context.Context) Result {
 	host, err := d.publicHost()
 	if err != nil {
 		return fail("set server.publicURL (PARLEY_SERVER_PUBLIC_URL) to the URL browsers use, e.g. https://meet.example.com", "%v", err)
 	}
-	if host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback() {
+	if netaddr.IsLocalHost(host) {
 		return warn("set server.publicURL (PARLEY_SERVER_PUBLIC_URL) to the name browsers use, e.g. https://meet.example.com",
 			"server.publicURL is %s: only browsers on this machine can join", host)
 	}
@@ -162,16 +151,16 @@ func (d *doctor) checkNodeIP(ctx context.Context) Result {
 	if err != nil {
 		return fail("set server.publicURL (PARLEY_SERVER_PUBLIC_URL)", "%v", err)
 	}
-	publicLocal := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
+	publicLocal := netaddr.IsLocalHost(host)
 	var public []net.IP
 	if pip := net.ParseIP(host); pip != nil {
-		if isPublic(pip) {
+		if netaddr.IsPublic(pip) {
 			public = []net.IP{pip}
 		}
 	} else if !publicLocal {
 		addrs, _ := d.e.LookupHost(ctx, host) // a failed lookup is the DNS check's finding
 		for _, a := range addrs {
-			if p := net.ParseIP(a); p != nil && isPublic(p) {
+			if p := net.ParseIP(a); p != nil && netaddr.IsPublic(p) {
 				public = append(public, p)
 			}
 		}
@@ -181,10 +170,10 @@ func (d *doctor) checkNodeIP(ctx context.Context) Result {
 		return pass("node_ip %s: media for this machine's browsers only, as server.publicURL is local", from)
 	case ip.IsLoopback() || ip.IsUnspecified():
 		return fail(nodeIPFix+" to this server's reachable address", "node_ip %s: LiveKit offers media on loopback only, so no other machine gets audio or video", from)
-	case isPrivate(ip) && len(public) > 0:
+	case netaddr.IsPrivate(ip) && len(public) > 0:
 		return fail(fmt.Sprintf("%s to %s (the public address of %s) and forward the UDP range and livekit.rtc.tcpPort to this host, or livekit.useExternalIP: true when the host can reach STUN", nodeIPFix, public[0], host),
 			"node_ip %s is private while %s is public (%s): clients outside this network get no media except through TURN", from, host, public[0])
-	case isPrivate(ip):
+	case netaddr.IsPrivate(ip):
 		return pass("node_ip %s is private, as is %s: clients on this network connect directly, others need TURN", from, host)
 	case len(public) > 0 && !containsIP(public, ip):
 		return warn(fmt.Sprintf("make livekit.nodeIP (PARLEY_LIVEKIT_NODE_IP) and the DNS record of %s agree", host),
