@@ -49,7 +49,7 @@ func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context
 		t.Skip("browser tests are slow; skipped with -short")
 	}
 	_ = os.RemoveAll(outDir(t)) // screenshots of an earlier run would mislead
-	return anotherBrowser(t)
+	return anotherBrowser(t, extra...)
 }
 
 // anotherBrowser starts one more Chromium for the test, a process of its own; extra flags
