@@ -106,7 +106,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     [push],
   );
 
-  const { room, phase, setPhase, sessions, rejoinNow, session } = useMeetingConnection({
+  const { room, phase, setPhase, sessions, heals, rejoinNow, session } = useMeetingConnection({
     join,
     choices,
     rejoin,
@@ -236,11 +236,17 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   if (!room || phase.kind !== 'live') {
     const healing = phase.kind === 'reconnecting';
     return (
-      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions}>
+      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions} data-heals={heals}>
         <div className="meeting-wait" role="status">
           <LoaderCircle className="spin" aria-hidden="true" size={40} />
           <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
-          {healing && <p className="muted small">The connection to the meeting was lost. Parley is getting you back in.</p>}
+          {healing && (
+            <p className="muted small">
+              {phase.long
+                ? 'The meeting is still out of reach: the server or your network is away. Parley keeps trying; you can leave at any time.'
+                : 'The connection to the meeting was lost. Parley is getting you back in.'}
+            </p>
+          )}
           {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
           {healing && (
             <button type="button" onClick={onExit}>
@@ -259,7 +265,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   );
 
   return (
-    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions}>
+    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions} data-heals={heals}>
       <header className="meeting-head">
         <h1 className="title">{title}</h1>
         {recording && (
