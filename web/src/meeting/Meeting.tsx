@@ -121,10 +121,16 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   // Moderators follow the room's event stream (only they may read it) for the recording
   // indicator; everyone else relies on LiveKit's recording flag and the moderators' data messages.
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
-  useEventStream(followEvents ? path`/api/rooms/${info.name}/events` : null, (e) => {
-    const active = recordingActiveFromEvent(e);
-    if (active !== undefined) dispatch({ type: 'recording', active });
-  });
+  useEventStream(
+    followEvents ? path`/api/rooms/${info.name}/events` : null,
+    (e) => {
+      const active = recordingActiveFromEvent(e);
+      if (active !== undefined) dispatch({ type: 'recording', active });
+    },
+    // No longer a moderator (or the room went): the stream stays closed, and the recording
+    // indicator follows LiveKit's flag like everyone else's.
+    () => dispatch({ type: 'recording', active: false }),
+  );
 
   const recording = (room?.isRecording ?? false) || state.recording;
   const wasRecording = useRef(false);
