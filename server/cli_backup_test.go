@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/testenv"
 )
 
@@ -120,4 +121,52 @@ func TestBackupAndRestore(t *testing.T) {
 // getenvOf is a getenv over a test environment list.
 func getenvOf(env []string) func(string) string {
 	return func(k string) string { return envValue(env, k) }
+}
+
+// TestBackupOnPostgreSQL: Parley does not dump PostgreSQL itself; the backup carries the
+// data directory's files and the recordings index read from the database, and both
+// commands say which pg_dump / pg_restore to run. A PostgreSQL backup never restores into
+// a SQLite configuration.
+func TestBackupOnPostgreSQL(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.PostgresDSN(t)
+	pg := func(dir string) func(string) string {
+		return getenvOf([]string{"PARLEY_DATABASE_DRIVER=postgres", "PARLEY_DATABASE_DSN=" + dsn,
+			"PARLEY_SERVER_DATA_DIR=" + dir, "PARLEY_AUTH_JWT_SECRET=" + strings.Repeat("j", 40)})
+	}
+	var out bytes.Buffer
+	src := filepath.Join(t.TempDir(), "data")
+	if err := run(ctx, []string{"migrate"}, pg(src), &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "instance-id"), []byte("parley-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup")
+	out.Reset()
+	if err := run(ctx, []string{"backup", "--to=" + backup}, pg(src), &out); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if !strings.Contains(out.String(), "pg_dump --format=custom") || !strings.Contains(out.String(), "0 recordings indexed") {
+		t.Errorf("backup output: %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(backup, "parley.db")); err == nil {
+		t.Error("a PostgreSQL backup holds a SQLite file")
+	}
+	out.Reset()
+	if err := run(ctx, []string{"restore", "--from", backup}, pg(filepath.Join(t.TempDir(), "new")), &out); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if !strings.Contains(out.String(), "pg_restore --clean") {
+		t.Errorf("restore output: %q", out.String())
+	}
+	sqlite := getenvOf([]string{"PARLEY_SERVER_DATA_DIR=" + filepath.Join(t.TempDir(), "other")})
+	if err := run(ctx, []string{"restore", "--from", backup}, sqlite, &out); err == nil || !strings.Contains(err.Error(), "backup is of a postgres database") {
+		t.Errorf("restoring a PostgreSQL backup with SQLite configured: %v", err)
+	}
+	for _, args := range [][]string{{"backup"}, {"backup", "--to"}, {"restore", "--to", backup}, {"restore", "--from", t.TempDir()}} {
+		if err := run(ctx, args, sqlite, &out); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
 }
