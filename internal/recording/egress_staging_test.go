@@ -158,14 +158,19 @@ func TestEgressStagedUploads(t *testing.T) {
 	t.Run("egress_ended lost and the egress forgotten: the reconciler finds the file", func(t *testing.T) {
 		r, fp := start(t, "retro")
 		webhook(t, info(r, fp, livekit.EgressStatus_EGRESS_ACTIVE, 0))
+		clk.add(30 * time.Second)
+		if _, err := svc.Stop(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
 		content := []byte("finished while its webhook was lost")
 		upload(t, fp, content)
-		clk.add(2 * time.Second) // past the reconciler's grace
+		clk.add(time.Minute) // the reconciler comes by a while later
 		if err := svc.Reconcile(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := inPlace(t, r.ID, content); !strings.Contains(got.Note, "final report was lost") {
-			t.Fatalf("note %q does not say how it completed", got.Note)
+		got := inPlace(t, r.ID, content)
+		if !strings.Contains(got.Note, "final report was lost") || got.DurationSeconds != 30 {
+			t.Fatalf("note %q, duration %v s: want how it completed, and the 30 s until it was stopped", got.Note, got.DurationSeconds)
 		}
 	})
 

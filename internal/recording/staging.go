@@ -67,6 +67,10 @@ func (s *Service) finishedWithoutReport(ctx context.Context, r Recording, aborte
 		return Update{}, false
 	}
 	s.log.Info("recording completed from its file in storage: its recorder's final report never arrived", "recording", r.ID, "key", key)
-	return Update{RecordingID: r.ID, Status: StatusComplete, FileKey: key, SizeBytes: size,
-		Note: "completed from the file found in storage (the recorder's final report was lost)"}, true
+	u = Update{RecordingID: r.ID, Status: StatusComplete, FileKey: key, SizeBytes: size,
+		Note: "completed from the file found in storage (the recorder's final report was lost)"}
+	if r.Status == StatusEnding { // it went ending when it was stopped: the length is known
+		u.DurationSeconds = r.UpdatedAt.Sub(r.StartedAt).Seconds()
+	}
+	return u, true
 }
