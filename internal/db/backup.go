@@ -28,7 +28,9 @@ func SQLitePath(dsn string) string {
 // compact and self-contained (no -wal file to go with it). The copy is then checked.
 func BackupSQLite(ctx context.Context, dsn, dest string) error {
 	src := SQLitePath(dsn)
-	if _, err := os.Stat(src); err != nil {
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("there is no database at %s: check server.dataDir and database.dsn (the same configuration as parley serve)", src)
+	} else if err != nil {
 		return fmt.Errorf("database %s: %w", src, err)
 	}
 	if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
