@@ -29,6 +29,11 @@ func backupCommand(ctx context.Context, cfg config.Config, args []string, stdout
 	if err != nil {
 		return err
 	}
+	for _, dir := range []string{cfg.Server.DataDir, cfg.Recording.Storage.Root} {
+		if dir != "" && inside(to, dir) {
+			return fmt.Errorf("backup: --to %s is inside %s, which the backup copies: put the backup somewhere else (ideally another disk)", to, dir)
+		}
+	}
 	if ok, err := emptyDir(to); err != nil || !ok {
 		return fmt.Errorf("backup: --to %s must be a new or empty folder (a backup never overwrites one): %v", to, orExists(err))
 	}

@@ -164,6 +164,9 @@ func TestBackupOnPostgreSQL(t *testing.T) {
 	if err := run(ctx, []string{"restore", "--from", backup}, sqlite, &out); err == nil || !strings.Contains(err.Error(), "backup is of a postgres database") {
 		t.Errorf("restoring a PostgreSQL backup with SQLite configured: %v", err)
 	}
+	if err := run(ctx, []string{"backup", "--to", filepath.Join(src, "backups")}, pg(src), &out); err == nil || !strings.Contains(err.Error(), "inside") {
+		t.Errorf("a backup into the data directory: %v", err)
+	}
 	for _, args := range [][]string{{"backup"}, {"backup", "--to"}, {"restore", "--to", backup}, {"restore", "--from", t.TempDir()}} {
 		if err := run(ctx, args, sqlite, &out); err == nil {
 			t.Errorf("%v: no error", args)

@@ -99,8 +99,13 @@ func restoreCommand(ctx context.Context, cfg config.Config, args []string, stdou
 	return nil
 }
 
-// inside reports whether p is dir or below it.
+// inside reports whether p is dir or below it (relative paths are from the working directory).
 func inside(p, dir string) bool {
-	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(p))
+	absP, err1 := filepath.Abs(p)
+	absDir, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(absDir, absP)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
