@@ -75,14 +75,7 @@ func TestMeetingHealsAfterLiveKitCrash(t *testing.T) {
 
 	alice := newPage(t, browser, s, "alice")
 	bob := newPage(t, browser, s, "bob")
-	alice.register("Alice", uniq("alice")+"@example.com")
-	bob.register("Bob", uniq("bob")+"@example.com")
-	room := alice.createRoom("Resilient "+uniq(""), true, false)
-	alice.join(room, "")
-	bob.join(room, "")
-	aliceID, bobID := alice.identity(), bob.identity()
-	alice.waitRemoteVideoPlaying(bobID)
-	bob.waitRemoteVideoPlaying(aliceID)
+	meetTwo(alice, bob, "Resilient")
 	for _, p := range []*page{alice, bob} {
 		p.eval(overWatch)
 	}

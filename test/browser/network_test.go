@@ -42,13 +42,7 @@ func TestMeetingComesBackAfterNetworkLoss(t *testing.T) {
 
 	alice := newPage(t, anotherBrowser(t), s, "alice")
 	bob := newPage(t, browser, s, "bob")
-	alice.register("Alice", uniq("alice")+"@example.com")
-	bob.register("Bob", uniq("bob")+"@example.com")
-	room := alice.createRoom("Train ride "+uniq(""), true, false)
-	alice.join(room, "")
-	bob.join(room, "")
-	alice.waitRemoteVideoPlaying(bob.identity())
-	bob.waitRemoteVideoPlaying(alice.identity())
+	meetTwo(alice, bob, "Train ride")
 	for _, p := range []*page{alice, bob} {
 		p.eval(overWatch)
 	}
