@@ -16,6 +16,7 @@ import { ApiError } from '../api';
 import { disconnectMessage, joinErrorMessage } from '../state/meeting';
 import { controlsFor, fromLiveKit } from '../state/permissions';
 import { errorText, lowResRequested } from '../ui';
+import { encryptionFor } from './e2ee';
 import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumeDelays } from './heal';
 
 declare global {
@@ -74,12 +75,14 @@ interface Options {
   onNotice(msg: string): void;
   /** Called once a healed meeting is back. */
   onHealed(): void;
+  /** The meeting's end-to-end encryption key (from the link's fragment), if it is encrypted. */
+  e2eeKey?: string | null;
 }
 
 /** The meeting's connection: connects with the join token and, when the connection is lost
  * for any reason but a real end, fetches a fresh token and rejoins with the same microphone,
  * camera and screen choices, backing off while the server or the network is away. */
-export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, onHealed }: Options) {
+export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, onHealed, e2eeKey }: Options) {
   const [session, setSession] = useState(join);
   const [sessions, setSessions] = useState(1);
   // How often the meeting came back after a loss, by a rejoin or by livekit-client's own
@@ -140,7 +143,9 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
   useEffect(() => {
     const lowres = lowResRequested();
     const w = want.current;
+    const enc = e2eeKey ? encryptionFor(e2eeKey) : null;
     const r = new Room({
+      encryption: enc?.options,
       adaptiveStream: !lowres,
       dynacast: !lowres,
       reconnectPolicy: new DefaultReconnectPolicy(resumeDelays),
@@ -191,7 +196,10 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     if (!healing.current) setPhase({ kind: 'connecting' });
     setRoom(r);
     window.parleyRoom = r;
-    r.connect(session.url, session.token)
+    // An encrypted meeting sends nothing before its key is in place.
+    const ready = enc ? enc.ready.then(() => r.setE2EEEnabled(true)) : Promise.resolve();
+    ready
+      .then(() => r.connect(session.url, session.token))
       .then(async () => {
         if (cancelled) return;
         const healed = healing.current !== null;

@@ -9,6 +9,8 @@ import { LevelMeter } from '../meeting/DevicePanel';
 import { deviceLabel, useMediaDevices } from '../meeting/devices';
 import { joinErrorMessage } from '../state/meeting';
 import { errorText, lowResRequested } from '../ui';
+import { keyFromLocation, newKey, setLocationKey } from '../e2eeKey';
+import { e2eeSupported } from '../meeting/e2ee';
 
 /** The join page: camera/mic preview and device choice, then the meeting itself. */
 export function JoinPage() {
@@ -24,6 +26,13 @@ export function JoinPage() {
   const [joining, setJoining] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [joined, setJoined] = useState<JoinResponse | null>(null);
+  // The meeting key lives in the link's fragment: a link with one joins encrypted.
+  const [e2eeKey, setE2eeKey] = useState<string | null>(() => keyFromLocation());
+  const toggleE2ee = (on: boolean) => {
+    const k = on ? newKey() : null;
+    setLocationKey(k);
+    setE2eeKey(k);
+  };
 
   useEffect(() => {
     if (loading) return;
@@ -73,6 +82,7 @@ export function JoinPage() {
         join={joined}
         choices={choices}
         isAdmin={user?.role === 'admin'}
+        e2eeKey={e2eeKey}
         rejoin={requestJoin}
         onExit={() => (user ? navigate('/') : setJoined(null))}
       />
@@ -123,6 +133,23 @@ export function JoinPage() {
               {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
             </p>
           )}
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={e2eeKey !== null}
+              disabled={!e2eeSupported()}
+              onChange={(e) => toggleE2ee(e.target.checked)}
+              data-testid="e2ee-toggle"
+            />
+            End-to-end encryption
+          </label>
+          <p className="muted small" data-testid="e2ee-note">
+            {!e2eeSupported()
+              ? 'This browser cannot encrypt media end to end.'
+              : e2eeKey
+                ? 'Encrypted with a key kept in this page’s link (after the #), which is never sent to the server. Everyone must join with the same link, including the key; the meeting cannot be recorded.'
+                : 'Turn on to encrypt audio and video with a key only the people with your link have.'}
+          </p>
           {error && (
             <p className="error" role="alert" data-testid="join-error" data-code={error.code}>
               {error.message}
