@@ -60,7 +60,7 @@ func (p *page) checkA11y(where, axe string) {
 }
 
 // TestAccessibilityAndCleanConsole runs axe-core on every page a user meets (login, rooms,
-// pre-join, meeting, recordings, profile, admin) and wants no serious or critical violation;
+// pre-join, meeting, recordings, profile, device check, admin) and wants no serious or critical violation;
 // the pages a normal user visits log no console error (the recordings page once logged three
 // refused requests); and a room that does not exist never turns the camera on.
 func TestAccessibilityAndCleanConsole(t *testing.T) {
@@ -89,6 +89,15 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	u.navigate("/profile")
 	u.waitVisible(`[data-testid=password-form]`, connectTimeout)
 	u.checkA11y("profile", axe)
+
+	// The device check: the camera shows, the microphone level moves (Chromium's fake
+	// microphone beeps), and the test sound plays.
+	u.click(`[data-testid=nav-check]`)
+	u.waitJS("camera on the check page", `(() => { const v = document.querySelector('[data-testid=check-page] [data-testid=preview-video]'); return v && v.videoWidth > 0; })()`, firstFrameTimeout)
+	u.waitJS("the microphone level moves", `Number(document.querySelector('[data-testid=mic-level]')?.getAttribute('aria-valuenow')) > 0`, firstFrameTimeout)
+	u.click(`[data-testid=test-sound]`)
+	u.waitJS("the test sound played", `document.querySelector('[data-testid=test-sound]')?.dataset.state === 'played'`, 10*time.Second)
+	u.checkA11y("device-check", axe)
 	u.noConsoleErrors("a normal user's pages")
 
 	// A room that does not exist: a clear page, and the camera stays off.
