@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { createLocalAudioTrack, createLocalVideoTrack, supportsAudioOutputSelection, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
 import { LevelMeter } from './DevicePanel';
 import type { Choices } from './connection';
-import { deviceLabel, useMediaDevices } from './devices';
+import { DeviceSelect } from './DeviceSelect';
+import { useMediaDevices } from './devices';
 import { errorText, lowResRequested } from '../ui';
 
 /** The camera preview, microphone level and device choice of the join and device-check pages. */
@@ -60,17 +61,7 @@ export function Preview({ choices, setChoices }: { choices: Choices; setChoices(
   }, [choices.audio, choices.audioDeviceId]);
 
   const select = (label: string, noun: string, list: MediaDeviceInfo[], value: string | undefined, set: (id: string | undefined) => void, testId: string) => (
-    <label>
-      {label}
-      <select value={value ?? ''} onChange={(e) => set(e.target.value || undefined)} data-testid={testId}>
-        <option value="">Default</option>
-        {list.map((d, i) => (
-          <option key={d.deviceId} value={d.deviceId}>
-            {deviceLabel(d, i, noun)}
-          </option>
-        ))}
-      </select>
-    </label>
+    <DeviceSelect label={label} noun={noun} list={list} value={value} defaultOption onChange={set} testId={testId} />
   );
 
   return (
