@@ -3,7 +3,6 @@ import {
   ConnectionError,
   ConnectionErrorReason,
   ConnectionState,
-  DefaultReconnectPolicy,
   DisconnectReason,
   Room,
   RoomEvent,
@@ -17,7 +16,7 @@ import { disconnectMessage, joinErrorMessage } from '../state/meeting';
 import { controlsFor, fromLiveKit } from '../state/permissions';
 import { errorText, lowResRequested } from '../ui';
 import { encryptionFor } from './e2ee';
-import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumeDelays } from './heal';
+import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
 
 declare global {
   interface Window {
@@ -148,7 +147,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       encryption: enc?.options,
       adaptiveStream: !lowres,
       dynacast: !lowres,
-      reconnectPolicy: new DefaultReconnectPolicy(resumeDelays),
+      reconnectPolicy: resumePolicy(),
       videoCaptureDefaults: {
         deviceId: w.videoDeviceId,
         resolution: lowres ? { width: 320, height: 240, frameRate: 15 } : VideoPresets.h720.resolution,
