@@ -236,7 +236,8 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       });
     return () => {
       cancelled = true;
-      void r.disconnect();
+      // livekit-client leaves the E2EE worker running: each Room's own ends with it.
+      void r.disconnect().finally(() => enc?.worker.terminate());
       if (window.parleyRoom === r) window.parleyRoom = undefined;
       setRoom(null);
     };
