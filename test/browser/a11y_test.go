@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/parley/parley/internal/testenv"
 )
 
@@ -79,6 +81,7 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	u.join(room, "")
 	u.waitJS("own tile", `!!document.querySelector('[data-testid=tile][data-local=true]')`, connectTimeout)
 	u.checkA11y("meeting", axe)
+	u.tabReaches("meeting", "toggle-mic", "toggle-camera", "toggle-screen", "toggle-hand", "toggle-view", "toggle-chat", "toggle-people", "toggle-devices", "leave")
 	u.click(`[data-testid=toggle-chat]`)
 	u.checkA11y("meeting-chat", axe)
 	u.leave()
@@ -114,4 +117,22 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	admin.waitVisible(`[data-testid=livekit-state]`, connectTimeout)
 	admin.waitJS("the overview is in", `document.querySelector('[data-testid=livekit-state]').textContent !== '—'`, 10*time.Second)
 	admin.checkA11y("admin", axe)
+}
+
+// tabReaches presses Tab from the top of the page until focus has been on every control
+// named (by data-testid), and fails naming those Tab never reached.
+func (p *page) tabReaches(where string, testIDs ...string) {
+	p.t.Helper()
+	p.eval(`(() => { document.activeElement?.blur(); window.parleyFocused = new Set(); document.addEventListener('focusin', (e) => { const id = e.target.closest('[data-testid]')?.dataset.testid; if (id) window.parleyFocused.add(id); }); return true; })()`)
+	want, _ := json.Marshal(testIDs)
+	for range 80 {
+		if err := chromedp.Do(p.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			p.t.Fatalf("%s: press Tab: %v", p.name, err)
+		}
+		if p.evalString(fmt.Sprintf(`%s.every((id) => window.parleyFocused.has(id))`, want)) == "true" {
+			return
+		}
+	}
+	p.t.Errorf("%s: %s: Tab never reached %s (reached %s)", p.name, where,
+		p.evalString(fmt.Sprintf(`%s.filter((id) => !window.parleyFocused.has(id)).join(', ')`, want)), p.evalString(`[...window.parleyFocused].join(', ')`))
 }
