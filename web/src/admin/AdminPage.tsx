@@ -3,6 +3,7 @@ import { api, path } from '../api';
 import type { List, LiveRoom, Overview, Participant } from '../api/types';
 import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { useAuth } from '../auth';
 import { RecordingsTable } from '../pages/RecordingsPage';
 import { AdminDoctor } from './AdminDoctor';
 import { AdminUsers } from './AdminUsers';
@@ -30,9 +31,14 @@ export function AdminPage() {
   );
   useEffect(() => () => refetch.cancel(), [refetch]);
   const [refused, setRefused] = useState('');
+  const { reload } = useAuth();
   const stream = useAdminEvents(
     () => refetch(),
-    (message) => setRefused(message),
+    (message) => {
+      setRefused(message);
+      // A demoted administrator: the header and this page follow the new role.
+      void reload();
+    },
   );
 
   // A slow poll covers a stream that cannot connect (proxies that buffer SSE, for one).
