@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: run build livekit web test test-go test-web test-browser lint bench fuzz clean help
+.PHONY: dist run build livekit web test test-go test-web test-browser lint bench fuzz clean help
 
 help:
 	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
@@ -61,6 +61,10 @@ bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
 	cd tools/pebble && $(GO) build -o ../../bin/pebble github.com/letsencrypt/pebble/v2/cmd/pebble
 	cd tools/pebble && $(GO) build -o ../../bin/pebble-challtestsrv github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv
 	@touch bin/pebble bin/pebble-challtestsrv
+
+# Release archives and Debian packages in dist/ (deploy/release/dist.sh; reproducible).
+dist:
+	./deploy/release/dist.sh
 
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
