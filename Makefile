@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: dist run build livekit web test test-go test-web test-browser lint bench fuzz clean help
+.PHONY: dist dist-check run build livekit web test test-go test-web test-browser lint bench fuzz clean help
 
 help:
 	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
@@ -65,6 +65,10 @@ bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
 # Release archives and Debian packages in dist/ (deploy/release/dist.sh; reproducible).
 dist:
 	./deploy/release/dist.sh
+
+# The release in a fresh debootstrap Debian without a toolchain (root; about 1 min, +1 min once).
+dist-check:
+	./deploy/release/dist-check.sh
 
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
