@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+# parley version also names the commit and the pinned livekit-server (deploy/release/dist.sh
+# sets the same three for the release).
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X main.livekitVersion=$(shell $(GO) list -m -f '{{.Version}}' github.com/livekit/livekit-server 2>/dev/null)
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/parley/parley/deploy"
-	"github.com/parley/parley/internal/livekit"
 )
 
 // Where `parley install` puts the release archive. /usr/local, not /usr: the Debian package
@@ -29,6 +28,7 @@ const (
 	unitFile      = "/etc/systemd/system/parley.service"
 	packagedExec  = "/usr/bin/parley"
 	systemdMarker = "/run/systemd/system" // exists when systemd is PID 1 (sd_booted)
+	dpkgList      = "/var/lib/dpkg/info/parley.list"
 )
 
 // installer installs or removes the service. Every path is under root, and system commands
@@ -56,7 +56,9 @@ func installCommand(ctx context.Context, cmd string, stdout io.Writer) error {
 	if in.exe, err = os.Executable(); err != nil {
 		return fmt.Errorf("install: locate this binary: %w", err)
 	}
-	if in.livekit, err = livekit.FindBinary("", func(string) string { return "" }, in.exe, ""); err != nil {
+	// Only the livekit-server of the same release, never one found on PATH.
+	in.livekit = filepath.Join(filepath.Dir(in.exe), "livekit-server")
+	if _, err := os.Stat(in.livekit); err != nil {
 		return fmt.Errorf("install: %w (run parley install from the unpacked release archive, beside its livekit-server)", err)
 	}
 	return in.install(ctx)
@@ -85,6 +87,10 @@ func (in *installer) say(format string, a ...any) { fmt.Fprintf(in.out, format+"
 // install is idempotent: what exists is kept (config, data) or replaced only when it
 // differs (binaries, unit); the service is restarted only when something changed.
 func (in *installer) install(ctx context.Context) error {
+	// Two installs would run two units on one data folder; the package upgrades itself.
+	if _, err := os.Stat(in.path(dpkgList)); err == nil {
+		return fmt.Errorf("install: the Debian package parley is installed: upgrade it with apt install ./parley_<version>_<arch>.deb, or remove it first (apt remove parley keeps %s and %s)", configDir, dataDir)
+	}
 	uid, gid, err := in.ensureUser(ctx)
 	if err != nil {
 		return err

@@ -125,6 +125,22 @@ func TestInstallIsIdempotentAndKeepsConfig(t *testing.T) {
 	}
 }
 
+func TestInstallRefusesBesideTheDebianPackage(t *testing.T) {
+	fs, in, _ := newFakeSystem(t)
+	os.MkdirAll(filepath.Join(fs.root, "var/lib/dpkg/info"), 0o755)
+	os.WriteFile(filepath.Join(fs.root, dpkgList), []byte("/usr/bin/parley\n"), 0o644)
+	err := in.install(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Debian package parley is installed") {
+		t.Fatalf("install beside the package: %v", err)
+	}
+	if len(fs.calls) != 0 {
+		t.Errorf("the refused install ran %v", fs.calls)
+	}
+	if _, err := os.Stat(filepath.Join(fs.root, unitFile)); !os.IsNotExist(err) {
+		t.Errorf("the refused install wrote the unit (%v)", err)
+	}
+}
+
 func TestInstallRefusesWithoutRoot(t *testing.T) {
 	err := requireRoot("install", 1000)
 	if err == nil || !strings.Contains(err.Error(), "must run as root") || !strings.Contains(err.Error(), "sudo") {
