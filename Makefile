@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse HEAD 
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: dist dist-check run build livekit web test test-go test-web test-browser lint bench fuzz clean help
+.PHONY: dist dist-check dist-repro run build livekit web test test-go test-web test-browser lint bench fuzz clean help
 
 help:
 	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
@@ -17,6 +17,7 @@ help:
 	@echo "make build  bin/parley (with the web app when npm is available)"
 	@echo "make livekit  bin/livekit-server from the pinned Go tool"
 	@echo "make bench  the performance table (bench/README.md)"
+	@echo "make dist   the release in dist/ (archives, .deb); dist-check, dist-repro prove it"
 	@echo "make lint   gofmt + go vet"
 	@echo "make fuzz   explore the API fuzz test for FUZZTIME (default 10s) beyond its seeds"
 
@@ -69,9 +70,14 @@ bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
 dist:
 	./deploy/release/dist.sh
 
-# The release in a fresh debootstrap Debian without a toolchain (root; about 1 min, +1 min once).
+# The release in a fresh debootstrap Debian without a toolchain (root): the archive, the .deb
+# installed over the previous release, the Dockerfile's steps.
 dist-check:
 	./deploy/release/dist-check.sh
+
+# The release built again from a fresh clone elsewhere, compared byte for byte with dist/.
+dist-repro:
+	./deploy/release/repro-check.sh
 
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
