@@ -31,15 +31,15 @@ ensure_cache() {
 }
 
 # fresh_root prints a new copy of the cached root, with /proc mounted as the unit's
-# ProtectProc=invisible and ProcSubset=pid leave it (no /proc/stat, /proc/meminfo, ...;
-# other users' processes hidden), and the host's resolver for apt.
+# ProtectProc=invisible leaves it (other users' processes hidden), and the host's resolver
+# for apt.
 fresh_root() {
 	local r
 	r=$(mktemp -d /var/tmp/parley-check.XXXXXX)
 	cleanup_dirs+=("$r")
 	cp -a "$cache/." "$r/"
 	cp /etc/resolv.conf "$r/etc/resolv.conf"
-	mount -t proc -o hidepid=invisible,subset=pid proc "$r/proc"
+	mount -t proc -o hidepid=invisible proc "$r/proc"
 	mounts+=("$r/proc")
 	echo "$r"
 }

@@ -71,7 +71,7 @@ start_service "$root"
 wait_ready "$port"
 token=$(post "$api/auth/login" '{"email":"alice@example.com","password":"alice-password-1234"}' | json_field accessToken)
 curl -fs -H "Authorization: Bearer $token" "$api/rooms/standup" | grep -q '"title":"Daily standup"' || fail "the room is gone after the upgrade"
-curl -fs "http://127.0.0.1:$port/metrics" | grep -q '^process_start_time_seconds' || fail "/metrics without process metrics under ProtectProc/ProcSubset"
+curl -fs "http://127.0.0.1:$port/metrics" | grep -q '^process_start_time_seconds' || fail "/metrics without process metrics under ProtectProc"
 chroot "$root" /usr/bin/parley version | grep -q "^parley $(version_of "$archive")$" || fail "parley version after the upgrade"
 stop_server
 echo "dist-check: .deb upgrade OK ($old_version -> $(chroot "$root" dpkg-query -W -f '${Version}' parley)): config, secrets, account and room kept, service back"
