@@ -66,7 +66,8 @@ old_version=$(chroot "$root" dpkg-query -W -f '${Version}' parley)
 chroot "$root" dpkg -i "/tmp/$(basename "$deb")"
 cmp -s "$work/config.edited" "$root/etc/parley/config.yaml" || fail "the upgrade changed /etc/parley/config.yaml"
 [ "$(cd "$root/var/lib/parley" && sha256sum secrets.yaml)" = "$sums_before" ] || fail "the upgrade changed the generated secrets"
-[ "$(stat -c %a:%U "$root/var/lib/parley")" = 700:parley ] || fail "/var/lib/parley is not 0700 parley after the upgrade"
+# stat in the root: the user parley exists there, not on this machine.
+[ "$(chroot "$root" stat -c %a:%U /var/lib/parley)" = 700:parley ] || fail "/var/lib/parley is not 0700 parley after the upgrade"
 start_service "$root"
 wait_ready "$port"
 token=$(post "$api/auth/login" '{"email":"alice@example.com","password":"alice-password-1234"}' | json_field accessToken)
