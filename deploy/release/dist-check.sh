@@ -33,7 +33,9 @@ grep -q "^parley $(version_of "$archive")$" "$root/version.txt" && grep -qE '^co
 port=$(free_port)
 start_in "$root" "cd /tmp/parley-*-linux-amd64 && $(ports_env "$port") exec ./parley"
 wait_ready "$port"
-curl -fs "http://127.0.0.1:$port/" | grep -q '<title>Parley</title>' || fail "the web app is not served"
+# Each answer is read whole before grep: grep -q stops reading at the first match, and the
+# writer's SIGPIPE would fail the pipeline under pipefail.
+grep -q '<title>Parley</title>' <<<"$(curl -fs "http://127.0.0.1:$port/")" || fail "the web app is not served"
 stop_server
 echo "dist-check: archive OK (checksums, readyz 200, web app served)"
 
@@ -71,9 +73,9 @@ cmp -s "$work/config.edited" "$root/etc/parley/config.yaml" || fail "the upgrade
 start_service "$root"
 wait_ready "$port"
 token=$(post "$api/auth/login" '{"email":"alice@example.com","password":"alice-password-1234"}' | json_field accessToken)
-curl -fs -H "Authorization: Bearer $token" "$api/rooms/standup" | grep -q '"title":"Daily standup"' || fail "the room is gone after the upgrade"
-curl -fs "http://127.0.0.1:$port/metrics" | grep -q '^process_start_time_seconds' || fail "/metrics without process metrics under ProtectProc"
-chroot "$root" /usr/bin/parley version | grep -q "^parley $(version_of "$archive")$" || fail "parley version after the upgrade"
+grep -q '"title":"Daily standup"' <<<"$(curl -fs -H "Authorization: Bearer $token" "$api/rooms/standup")" || fail "the room is gone after the upgrade"
+grep -q '^process_start_time_seconds' <<<"$(curl -fs "http://127.0.0.1:$port/metrics")" || fail "/metrics without process metrics under ProtectProc"
+grep -q "^parley $(version_of "$archive")$" <<<"$(chroot "$root" /usr/bin/parley version)" || fail "parley version after the upgrade"
 stop_server
 echo "dist-check: .deb upgrade OK ($old_version -> $(chroot "$root" dpkg-query -W -f '${Version}' parley)): config, secrets, account and room kept, service back"
 

@@ -29,9 +29,11 @@ expand() {
 	echo "$s"
 }
 
+# stage_env prints the stage's ARG and ENV values, one NAME=value a line (none: nothing,
+# not an empty line that env would take for the command).
 stage_env() {
 	for k in "${!arg_values[@]}"; do printf '%s=%s\n' "$k" "${arg_values[$k]}"; done
-	printf '%s\n' "${envs[@]}"
+	for kv in "${envs[@]}"; do printf '%s\n' "$kv"; done
 }
 
 json_cmd() { python3 -c 'import json,shlex,sys; print(shlex.join(json.loads(sys.argv[1])))' "$1"; }
@@ -83,7 +85,7 @@ done <"$lines"
 
 [ -n "$entry" ] && [ -n "$health" ] || fail "the Dockerfile's last stage has no ENTRYPOINT or HEALTHCHECK"
 uid=${user%%:*} gid=${user#*:}
-mapfile -t e < <(printf '%s\n' "${envs[@]}")
+e=("${envs[@]}")
 server_log="$root/run.log"
 run="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$workdir $(printf '%q ' "${e[@]}")"
 as_user="setpriv --reuid=$uid --regid=$gid --clear-groups --"
