@@ -18,7 +18,9 @@ Every key is listed in config.yaml.example and the README's Configuration table.
 commands:
   serve                 run the server (default)
   migrate               apply database migrations and exit
-  version               print the version
+  version               print the version, commit and LiveKit version
+  install               (root) install the systemd service: user, /etc/parley, /var/lib/parley
+  uninstall             (root) remove the service and binaries; keeps config and data
   config check          validate the configuration and print it, secrets masked
   user create --email E --name N [--admin] [--password P]
                         create an account (password read from PARLEY_USER_PASSWORD or generated)
@@ -38,8 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch cl.cmd {
 	case "version":
-		fmt.Fprintln(stdout, "parley", version)
-		return nil
+		return versionCommand(ctx, stdout, getenv)
+	case "install", "uninstall":
+		return installCommand(ctx, cl.cmd, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -122,7 +125,8 @@ func parseArgs(args []string) (commandLine, error) {
 		return cl, usageError("config takes one subcommand: check")
 	case strings.HasPrefix(cl.cmd, "-"):
 		return cl, usageError(fmt.Sprintf("unknown flag %q", cl.cmd))
-	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help":
+	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help" &&
+		cl.cmd != "install" && cl.cmd != "uninstall":
 		return cl, usageError(fmt.Sprintf("unknown command %q", cl.cmd))
 	case len(words) > 0:
 		return cl, usageError(fmt.Sprintf("%s: unexpected argument %q", cl.cmd, words[0]))
