@@ -4,7 +4,9 @@ import type { List, LiveRoom, Overview, Participant } from '../api/types';
 import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 import { RecordingsTable } from '../pages/RecordingsPage';
+import { AdminAudit } from './AdminAudit';
 import { AdminDoctor } from './AdminDoctor';
+import { AdminKeys } from './AdminKeys';
 import { AdminUsers } from './AdminUsers';
 import { debounce, useAdminEvents } from './events';
 import { UsageChart } from './UsageChart';
@@ -52,6 +54,8 @@ export function AdminPage() {
         </ul>
       </section>
       <AdminUsers />
+      <AdminKeys />
+      <AdminAudit />
       <section aria-labelledby="rec-h">
         <h2 id="rec-h">Recordings</h2>
         <RecordingsTable />
