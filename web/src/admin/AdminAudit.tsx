@@ -87,7 +87,9 @@ export function AdminAudit() {
         {field('actor', 'Actor id')}
         {field('from', 'From', 'date')}
         {field('to', 'To', 'date')}
-        <button type="submit">Filter</button>
+        <button type="submit" data-testid="audit-filter">
+          Filter
+        </button>
         <button type="button" onClick={() => void download('csv')}>
           Export CSV
         </button>
@@ -96,7 +98,7 @@ export function AdminAudit() {
         </button>
       </form>
       <ErrorBox error={page.error || error} />
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
         <table className="small" data-testid="audit-table">
           <thead>
             <tr>

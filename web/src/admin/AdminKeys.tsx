@@ -99,7 +99,7 @@ export function AdminKeys() {
         </div>
       )}
       <ErrorBox error={keys.error || error} />
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys list">
         <table data-testid="keys-table">
           <thead>
             <tr>
@@ -122,7 +122,7 @@ export function AdminKeys() {
                 <td>{k.scopes.join(', ')}</td>
                 <td>{formatTime(k.createdAt)}</td>
                 <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
-                <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'never'}</td>
+                <td data-testid="key-last-used">{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'never'}</td>
                 <td>
                   {k.revokedAt ? (
                     `revoked ${formatTime(k.revokedAt)}`
