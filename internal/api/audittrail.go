@@ -21,7 +21,7 @@ type auditRule struct {
 
 // auditRules are the audited routes, by method and route pattern: moderation, recordings,
 // administration and sign-in. A route added elsewhere is audited by adding it here.
-var auditRules = map[string]auditRule{
+var auditRules = byRoute(map[string]auditRule{
 	"POST /api/auth/login":    {fill: auditLogin},
 	"POST /api/auth/register": {action: "auth.register", fill: auditSignIn},
 
@@ -48,7 +48,7 @@ var auditRules = map[string]auditRule{
 	"DELETE /api/admin/api-keys/:id": {action: "apikey.revoke"},
 	"POST /api/admin/webhooks":       {action: "webhook.create", fill: responseTarget("id")}, // its body holds a secret
 	"DELETE /api/admin/webhooks/:id": {action: "webhook.delete"},
-}
+})
 
 // auditTrail records the audited routes' successful answers (and failed sign-ins) after
 // the handler ran, with the principal it authenticated. A failed write is logged, never
@@ -56,7 +56,7 @@ var auditRules = map[string]auditRule{
 func (s *server) auditTrail() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		err := c.Next()
-		rule, ok := auditRules[c.Method()+" "+c.Route().Path]
+		rule, ok := auditRules[routeOf(c)]
 		if !ok {
 			return err
 		}
@@ -105,12 +105,16 @@ func auditLogin(c *fiber.Ctx, e *audit.Entry) bool {
 	case fiber.StatusOK:
 		e.Action = "auth.login"
 		return auditSignIn(c, e)
-	case fiber.StatusUnauthorized:
+	case fiber.StatusUnauthorized, fiber.StatusForbidden: // wrong password, or a disabled account
 		var in struct {
 			Email string `json:"email"`
 		}
 		_ = json.Unmarshal(c.Body(), &in)
 		e.Action, e.Target = "auth.login_failed", strings.ToLower(strings.TrimSpace(in.Email))
+		var out httpx.ErrorBody
+		if json.Unmarshal(c.Response().Body(), &out) == nil && out.Error.Code != "" {
+			e.Detail = `{"reason":"` + out.Error.Code + `"}` // a stable code: nothing to escape
+		}
 		return true
 	}
 	return false

@@ -12,7 +12,7 @@ import (
 // routeScopes is the scope an API key needs for each route it may call, by method and
 // route pattern. A route missing here is for signed-in users only (keysRefused): a key
 // never reaches a new route by accident. TestEveryRouteHasAKeyRule keeps the two complete.
-var routeScopes = map[string]string{
+var routeScopes = byRoute(map[string]string{
 	"GET /api/rooms":                             apikey.ScopeRoomsRead,
 	"GET /api/rooms/:name":                       apikey.ScopeRoomsRead,
 	"GET /api/rooms/:name/participants":          apikey.ScopeRoomsRead,
@@ -42,30 +42,49 @@ var routeScopes = map[string]string{
 	"GET /api/admin/users":        apikey.ScopeUsersRead,
 	"GET /api/admin/audit":        apikey.ScopeAuditRead,
 	"GET /api/admin/audit/export": apikey.ScopeAuditRead,
-}
+})
 
 // webhooksPrefix: every route of outbound webhook administration takes webhooks:manage.
 const webhooksPrefix = "/api/admin/webhooks"
 
 // keysRefused are the authenticated routes no key may call: a key managing keys or
 // accounts could raise its own rights, and the session routes belong to a person.
-var keysRefused = map[string]bool{
+var keysRefused = byRoute(map[string]bool{
 	"GET /api/auth/me": true, "PUT /api/auth/password": true,
 	"GET /api/admin/overview": true, "PATCH /api/admin/users/:id": true, "GET /api/admin/events": true,
 	"GET /api/admin/doctor":    true,
 	"POST /api/admin/api-keys": true, "GET /api/admin/api-keys": true, "DELETE /api/admin/api-keys/:id": true,
+})
+
+// route is a method and a route pattern: a map key that costs no allocation per request.
+type route struct{ method, path string }
+
+// byRoute keys a table written as "METHOD /pattern" by route.
+func byRoute[V any](m map[string]V) map[route]V {
+	out := make(map[route]V, len(m))
+	for k, v := range m {
+		method, path, _ := strings.Cut(k, " ")
+		out[route{method, path}] = v
+	}
+	return out
+}
+
+// routeOf is the route c matched (HEAD counts as the GET it mirrors).
+func routeOf(c *fiber.Ctx) route {
+	r := route{c.Method(), c.Route().Path}
+	if r.method == fiber.MethodHead {
+		r.method = fiber.MethodGet
+	}
+	return r
 }
 
 // scopeOf is the scope a key needs for the route c matched ("" when no key may call it).
 func scopeOf(c *fiber.Ctx) string {
-	method, path := c.Method(), c.Route().Path
-	if method == fiber.MethodHead {
-		method = fiber.MethodGet
-	}
-	if path == webhooksPrefix || strings.HasPrefix(path, webhooksPrefix+"/") {
+	r := routeOf(c)
+	if r.path == webhooksPrefix || strings.HasPrefix(r.path, webhooksPrefix+"/") {
 		return apikey.ScopeWebhooksManage
 	}
-	return routeScopes[method+" "+path]
+	return routeScopes[r]
 }
 
 // checkScope refuses a key on a route outside its scopes, naming the scope it lacks.
