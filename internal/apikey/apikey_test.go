@@ -26,7 +26,7 @@ type env struct {
 	g     *gorm.DB
 }
 
-func newEnv(t *testing.T, g *gorm.DB) *env {
+func newEnv(t testing.TB, g *gorm.DB) *env {
 	clock := authtest.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	users := authtest.Service(t, g, clock.Now)
 	admin := authtest.User(t, users, "admin@example.com", true)
