@@ -9,6 +9,7 @@ import (
 	"github.com/parley/parley/internal/audit"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/recording"
 )
 
 // auditRule says how one route's answer becomes an audit entry. fill returns false when
@@ -17,6 +18,9 @@ type auditRule struct {
 	action string
 	body   bool // keep the request body as the entry's detail (no route here takes a secret)
 	fill   func(c *fiber.Ctx, e *audit.Entry) bool
+	// recordingRoom: the route names a recording by id; its room is read before the
+	// handler runs (a deleted recording has none to read after).
+	recordingRoom bool
 }
 
 // auditRules are the audited routes, by method and route pattern: moderation, recordings,
@@ -40,8 +44,8 @@ var auditRules = byRoute(map[string]auditRule{
 	"POST /api/rooms/:name/recordings": {action: "recording.start", fill: responseTarget("id")},
 	"POST /api/recordings/:id/stop":    {action: "recording.stop", fill: responseRoom},
 	"POST /api/recordings/:id/retry":   {action: "recording.retry", fill: responseRoom},
-	"GET /api/recordings/:id/file":     {action: "recording.download", fill: firstRange},
-	"DELETE /api/recordings/:id":       {action: "recording.delete"},
+	"GET /api/recordings/:id/file":     {action: "recording.download", fill: firstRange, recordingRoom: true},
+	"DELETE /api/recordings/:id":       {action: "recording.delete", recordingRoom: true},
 
 	"PATCH /api/admin/users/:id":     {action: "user.update", body: true},
 	"POST /api/admin/api-keys":       {action: "apikey.create", body: true, fill: responseTarget("id")},
@@ -55,6 +59,14 @@ var auditRules = byRoute(map[string]auditRule{
 // turned into a failure of an action that already happened.
 func (s *server) auditTrail() fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		room := ""
+		if id := auditedRecording(c); id != "" {
+			// Read as an administrator: the caller is not authenticated yet, and this only
+			// names the room of an entry written if the route then succeeds.
+			if r, err := s.d.Recordings.Get(c.UserContext(), recording.Caller{Admin: true}, id); err == nil {
+				room = r.Room
+			}
+		}
 		err := c.Next()
 		rule, ok := auditRules[routeOf(c)]
 		if !ok {
@@ -65,7 +77,7 @@ func (s *server) auditTrail() fiber.Handler {
 				return herr
 			}
 		}
-		e := audit.Entry{Action: rule.action, Actor: actorOf(httpx.PrincipalFrom(c)), Room: c.Params("name"),
+		e := audit.Entry{Action: rule.action, Actor: actorOf(httpx.PrincipalFrom(c)), Room: firstNonEmpty(c.Params("name"), room),
 			Target: firstNonEmpty(c.Params("identity"), c.Params("id"), c.Params("userId")), Address: httpx.ClientIP(c)}
 		status := c.Response().StatusCode()
 		switch {
@@ -84,6 +96,25 @@ func (s *server) auditTrail() fiber.Handler {
 		}
 		return nil
 	}
+}
+
+// auditedRecording is the recording id of a request to a recordingRoom rule's route, read
+// from the path: before the route runs, Fiber has not matched it yet.
+func auditedRecording(c *fiber.Ctx) string {
+	rest, ok := strings.CutPrefix(c.Path(), "/api/recordings/")
+	if !ok || rest == "" {
+		return ""
+	}
+	id, sub, _ := strings.Cut(rest, "/")
+	pattern := "/api/recordings/:id"
+	if sub != "" {
+		pattern += "/" + sub
+	}
+	rule, ok := auditRules[route{c.Method(), pattern}]
+	if !ok || !rule.recordingRoom || (rule.fill != nil && !rule.fill(c, &audit.Entry{})) {
+		return ""
+	}
+	return id
 }
 
 // actorOf is who made the request: a user, a key, or (nil) someone not signed in.

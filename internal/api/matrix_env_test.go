@@ -48,6 +48,7 @@ type matrixEnv struct {
 	ids   map[string]string // caller -> user id
 	token map[string]string // caller -> access token
 	guest string            // the guest's parley_guest cookie
+	audit *audit.Log
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
@@ -78,7 +79,8 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	if d.Keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
 		t.Fatal(err)
 	}
-	d.Audit = audit.New(g, nil, nil)
+	e.audit = audit.New(g, nil, nil)
+	d.Audit = e.audit
 	e.app = newTestApp(t, d) // for its route list
 	e.base = serveApp(t, d)
 
