@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley/parley/internal/db"
@@ -42,7 +43,15 @@ func Migrations() []db.Migration {
 	}
 }
 
-type store struct{ g *gorm.DB }
+type store struct {
+	g *gorm.DB
+	// byHash is the per-request key check as a prepared database/sql statement, as the
+	// session check is (internal/auth/store.go): gorm's Raw+Scan reflection is most of
+	// its cost (bench/README.md).
+	byHashOnce sync.Once
+	byHash     *sql.Stmt
+	byHashErr  error
+}
 
 func (s *store) create(ctx context.Context, k Key, hash string) error {
 	r := keyRow{ID: k.ID, Name: k.Name, Hash: hash, Hint: k.Hint, Scopes: strings.Join(k.Scopes, " "),
@@ -92,7 +101,22 @@ const callerSQL = `SELECT k.id, k.name, k.hint, k.scopes, k.created_by, k.create
 	WHERE `
 
 func (s *store) lookup(ctx context.Context, hash string) (Caller, bool, error) {
-	return s.caller(ctx, "k.hash = ?", hash)
+	s.byHashOnce.Do(func() {
+		sqlDB, err := s.g.DB()
+		if err != nil {
+			s.byHashErr = err
+			return
+		}
+		q := callerSQL + "k.hash = ?"
+		if db.IsPostgres(s.g) {
+			q = strings.Replace(q, "?", "$1", 1)
+		}
+		s.byHash, s.byHashErr = sqlDB.PrepareContext(ctx, q)
+	})
+	if s.byHashErr != nil {
+		return Caller{}, false, fmt.Errorf("check API key: prepare: %w", s.byHashErr)
+	}
+	return scanCaller(s.byHash.QueryRowContext(ctx, hash))
 }
 
 func (s *store) byID(ctx context.Context, id string) (Caller, error) {
@@ -104,10 +128,14 @@ func (s *store) byID(ctx context.Context, id string) (Caller, error) {
 }
 
 func (s *store) caller(ctx context.Context, where string, arg string) (Caller, bool, error) {
+	return scanCaller(s.g.WithContext(ctx).Raw(callerSQL+where, arg).Row())
+}
+
+func scanCaller(row *sql.Row) (Caller, bool, error) {
 	var r keyRow
 	var c Caller
 	var expires, used, revoked sql.NullTime
-	err := s.g.WithContext(ctx).Raw(callerSQL+where, arg).Row().Scan(&r.ID, &r.Name, &r.Hint, &r.Scopes, &r.CreatedBy,
+	err := row.Scan(&r.ID, &r.Name, &r.Hint, &r.Scopes, &r.CreatedBy,
 		&r.CreatedAt, &expires, &used, &revoked, &c.CreatorEmail, &c.CreatorName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Caller{}, false, nil
