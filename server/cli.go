@@ -25,6 +25,7 @@ commands:
   user create --email E --name N [--admin] [--password P]
                         create an account (password read from PARLEY_USER_PASSWORD or generated)
   user set-password --email E [--password P]
+  audit verify          check the audit log's hash chain; names the first entry that was changed or removed
   doctor [--config PATH] [--resolver HOST:PORT]
                         check the running server: DNS, certificate, ports, TURN, LiveKit, webhooks
   backup --to DIR       copy the database, secrets, certificates and recordings into a new folder
@@ -71,6 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer db.Close(a.db)
 		fmt.Fprintln(stdout, "migrations up to date")
 		return nil
+	case "audit":
+		a, err := newApp(ctx, cfg, stdout, getenv)
+		if err != nil {
+			return err
+		}
+		defer db.Close(a.db)
+		return a.auditVerify(ctx)
 	}
 	return userCommand(ctx, cfg, cl.rest, stdout, getenv)
 }
@@ -123,6 +131,10 @@ func parseArgs(args []string) (commandLine, error) {
 		return cl, nil
 	case cl.cmd == "config":
 		return cl, usageError("config takes one subcommand: check")
+	case cl.cmd == "audit" && len(words) == 1 && words[0] == "verify":
+		return cl, nil
+	case cl.cmd == "audit":
+		return cl, usageError("audit takes one subcommand: verify")
 	case strings.HasPrefix(cl.cmd, "-"):
 		return cl, usageError(fmt.Sprintf("unknown flag %q", cl.cmd))
 	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help" &&

@@ -5,7 +5,9 @@ import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 import { useAuth } from '../auth';
 import { RecordingsTable } from '../pages/RecordingsPage';
+import { AdminAudit } from './AdminAudit';
 import { AdminDoctor } from './AdminDoctor';
+import { AdminKeys } from './AdminKeys';
 import { AdminUsers } from './AdminUsers';
 import { debounce, useAdminEvents, type StreamStatus } from './events';
 import { UsageChart } from './UsageChart';
@@ -75,6 +77,8 @@ export function AdminPage() {
         </ul>
       </section>
       <AdminUsers />
+      <AdminKeys />
+      <AdminAudit />
       <section aria-labelledby="rec-h">
         <h2 id="rec-h">Recordings</h2>
         <RecordingsTable />
