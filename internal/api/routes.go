@@ -48,6 +48,16 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/rooms/:name/moderators/:userId", user, s.removeModerator)
 	api.Post("/rooms/:name/end", user, s.endMeeting)
 
+	// Lobby (lobby.go): the ticket is its holder's only credential
+	api.Get("/lobby/:ticket", s.lobbyStatus)
+	api.Delete("/lobby/:ticket", s.leaveLobby)
+	api.Get("/lobby/:ticket/events", streams, s.lobbyEvents)
+	api.Get("/rooms/:name/lobby", user, s.listLobby)
+	api.Post("/rooms/:name/lobby/admit", user, s.decideLobby(true))
+	api.Post("/rooms/:name/lobby/deny", user, s.decideLobby(false))
+	api.Post("/rooms/:name/lobby/:ticket/admit", user, s.decideLobby(true))
+	api.Post("/rooms/:name/lobby/:ticket/deny", user, s.decideLobby(false))
+
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)
 	api.Get("/rooms/:name/events", streamUser, streams, s.roomEvents)

@@ -14,7 +14,14 @@ type Config struct {
 	Auth      Auth      `yaml:"auth"`
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
+	Rooms     Rooms     `yaml:"rooms"`
 	Log       Log       `yaml:"log"`
+}
+
+// Rooms tunes meeting features of every room.
+type Rooms struct {
+	// LobbyTimeout is how long a request to be let in waits before it expires.
+	LobbyTimeout Duration `yaml:"lobbyTimeout"`
 }
 
 // Server is the HTTP side.
@@ -216,6 +223,7 @@ func Default() Config {
 			RetryBackoff:              Duration(time.Minute),
 			MaxAttempts:               6,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Rooms: Rooms{LobbyTimeout: Duration(10 * time.Minute)},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }

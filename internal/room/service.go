@@ -34,6 +34,7 @@ type Service struct {
 	created *createdRooms
 	sf      singleflight.Group
 	rooms   *roomCache
+	lobby   lobby
 }
 
 // New builds the service; the LiveKit client and the live state are required.
@@ -54,7 +55,7 @@ func New(cfg Config, g *gorm.DB, lk LiveKit, live Live, log *slog.Logger, now fu
 		now = time.Now
 	}
 	return &Service{cfg: cfg, st: store{g}, rooms: newRoomCache(roomCacheTTL), lk: lk, live: live, log: log.With("component", "room"), now: now,
-		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout))}, nil
+		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout)), lobby: defaultLobby()}, nil
 }
 
 // View is a room as one caller sees it, with its live figures.

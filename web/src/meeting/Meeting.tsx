@@ -16,6 +16,7 @@ import {
 import { controlsFor, fromLiveKit, moderationFor } from '../state/permissions';
 import { errorText } from '../ui';
 import { InviteButton } from './InviteButton';
+import { LobbyList } from './Lobby';
 import { ChatPanel } from './ChatPanel';
 import { useMeetingConnection, type Choices } from './connection';
 import { DevicePanel } from './DevicePanel';
@@ -121,7 +122,9 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   // Moderators follow the room's event stream (only they may read it) for the recording
   // indicator; everyone else relies on LiveKit's recording flag and the moderators' data messages.
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
+  const [lobbyVersion, setLobbyVersion] = useState(0);
   useEventStream(followEvents ? path`/api/rooms/${info.name}/events` : null, (e) => {
+    if (e.type === 'lobby_changed' || e.type === 'open') setLobbyVersion((n) => n + 1);
     const active = recordingActiveFromEvent(e);
     if (active !== undefined) dispatch({ type: 'recording', active });
   });
@@ -288,6 +291,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
           />
         )}
       </header>
+      {moderation.moderate && <LobbyList room={info.name} version={lobbyVersion} onNotice={notice} />}
       <div className="meeting-body">
         <Stage
           room={room}

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from '../router';
 import { createLocalAudioTrack, createLocalVideoTrack, supportsAudioOutputSelection, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
 import { api, ApiError, path } from '../api';
-import type { JoinResponse, Room } from '../api/types';
+import type { JoinResponse, LobbyTicket, Room } from '../api/types';
 import { useAuth } from '../auth';
 import { Meeting, type Choices } from '../meeting/Meeting';
+import { LobbyWait } from '../meeting/Lobby';
 import { LevelMeter } from '../meeting/DevicePanel';
 import { deviceLabel, useMediaDevices } from '../meeting/devices';
 import { joinErrorMessage } from '../state/meeting';
@@ -24,6 +25,7 @@ export function JoinPage() {
   const [joining, setJoining] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [joined, setJoined] = useState<JoinResponse | null>(null);
+  const [waiting, setWaiting] = useState<LobbyTicket | null>(null);
 
   useEffect(() => {
     if (loading) return;
@@ -40,20 +42,30 @@ export function JoinPage() {
     if (user) setDisplayName((n) => n || user.name);
   }, [user]);
 
-  async function requestJoin(): Promise<JoinResponse> {
+  /** Asks to join: a join answer, or (202) a lobby ticket to wait with. */
+  async function askToJoin(): Promise<JoinResponse | { lobby: LobbyTicket }> {
     const body: { displayName?: string; inviteCode?: string } = {};
     const dn = displayName.trim();
     if (!user || (dn && dn !== user.name)) body.displayName = dn;
     if (invite) body.inviteCode = invite;
-    return api.post<JoinResponse>(path`/api/rooms/${name}/join`, body, { auth: user ? 'user' : 'none' });
+    return api.post<JoinResponse | { lobby: LobbyTicket }>(path`/api/rooms/${name}/join`, body, { auth: user ? 'user' : 'none' });
   }
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  // A rejoin of someone already admitted is let straight in (the server remembers the admission).
+  async function requestJoin(): Promise<JoinResponse> {
+    const j = await askToJoin();
+    if ('lobby' in j) throw new ApiError(409, 'lobby', 'A moderator has to let you in again.');
+    return j;
+  }
+
+  async function submit(e?: FormEvent) {
+    e?.preventDefault();
     setJoining(true);
     setError(null);
     try {
-      setJoined(await requestJoin());
+      const j = await askToJoin();
+      if ('lobby' in j) setWaiting(j.lobby);
+      else setJoined(j);
     } catch (err) {
       if (err instanceof ApiError) {
         const guestRefused = !user && (err.status === 401 || (err.status === 403 && err.code !== 'banned'));
@@ -80,6 +92,22 @@ export function JoinPage() {
   }
 
   const title = room?.title || name;
+  if (waiting)
+    return (
+      <LobbyWait
+        ticket={waiting}
+        title={title}
+        onAdmitted={(j) => {
+          setWaiting(null);
+          setJoined(j);
+        }}
+        onAgain={() => {
+          setWaiting(null);
+          void submit();
+        }}
+        onLeave={() => setWaiting(null)}
+      />
+    );
   if (error?.code === 'room_not_found' && !room)
     return (
       <section className="card narrow" data-testid="room-missing">
@@ -119,6 +147,7 @@ export function JoinPage() {
           {room && (
             <p className="muted small">
               {room.locked && 'This room is locked. '}
+              {room.lobby && 'A moderator lets guests in. '}
               {room.maxParticipants > 0 && `Up to ${room.maxParticipants} people. `}
               {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
             </p>

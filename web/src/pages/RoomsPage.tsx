@@ -6,6 +6,7 @@ import { useAuth } from '../auth';
 import { ErrorBox, useLoad } from '../ui';
 import { RoomForm, type RoomInput } from './RoomForm';
 import { CopyInvite } from '../invite';
+import { LobbyList } from '../meeting/Lobby';
 
 export function RoomsPage() {
   const { user } = useAuth();
@@ -50,9 +51,11 @@ export function RoomsPage() {
                 {r.public && ' · public'}
                 {r.allowGuests && ' · guests welcome'}
                 {r.locked && ' · locked'}
+                {r.lobby && ' · lobby'}
                 {r.maxParticipants > 0 && ` · max ${r.maxParticipants}`}
                 {r.active && ` · live now (${r.numParticipants ?? 0})`}
               </p>
+              {r.lobby && r.inviteCode !== undefined && <LobbyList room={r.name} follow onNotice={(m) => setDeleteError(new Error(m))} />}
             </div>
             <div className="row wrap">
               <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={`Join ${r.title || r.name}`}>
