@@ -172,7 +172,7 @@ func (s *server) lobbyEvents(c *fiber.Ctx) error {
 			}
 			return err == nil && st.Status == room.LobbyWaiting
 		}
-		if _, err := w.WriteString("retry: 3000\n"); err != nil {
+		if _, err := w.WriteString("retry: 3000\n: connected\n\n"); err != nil {
 			return
 		}
 		if !send(first, nil) {
