@@ -31,6 +31,14 @@ func (a *app) wireRooms(sup *livekit.Supervisor, l *live.Service) (*room.Service
 	if err != nil {
 		return nil, err
 	}
+	err = svc.UseBreakouts(room.BreakoutOptions{Attendees: attendees{l}, Data: sup.RoomClient(),
+		Notify: func(name string) {
+			l.Publish(live.Event{Type: api.EventBreakoutsChanged, Room: name, At: time.Now().UTC()})
+		}})
+	if err != nil {
+		return nil, err
+	}
+	a.workers = append(a.workers, svc.RunBreakoutTimer)
 	// A (re)started LiveKit has no rooms: forget which ones join already created.
 	sup.OnReady(svc.ForgetLiveKitRooms)
 	a.workers = append(a.workers, func(ctx context.Context) error { return forgetFinishedRooms(ctx, l, svc) })
@@ -52,6 +60,23 @@ func (m moderatorPresence) ModeratorPresent(ctx context.Context, name string) (b
 		}
 	}
 	return false, nil
+}
+
+// attendees lists who is in a meeting now, from the live state.
+type attendees struct{ l *live.Service }
+
+func (m attendees) Attendees(ctx context.Context, name string) ([]room.Attendee, error) {
+	ps, err := m.l.Participants(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []room.Attendee
+	for _, p := range ps {
+		if p.State != "left" {
+			out = append(out, room.Attendee{Identity: p.Identity, Name: p.Name, Role: p.Role})
+		}
+	}
+	return out, nil
 }
 
 // forgetFinishedRooms tells the room service when LiveKit closed a room, so the next join

@@ -29,7 +29,8 @@ type RoomService interface {
 	// Access is the one answer to "what may this caller do in room X" (owner, moderator).
 	Access(ctx context.Context, name string, c room.Caller) (room.Access, error)
 	Count(ctx context.Context) (int64, error)
-	LobbyService // lobby.go
+	LobbyService    // lobby.go
+	BreakoutService // breakout.go
 }
 
 type roomJSON struct {
@@ -213,6 +214,8 @@ type joinJSON struct {
 	Name     string   `json:"name"`
 	Role     string   `json:"role"`
 	Room     roomJSON `json:"room"`
+	// Breakout is set when the token is for one of the room's breakout rooms.
+	Breakout *breakoutJoinJSON `json:"breakout,omitempty"`
 }
 
 func (s *server) joinRoom(c *fiber.Ctx) error {
@@ -246,7 +249,11 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 }
 
 func toJoinJSON(g room.Grant) joinJSON {
-	return joinJSON{Token: g.Token, URL: g.URL, Identity: g.Identity, Name: g.Name, Role: g.Role, Room: toRoomJSON(g.Room)}
+	out := joinJSON{Token: g.Token, URL: g.URL, Identity: g.Identity, Name: g.Name, Role: g.Role, Room: toRoomJSON(g.Room)}
+	if g.Breakout > 0 {
+		out.Breakout = &breakoutJoinJSON{Room: g.Breakout, EndsAt: g.BreakoutEndsAt}
+	}
+	return out
 }
 
 func (s *server) listParticipants(c *fiber.Ctx) error {

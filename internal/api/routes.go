@@ -58,6 +58,12 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/rooms/:name/lobby/:ticket/admit", user, s.decideLobby(true))
 	api.Post("/rooms/:name/lobby/:ticket/deny", user, s.decideLobby(false))
 
+	// Breakout rooms (breakout.go)
+	api.Post("/rooms/:name/breakouts", user, s.startBreakouts)
+	api.Get("/rooms/:name/breakouts", user, s.getBreakouts)
+	api.Delete("/rooms/:name/breakouts", user, s.endBreakouts)
+	api.Post("/rooms/:name/breakouts/join", optional, guestJoins, s.joinBreakout)
+
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)
 	api.Get("/rooms/:name/events", streamUser, streams, s.roomEvents)

@@ -37,6 +37,9 @@ type Grant struct {
 	Room     View
 	// Lobby is set, and Token empty, when the caller waits in the room's lobby.
 	Lobby *LobbyTicket
+	// Breakout is the breakout room the token is for (0: the main room); see breakout.go.
+	Breakout       int
+	BreakoutEndsAt *time.Time
 }
 
 // Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,

@@ -25,16 +25,17 @@ type Config struct {
 
 // Service manages rooms, join tokens and moderation.
 type Service struct {
-	cfg     Config
-	st      store
-	lk      LiveKit
-	live    Live
-	log     *slog.Logger
-	now     func() time.Time
-	created *createdRooms
-	sf      singleflight.Group
-	rooms   *roomCache
-	lobby   lobby
+	cfg      Config
+	st       store
+	lk       LiveKit
+	live     Live
+	log      *slog.Logger
+	now      func() time.Time
+	created  *createdRooms
+	sf       singleflight.Group
+	rooms    *roomCache
+	lobby    lobby
+	breakout BreakoutOptions
 }
 
 // New builds the service; the LiveKit client and the live state are required.
