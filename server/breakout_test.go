@@ -153,7 +153,10 @@ func TestBreakoutRooms(t *testing.T) {
 		owner.must(204, "DELETE", "/api/rooms/workshop/breakouts", nil)
 		eventually(t, 20*time.Second, "everyone back in the main room", func() bool { return placement()["workshop"] == 4 })
 		t.Logf("call back to all 4 connected in the main room: %v", time.Since(called))
-		owner.must(404, "GET", "/api/rooms/workshop/breakouts", nil)
+		if rooms := owner.must(200, "GET", "/api/rooms/workshop/breakouts", nil)["rooms"].([]any); len(rooms) != 0 {
+			t.Fatalf("after the call back: %v", rooms)
+		}
+		owner.must(404, "DELETE", "/api/rooms/workshop/breakouts", nil)
 	})
 
 	t.Run("by hand, with a timer", func(t *testing.T) {

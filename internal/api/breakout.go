@@ -31,7 +31,7 @@ type breakoutRoomJSON struct {
 type breakoutsJSON struct {
 	Rooms     []breakoutRoomJSON `json:"rooms"`
 	EndsAt    *time.Time         `json:"endsAt,omitempty"`
-	StartedAt time.Time          `json:"startedAt"`
+	StartedAt time.Time          `json:"startedAt,omitzero"`
 }
 
 type breakoutJoinJSON struct {
@@ -96,6 +96,9 @@ func (s *server) startBreakouts(c *fiber.Ctx) error {
 func (s *server) getBreakouts(c *fiber.Ctx) error {
 	name := c.Params("name")
 	out, err := s.d.Rooms.CurrentBreakouts(c.UserContext(), name, callerOf(c))
+	if errors.Is(err, room.ErrNoBreakouts) {
+		return c.JSON(breakoutsJSON{Rooms: []breakoutRoomJSON{}}) // none running: no rooms
+	}
 	if err != nil {
 		return breakoutError(err)
 	}

@@ -14,6 +14,7 @@ const eventTypes: EventType[] = [
   'recording_status',
   'livekit_state',
   'lobby_changed',
+  'breakouts_changed',
 ];
 
 /** What a stream hands its listener: a server event, or 'open' once the stream (re)connects. */

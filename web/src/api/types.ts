@@ -62,6 +62,15 @@ export interface JoinResponse {
   name: string;
   role: JoinRole;
   room: Room;
+  /** Set when the token is for one of the room's breakout rooms. */
+  breakout?: { room: number; endsAt?: string };
+}
+
+/** breakoutsJSON: a running split of a meeting into breakout rooms (no rooms: none runs). */
+export interface BreakoutSet {
+  rooms: { number: number; livekitRoom: string; identities: string[] }[];
+  endsAt?: string;
+  startedAt?: string;
 }
 
 /** lobbyTicketJSON: the answer (202, under `lobby`) of a join that waits in the lobby. */
@@ -208,7 +217,8 @@ export type EventType =
   | 'track_muted'
   | 'recording_status'
   | 'livekit_state'
-  | 'lobby_changed';
+  | 'lobby_changed'
+  | 'breakouts_changed';
 
 /** eventJSON: one event's data. */
 export interface LiveEvent {

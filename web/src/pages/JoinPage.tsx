@@ -58,6 +58,22 @@ export function JoinPage() {
     return j;
   }
 
+  /** Where this person belongs now: their breakout room while a split runs, else the main room. */
+  async function whereNow(want?: number): Promise<JoinResponse> {
+    const body: { displayName?: string; inviteCode?: string; room?: number } = { room: want };
+    const dn = displayName.trim();
+    if (!user || (dn && dn !== user.name)) body.displayName = dn;
+    if (invite) body.inviteCode = invite;
+    return api.post<JoinResponse>(path`/api/rooms/${name}/breakouts/join`, body, { auth: user ? 'user' : 'none' });
+  }
+
+  // A move message, or a moderator's visit: reconnect only when the answer is another room.
+  function move(want?: number) {
+    whereNow(want)
+      .then((j) => setJoined((cur) => (cur && want === undefined && (cur.breakout?.room ?? 0) === (j.breakout?.room ?? 0) ? cur : j)))
+      .catch(() => undefined); // stays where it is; the next move message or rejoin asks again
+  }
+
   async function submit(e?: FormEvent) {
     e?.preventDefault();
     setJoining(true);
@@ -82,10 +98,12 @@ export function JoinPage() {
   if (joined) {
     return (
       <Meeting
+        key={joined.breakout?.room ?? 0}
         join={joined}
         choices={choices}
         isAdmin={user?.role === 'admin'}
-        rejoin={requestJoin}
+        rejoin={joined.breakout ? () => whereNow() : requestJoin}
+        onMove={move}
         onExit={() => (user ? navigate('/') : setJoined(null))}
       />
     );
