@@ -89,6 +89,8 @@ func lobbyError(err error) error {
 		return httpx.NotFound("ticket_not_found", "no such lobby ticket (it may have been cleaned up: ask to join again)")
 	case errors.Is(err, room.ErrTicketClosed):
 		return httpx.Conflict("ticket_closed", "this person no longer waits in the lobby")
+	case errors.Is(err, room.ErrLobbyNotOpen):
+		return httpx.Unprocessable("lobby_not_open", "the lobby opens shortly before the scheduled meeting: come back then")
 	}
 	return roomError(err)
 }

@@ -31,6 +31,7 @@ type RoomService interface {
 	Count(ctx context.Context) (int64, error)
 	LobbyService    // lobby.go
 	BreakoutService // breakout.go
+	ScheduleService // schedule.go
 }
 
 type roomJSON struct {
@@ -236,7 +237,7 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 	}
 	g, err := s.d.Rooms.Join(c.UserContext(), c.Params("name"), callerOf(c), req)
 	if err != nil {
-		return roomError(err)
+		return lobbyError(err)
 	}
 	if newGuest {
 		s.rememberGuest(c, req.GuestID)

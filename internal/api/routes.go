@@ -64,6 +64,14 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/rooms/:name/breakouts", user, s.endBreakouts)
 	api.Post("/rooms/:name/breakouts/join", optional, guestJoins, s.joinBreakout)
 
+	// Scheduled meetings (schedule.go); the .ics routes take ?access_token= like streams,
+	// since calendar apps and download links cannot send headers
+	api.Post("/rooms/:name/schedules", user, s.addSchedule)
+	api.Get("/rooms/:name/schedules", user, s.listSchedules)
+	api.Delete("/rooms/:name/schedules/:id", user, s.deleteSchedule)
+	api.Get("/rooms/:name/schedules/:id/ics", streamUser, s.occurrenceICS)
+	api.Get("/calendar.ics", streamUser, s.calendarFeed)
+
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)
 	api.Get("/rooms/:name/events", streamUser, streams, s.roomEvents)

@@ -123,6 +123,9 @@ func (s *Service) hold(ctx context.Context, r Room, userID, identity, display st
 	if err != nil || ok {
 		return nil, err
 	}
+	if err := s.lobbyOpen(ctx, r, now); err != nil {
+		return nil, err
+	}
 	secret := randomString(32)
 	row := lobbyRow{ID: uuid.NewString(), SecretHash: hashSecret(secret), RoomID: r.ID, Status: LobbyWaiting,
 		Identity: identity, UserID: userID, Name: display, CreatedAt: now, ExpiresAt: now.Add(s.lobby.timeout)}

@@ -48,7 +48,7 @@ func Migrations() []db.Migration {
 	}
 	return []db.Migration{{ID: "room_0001_rooms", Up: func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&rooms{}, &roomModerators{}, &roomBans{})
-	}}, lobbyMigration(), breakoutMigration()}
+	}}, lobbyMigration(), breakoutMigration(), scheduleMigration()}
 }
 
 type roomRow struct {
@@ -215,7 +215,7 @@ func (s store) update(ctx context.Context, r Room, setMods bool) error {
 
 func (s store) delete(ctx context.Context, id string) error {
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, m := range []any{&moderatorRow{}, &banRow{}, &lobbyRow{}, &breakoutRow{}, &breakoutMemberRow{}} {
+		for _, m := range []any{&moderatorRow{}, &banRow{}, &lobbyRow{}, &breakoutRow{}, &breakoutMemberRow{}, &scheduleRow{}} {
 			if err := tx.Where("room_id = ?", id).Delete(m).Error; err != nil {
 				return fmt.Errorf("delete room %s: %w", id, err)
 			}
