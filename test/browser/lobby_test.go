@@ -17,7 +17,8 @@ func TestLobbyAdmitAndDeny(t *testing.T) {
 	owner := newPage(t, browser, s, "owner")
 	guest := newPage(t, browser, s, "guest")
 	pest := newPage(t, browser, s, "pest")
-	owner.register("Hana Host", uniq("hana")+"@example.com")
+	email := uniq("hana") + "@example.com"
+	owner.register("Hana Host", email)
 	room := owner.createRoom("Clinic "+uniq(""), true, true)
 	owner.joinWith(room, "", false)
 	owner.click(`[data-testid=lobby-toggle]`)
@@ -40,6 +41,11 @@ func TestLobbyAdmitAndDeny(t *testing.T) {
 	}
 	entry := `[data-testid=lobby-entry][data-name="Gina Guest"]`
 	owner.waitVisible(entry, 10*time.Second)
+	// The rooms page (the owner's dashboard, another tab) lists who waits too, live.
+	dash := newPage(t, browser, s, "dashboard")
+	dash.login(email, "password-123")
+	dash.waitVisible(`[data-testid=room-item][data-room="`+room+`"] `+entry, 10*time.Second)
+	dash.screenshot("dashboard-lobby")
 	owner.screenshot("lobby-list")
 	clicked := time.Now()
 	owner.click(entry + ` [data-testid=lobby-admit]`)
@@ -48,6 +54,7 @@ func TestLobbyAdmitAndDeny(t *testing.T) {
 	gid := guest.identity()
 	owner.waitJS("the owner sees the admitted guest", fmt.Sprintf(`!!document.querySelector('[data-testid=tile][data-identity=%q]')`, gid), connectTimeout)
 	owner.waitJS("the waiting list is gone", `!document.querySelector('[data-testid=lobby-list]')`, 10*time.Second)
+	dash.waitJS("the dashboard's waiting list is gone", `!document.querySelector('[data-testid=lobby-list]')`, 10*time.Second)
 	guest.screenshot("admitted")
 
 	knock(pest, "Pat Pest")

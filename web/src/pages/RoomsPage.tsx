@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useNavigate } from '../router';
 import { api, path } from '../api';
 import type { List, Room } from '../api/types';
@@ -6,7 +6,9 @@ import { useAuth } from '../auth';
 import { ErrorBox, useLoad } from '../ui';
 import { RoomForm, type RoomInput } from './RoomForm';
 import { CopyInvite } from '../invite';
-import { LobbyList } from '../meeting/Lobby';
+
+// The waiting list loads with the first lobby room only: the rooms page is in the first script.
+const LobbyList = lazy(() => import('../meeting/Lobby').then((m) => ({ default: m.LobbyList })));
 
 export function RoomsPage() {
   const { user } = useAuth();
@@ -55,7 +57,11 @@ export function RoomsPage() {
                 {r.maxParticipants > 0 && ` · max ${r.maxParticipants}`}
                 {r.active && ` · live now (${r.numParticipants ?? 0})`}
               </p>
-              {r.lobby && r.inviteCode !== undefined && <LobbyList room={r.name} follow onNotice={(m) => setDeleteError(new Error(m))} />}
+              {r.lobby && r.inviteCode !== undefined && (
+                <Suspense fallback={null}>
+                  <LobbyList room={r.name} follow onNotice={(m) => setDeleteError(new Error(m))} />
+                </Suspense>
+              )}
             </div>
             <div className="row wrap">
               <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={`Join ${r.title || r.name}`}>
