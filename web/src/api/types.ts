@@ -66,6 +66,20 @@ export interface JoinResponse {
   breakout?: { room: number; endsAt?: string };
 }
 
+/** scheduleJSON: a planned meeting; start and end are local times in timeZone. */
+export interface Schedule {
+  id: string;
+  room: string;
+  title: string;
+  start: string;
+  end: string;
+  timeZone: string;
+  rrule?: string;
+  invitees: string[];
+  lobbyOpensMinutes: number;
+  next: string[];
+}
+
 /** breakoutsJSON: a running split of a meeting into breakout rooms (no rooms: none runs). */
 export interface BreakoutSet {
   rooms: { number: number; livekitRoom: string; identities: string[] }[];

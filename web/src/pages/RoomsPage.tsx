@@ -9,6 +9,7 @@ import { CopyInvite } from '../invite';
 
 // The waiting list loads with the first lobby room only: the rooms page is in the first script.
 const LobbyList = lazy(() => import('../meeting/Lobby').then((m) => ({ default: m.LobbyList })));
+const SchedulePanel = lazy(() => import('./SchedulePanel').then((m) => ({ default: m.SchedulePanel })));
 
 export function RoomsPage() {
   const { user } = useAuth();
@@ -16,6 +17,7 @@ export function RoomsPage() {
   const rooms = useLoad(() => api.get<List<Room>>('/api/rooms'), []);
   const [showForm, setShowForm] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [scheduling, setScheduling] = useState<string | null>(null);
 
   async function create(v: RoomInput) {
     const r = await api.post<Room>('/api/rooms', v);
@@ -62,12 +64,22 @@ export function RoomsPage() {
                   <LobbyList room={r.name} follow onNotice={(m) => setDeleteError(new Error(m))} />
                 </Suspense>
               )}
+              {scheduling === r.name && (
+                <Suspense fallback={null}>
+                  <SchedulePanel room={r.name} />
+                </Suspense>
+              )}
             </div>
             <div className="row wrap">
               <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={`Join ${r.title || r.name}`}>
                 Join
               </Link>
               {r.inviteCode !== undefined && <CopyInvite room={r} />}
+              {r.inviteCode !== undefined && (
+                <button type="button" aria-expanded={scheduling === r.name} onClick={() => setScheduling(scheduling === r.name ? null : r.name)}>
+                  Schedule
+                </button>
+              )}
               {(r.ownerId === user?.id || user?.role === 'admin') && (
                 <button
                   type="button"
