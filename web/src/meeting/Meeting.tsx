@@ -118,7 +118,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit }: Prop
     [push],
   );
 
-  const { room, phase, setPhase, sessions, rejoinNow, session } = useMeetingConnection({
+  const { room, phase, setPhase, sessions, heals, rejoinNow, session } = useMeetingConnection({
     join,
     choices,
     rejoin,
@@ -135,12 +135,18 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit }: Prop
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
   const [lobbyVersion, setLobbyVersion] = useState(0);
   const [breakoutVersion, setBreakoutVersion] = useState(0);
-  useEventStream(followEvents ? path`/api/rooms/${info.name}/events` : null, (e) => {
-    if (e.type === 'lobby_changed' || e.type === 'open') setLobbyVersion((n) => n + 1);
-    if (e.type === 'breakouts_changed' || e.type === 'open') setBreakoutVersion((n) => n + 1);
-    const active = recordingActiveFromEvent(e);
-    if (active !== undefined) dispatch({ type: 'recording', active });
-  });
+  useEventStream(
+    followEvents ? path`/api/rooms/${info.name}/events` : null,
+    (e) => {
+      if (e.type === 'lobby_changed' || e.type === 'open') setLobbyVersion((n) => n + 1);
+      if (e.type === 'breakouts_changed' || e.type === 'open') setBreakoutVersion((n) => n + 1);
+      const active = recordingActiveFromEvent(e);
+      if (active !== undefined) dispatch({ type: 'recording', active });
+    },
+    // No longer a moderator (or the room went): the stream stays closed, and the recording
+    // indicator follows LiveKit's flag like everyone else's.
+    () => dispatch({ type: 'recording', active: false }),
+  );
 
   const recording = (room?.isRecording ?? false) || state.recording;
   const wasRecording = useRef(false);
@@ -252,11 +258,17 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit }: Prop
   if (!room || phase.kind !== 'live') {
     const healing = phase.kind === 'reconnecting';
     return (
-      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions}>
+      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions} data-heals={heals}>
         <div className="meeting-wait" role="status">
           <LoaderCircle className="spin" aria-hidden="true" size={40} />
           <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
-          {healing && <p className="muted small">The connection to the meeting was lost. Parley is getting you back in.</p>}
+          {healing && (
+            <p className="muted small">
+              {phase.long
+                ? 'The meeting is still out of reach: the server or your network is away. Parley keeps trying; you can leave at any time.'
+                : 'The connection to the meeting was lost. Parley is getting you back in.'}
+            </p>
+          )}
           {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
           {healing && (
             <button type="button" onClick={onExit}>
@@ -275,7 +287,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit }: Prop
   );
 
   return (
-    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions}>
+    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions} data-heals={heals}>
       <header className="meeting-head">
         <h1 className="title">{title}</h1>
         {recording && (
