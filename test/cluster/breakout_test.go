@@ -42,6 +42,8 @@ func (m *clusterMover) post(path string) (int, map[string]any) {
 
 // move asks the breakout join route where to be and reconnects there unless it is there.
 func (m *clusterMover) move(path string) {
+	m.mu.Lock() // one move at a time, the question included: a stale answer must not win
+	defer m.mu.Unlock()
 	code, out := m.post(path)
 	if code != 200 {
 		m.t.Errorf("%s %s: %d %v", m.name, path, code, out)
@@ -51,8 +53,6 @@ func (m *clusterMover) move(path string) {
 	if bo, ok := out["breakout"].(map[string]any); ok {
 		target = fmt.Sprintf("class_breakout_%v", bo["room"])
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.room != nil && m.room.Name() == target {
 		return // already there (a repeated move message)
 	}
@@ -65,12 +65,17 @@ func (m *clusterMover) move(path string) {
 	if m.room != nil {
 		m.room.Disconnect()
 	}
-	r, err := lksdk.ConnectToRoomWithToken(m.ws, out["token"].(string), cb, lksdk.WithAutoSubscribe(false))
-	if err != nil {
-		m.t.Errorf("%s connects through %s: %v", m.name, m.ws, err)
-		return
+	// A media connection that does not come up on a loaded machine is tried again, as the
+	// web app does.
+	var err error
+	for try := 0; try < 3; try++ {
+		var r *lksdk.Room
+		if r, err = lksdk.ConnectToRoomWithToken(m.ws, out["token"].(string), cb, lksdk.WithAutoSubscribe(false)); err == nil {
+			m.room = r
+			return
+		}
 	}
-	m.room = r
+	m.t.Errorf("%s connects through %s: %v", m.name, m.ws, err)
 }
 
 func (m *clusterMover) where() string {

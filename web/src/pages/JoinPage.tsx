@@ -68,9 +68,16 @@ export function JoinPage() {
   }
 
   // A move message, or a moderator's visit: reconnect only when the answer is another room.
+  // Messages can come in bursts (Parley repeats them): only the latest question's answer
+  // counts, so an answer overtaken by a later one never moves anyone back.
+  const moves = useRef(0);
   function move(want?: number) {
+    const seq = ++moves.current;
     whereNow(want)
-      .then((j) => setJoined((cur) => (cur && want === undefined && (cur.breakout?.room ?? 0) === (j.breakout?.room ?? 0) ? cur : j)))
+      .then((j) => {
+        if (seq !== moves.current) return;
+        setJoined((cur) => (cur && want === undefined && (cur.breakout?.room ?? 0) === (j.breakout?.room ?? 0) ? cur : j));
+      })
       .catch(() => undefined); // stays where it is; the next move message or rejoin asks again
   }
 
