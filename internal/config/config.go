@@ -15,6 +15,7 @@ type Config struct {
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
 	Audit     Audit     `yaml:"audit"`
+	Rooms     Rooms     `yaml:"rooms"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -23,6 +24,12 @@ type Audit struct {
 	// RetentionDays removes entries older than this many days (0: keep them all); the
 	// chain stays verifiable from the last removed entry.
 	RetentionDays int `yaml:"retentionDays"`
+}
+
+// Rooms tunes meeting features of every room.
+type Rooms struct {
+	// LobbyTimeout is how long a request to be let in waits before it expires.
+	LobbyTimeout Duration `yaml:"lobbyTimeout"`
 }
 
 // Server is the HTTP side.
@@ -224,6 +231,7 @@ func Default() Config {
 			RetryBackoff:              Duration(time.Minute),
 			MaxAttempts:               6,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Rooms: Rooms{LobbyTimeout: Duration(10 * time.Minute)},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
