@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/fielderr"
 )
 
@@ -139,6 +140,12 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 	if now == nil {
 		now = time.Now
 	}
+	// Several instances may share PostgreSQL, and this process would not see another's
+	// revocation: there every request reads the database.
+	var checks *checkCache
+	if !db.IsPostgres(g) {
+		checks = newCheckCache(checkCacheTTL)
+	}
 	h := newHasher(cfg.Hash, cfg.MaxConcurrentHashes)
 	dummy, err := h.hash(randomToken(24))
 	if err != nil {
@@ -146,7 +153,7 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 	}
 	return &Service{
 		cfg:       cfg,
-		store:     newStore(g),
+		store:     newStore(g, checks),
 		hasher:    h,
 		tokens:    &tokenCodec{secret: cfg.JWTSecret, now: now},
 		limiter:   newLimiter(cfg.LoginRate, now),

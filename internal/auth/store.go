@@ -78,9 +78,12 @@ type store struct {
 	checkOnce sync.Once
 	check     *sql.Stmt
 	checkErr  error
+	// checks is the cache of session checks (nil when off); every committed transaction
+	// invalidates it.
+	checks *checkCache
 }
 
-func newStore(g *gorm.DB) *store { return &store{g: g} }
+func newStore(g *gorm.DB, checks *checkCache) *store { return &store{g: g, checks: checks} }
 
 const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
@@ -175,6 +178,9 @@ func (s *store) createSession(ctx context.Context, sess *sessionRow, tokenHash s
 // fn is part of that transaction, which commits when fn returns nil. (checkSession is for
 // the request hot path and is not meant to run inside one.)
 func (s *store) inTx(ctx context.Context, fn func(st *store) error) error {
+	// Invalidated after the commit (or rollback): a check read before then carries the old
+	// generation and is not cached; one read after it sees the committed rows.
+	defer s.checks.invalidate()
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(&store{g: tx})
 	})
