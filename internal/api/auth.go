@@ -147,12 +147,10 @@ func (s *server) logout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// me answers the account the authentication just read (or took from its cache, which
+// every write to users invalidates): no second read on a route clients poll.
 func (s *server) me(c *fiber.Ctx) error {
-	u, err := s.d.Auth.User(c.UserContext(), httpx.PrincipalFrom(c).UserID)
-	if err != nil {
-		return authError(err)
-	}
-	return c.JSON(toUserJSON(u))
+	return c.JSON(toUserJSON(httpx.PrincipalFrom(c).User()))
 }
 
 func (s *server) changePassword(c *fiber.Ctx) error {

@@ -80,6 +80,15 @@ type Principal struct {
 	Name      string
 	Role      string
 	SessionID string
+	// CreatedAt is the account's creation time, so the account can be answered (User)
+	// without another read.
+	CreatedAt time.Time
+}
+
+// User is the account of an authenticated principal, as of its authentication (enabled,
+// or it would have been refused).
+func (p *Principal) User() User {
+	return User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt}
 }
 
 // IsAdmin reports whether the caller is an administrator (false for nil: anonymous).

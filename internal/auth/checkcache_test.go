@@ -3,6 +3,7 @@ package auth_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/auth/authtest"
@@ -69,5 +70,23 @@ func TestCachedCheckHonoursWrites(t *testing.T) {
 	}
 	if _, err := authenticate(other.AccessToken); !errors.Is(err, auth.ErrSessionRevoked) {
 		t.Errorf("other session after password change: %v, want ErrSessionRevoked", err)
+	}
+}
+
+// An access token verified once is still refused once it expires.
+func TestVerifiedTokenStillExpires(t *testing.T) {
+	g := dbtest.SQLite(t, auth.Migrations())
+	clock := authtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	svc := authtest.Service(t, g, clock.Now)
+	gr := authtest.User(t, svc, "cache-exp@example.com", false)
+	if _, err := svc.Authenticate(ctx, gr.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(gr.AccessExpiresAt.Sub(clock.Now()) + time.Second)
+	if _, err := svc.Authenticate(ctx, gr.AccessToken); !errors.Is(err, auth.ErrTokenExpired) {
+		t.Errorf("expired token: %v, want ErrTokenExpired", err)
+	}
+	if _, err := svc.Authenticate(ctx, gr.AccessToken+"x"); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("altered token: %v, want ErrInvalidToken", err)
 	}
 }

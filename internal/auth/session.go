@@ -264,7 +264,7 @@ func (s *Service) session(ctx context.Context, userID, sid string, cached bool) 
 	case !now.Before(row.ExpiresAt):
 		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrTokenExpired)
 	}
-	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid}, nil
+	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid, CreatedAt: row.CreatedAt}, nil
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and

@@ -85,7 +85,7 @@ type store struct {
 
 func newStore(g *gorm.DB, checks *checkCache) *store { return &store{g: g, checks: checks} }
 
-const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled
+const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled, u.created_at
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
 
 func (s *store) checkStmt(ctx context.Context) (*sql.Stmt, error) {
@@ -113,6 +113,7 @@ type sessionCheck struct {
 	Name      string
 	Role      string
 	Disabled  bool
+	CreatedAt time.Time
 }
 
 // checkSession reads a session and its user in ONE indexed query (the primary key of
@@ -125,7 +126,7 @@ func (s *store) checkSession(ctx context.Context, sessionID string) (sessionChec
 	}
 	var revoked sql.NullTime
 	err = stmt.QueryRowContext(ctx, sessionID).Scan(&row.UserID, &row.ExpiresAt, &revoked,
-		&row.Email, &row.Name, &row.Role, &row.Disabled)
+		&row.Email, &row.Name, &row.Role, &row.Disabled, &row.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	}
