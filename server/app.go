@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/parley/parley/internal/api"
@@ -196,6 +197,10 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 			return err
 		}
 	}
+	// Start-up hashes passwords (the login dummy hash, the bootstrap admin) with argon2id,
+	// whose tens of MiB the runtime would otherwise hand back to the OS only minutes later:
+	// return them now so an idle server's RSS is its real size.
+	debug.FreeOSMemory()
 	fmt.Fprintf(stdout, "Parley is listening on %s (public URL %s)\n", urlOf(ln, cfg), cfg.Server.PublicURL)
 
 	g, gctx := errgroup.WithContext(workCtx)

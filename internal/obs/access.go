@@ -80,15 +80,21 @@ func (a *AccessLog) Log(e Access) {
 }
 
 // run lives as long as the process: a request still finishing after Close keeps logging
-// instead of sending on a closed channel.
+// instead of sending on a closed channel. Lines reach the writer at most flushEvery after
+// they were queued, in one write for all of them: a write per line would be a system call
+// per request.
 func (a *AccessLog) run() {
+	var flush <-chan time.Time // nil while nothing waits in the buffer
 	for {
 		select {
 		case e := <-a.lines:
 			a.write(e)
-			if len(a.lines) == 0 { // idle: the lines written so far reach the log now
-				_ = a.buf.Flush()
+			if flush == nil {
+				flush = time.After(flushEvery)
 			}
+		case <-flush:
+			flush = nil
+			_ = a.buf.Flush()
 		case ack := <-a.flushes:
 			for n := len(a.lines); n > 0; n-- {
 				a.write(<-a.lines)
@@ -98,6 +104,9 @@ func (a *AccessLog) run() {
 		}
 	}
 }
+
+// flushEvery is how late an access line may reach the log.
+const flushEvery = 100 * time.Millisecond
 
 func (a *AccessLog) write(e Access) {
 	r := slog.NewRecord(e.Time, slog.LevelInfo, "http", 0)
