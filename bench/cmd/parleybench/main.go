@@ -162,8 +162,9 @@ func run(ctx context.Context) error {
 		time.Sleep(time.Second)
 		if v, err := rssMB(h.main.pid()); err == nil {
 			f := stat("memory", "Parley RSS idle, after the benchmarks", "MiB", []float64{v})
-			f.Note = "the idle figure above includes start-up garbage (migrations, bootstrap admin's password hash)"
+			f.Note = "what the load left behind: the Go runtime returns freed memory to the OS over minutes"
 			h.rep.add(f)
+			h.addHeap("Parley Go heap in use idle, after the benchmarks")
 		}
 	}
 	h.rep.Seconds = time.Since(h.rep.StartedAt).Seconds()
