@@ -75,3 +75,17 @@ func TestAccessLogDropsRatherThanBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A line reaches the log without Close: the buffer is flushed soon after a line is queued.
+func TestAccessLogFlushesWithoutClose(t *testing.T) {
+	var out lockedBuf
+	a := NewAccessLog(&out, "info", "text", nil)
+	a.Log(Access{Time: time.Now(), Method: "GET", Path: "/soon", Status: 200})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "path=/soon") {
+		if time.Now().After(deadline) {
+			t.Fatal("the line never reached the log")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+}
