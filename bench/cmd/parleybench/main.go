@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "live", "signal", "recorder", "restart", "heal", "cold", "pg"}
+var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "live", "ctrl", "signal", "recorder", "restart", "heal", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -134,7 +134,7 @@ func run(ctx context.Context) error {
 	}
 	steps := map[string]func(context.Context){
 		"join": h.benchJoin, "wrk": h.benchWrk, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook,
-		"live": h.benchLive, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
+		"live": h.benchLive, "ctrl": h.benchCtrl, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)
 			if h.recorderTest {
