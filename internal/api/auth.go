@@ -36,7 +36,8 @@ func (s *server) middlewares() httpx.Middlewares {
 	}
 }
 
-// authenticate sets the principal from the bearer token. A missing token is a 401 when
+// authenticate sets the principal from the bearer token (an access token or an API key,
+// which must hold the route's scope). A missing token is a 401 when
 // required and anonymous otherwise; a present but invalid one is always a 401. Only the
 // event-stream routes pass fromQuery: a token in a URL ends up in logs and histories, so no
 // other route reads one from there.
@@ -52,9 +53,12 @@ func (s *server) authenticate(required, admin, fromQuery bool) fiber.Handler {
 			}
 			return c.Next()
 		}
-		p, err := s.d.Auth.Authenticate(c.UserContext(), token)
+		p, err := s.principalOf(c.UserContext(), token) // a user's access token or an API key (apikeys.go)
 		if err != nil {
-			return authError(err)
+			return err
+		}
+		if err := checkScope(c, &p); err != nil { // scopes.go
+			return err
 		}
 		if admin && !p.IsAdmin() {
 			return httpx.Forbidden("forbidden", "this route is for administrators")
@@ -150,7 +154,15 @@ func (s *server) logout(c *fiber.Ctx) error {
 // me answers the account the authentication just read (or took from its cache, which
 // every write to users invalidates): no second read on a route clients poll.
 func (s *server) me(c *fiber.Ctx) error {
-	return c.JSON(toUserJSON(httpx.PrincipalFrom(c).User()))
+	p := httpx.PrincipalFrom(c)
+	if !p.IsKey() {
+		return c.JSON(toUserJSON(p.User()))
+	}
+	u, err := s.d.Auth.User(c.UserContext(), p.UserID) // a key's principal does not carry its creator's account
+	if err != nil {
+		return authError(err)
+	}
+	return c.JSON(toUserJSON(u))
 }
 
 func (s *server) changePassword(c *fiber.Ctx) error {

@@ -73,15 +73,19 @@ type Grant struct {
 
 // Principal is the caller behind a valid access token, with the role and state read from
 // the database for this request (not from the token, so changes apply at once). The HTTP
-// layer keeps it for the request (httpx.PrincipalFrom).
+// layer keeps it for the request (httpx.PrincipalFrom). An API key is a principal too: it
+// acts for the administrator who created it (UserID, Email, Role) under its own name,
+// limited to its scopes; KeyID is set and SessionID is empty.
 type Principal struct {
 	UserID    string
 	Email     string
 	Name      string
 	Role      string
 	SessionID string
+	KeyID     string
+	Scopes    []string
 	// CreatedAt is the account's creation time, so the account can be answered (User)
-	// without another read.
+	// without another read; zero for an API key.
 	CreatedAt time.Time
 }
 
@@ -90,6 +94,9 @@ type Principal struct {
 func (p *Principal) User() User {
 	return User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt}
 }
+
+// IsKey reports whether the caller is an API key rather than a signed-in user.
+func (p *Principal) IsKey() bool { return p != nil && p.KeyID != "" }
 
 // IsAdmin reports whether the caller is an administrator (false for nil: anonymous).
 func (p *Principal) IsAdmin() bool { return p != nil && p.Role == RoleAdmin }

@@ -14,7 +14,15 @@ type Config struct {
 	Auth      Auth      `yaml:"auth"`
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
+	Audit     Audit     `yaml:"audit"`
 	Log       Log       `yaml:"log"`
+}
+
+// Audit is the audit log.
+type Audit struct {
+	// RetentionDays removes entries older than this many days (0: keep them all); the
+	// chain stays verifiable from the last removed entry.
+	RetentionDays int `yaml:"retentionDays"`
 }
 
 // Server is the HTTP side.

@@ -10,6 +10,7 @@ import { RequireUser } from './ui';
 const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m.JoinPage })));
 const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const CheckPage = lazy(() => import('./pages/CheckPage').then((m) => ({ default: m.CheckPage })));
 const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
@@ -23,6 +24,9 @@ function Header() {
       <nav aria-label="Main">
         {user && <NavLink to="/">Rooms</NavLink>}
         {user && <NavLink to="/recordings">Recordings</NavLink>}
+        <NavLink to="/check" data-testid="nav-check">
+          Test devices
+        </NavLink>
         {user?.role === 'admin' && (
           <NavLink to="/admin" data-testid="nav-admin">
             Admin
@@ -66,6 +70,9 @@ export function App() {
           </Route>
           <Route path="/register">
             <AuthPage mode="register" />
+          </Route>
+          <Route path="/check">
+            <CheckPage />
           </Route>
           <Route path="/r/:name">
             <JoinPage />
