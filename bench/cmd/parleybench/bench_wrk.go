@@ -34,6 +34,8 @@ func (h *harness) benchWrk(ctx context.Context) {
 		return
 	}
 	defer stopRef()
+	leave := h.occupy(ctx, roomJoin)
+	defer leave()
 	refTok, _ := ref.SignAccess(refJWTSecret, "user-1", time.Hour)
 	refScript, err := h.wrkScript("ref", refTok)
 	if err == nil {
