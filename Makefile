@@ -62,6 +62,13 @@ bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
 	cd tools/pebble && $(GO) build -o ../../bin/pebble-challtestsrv github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv
 	@touch bin/pebble bin/pebble-challtestsrv
 
+# A real OpenID provider (zitadel/oidc's example server plus a groups claim) for the single
+# sign-on tests, from its own module like versitygw.
+bin/oidcserver: tools/oidcserver/go.mod tools/oidcserver/go.sum tools/oidcserver/main.go
+	@mkdir -p bin
+	cd tools/oidcserver && $(GO) build -o ../../bin/oidcserver .
+	@touch $@
+
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -69,13 +76,13 @@ lint:
 # Browser tests run on their own, after everything else, so Chromium has the CPU.
 test: lint livekit build test-go test-web test-browser
 
-test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv
+test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv bin/oidcserver
 	$(GO) test -p 2 -timeout 20m $$($(GO) list ./... | grep -v /test/browser)
 
 test-web: web/node_modules/.package-lock.json
 	@if command -v npm >/dev/null; then cd web && npm test; else echo "!!! npm not found: SKIPPING web unit tests"; fi
 
-test-browser: build livekit
+test-browser: build livekit bin/oidcserver
 	$(GO) test -count=1 -timeout 10m ./test/browser/...
 
 bench: build livekit
