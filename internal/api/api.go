@@ -26,6 +26,7 @@ type Deps struct {
 	HTTP     HTTPOptions
 
 	Auth       AuthService
+	SSO        SSOService
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
@@ -103,7 +104,7 @@ func (d Deps) check() error {
 		name    string
 		missing bool
 	}{
-		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
+		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil},

@@ -67,6 +67,7 @@ func Migrations() []db.Migration {
 			// names schema_migrations, which would make AutoMigrate use that table name.
 			return tx.Session(&gorm.Session{NewDB: true}).AutoMigrate(&userRow{}, &sessionRow{}, &refreshRow{})
 		}},
+		{ID: "auth_0002_oidc", Up: migrateOIDC},
 	}
 }
 

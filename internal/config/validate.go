@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateLiveKit(bad)
 	c.validateRecording(bad)
+	c.validateOIDC(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -97,11 +97,14 @@ func (f fakeRooms) Access(_ context.Context, name string, c room.Caller) (room.A
 	return room.Access{Room: room.Room{Name: name}, Moderator: f.moderates != nil && f.moderates(name, c.UserID)}, nil
 }
 
+// fakeSSO stands in for single sign-on, which these tests never reach.
+type fakeSSO struct{ api.SSOService }
+
 // newAPI is the HTTP app on the live state svc; moderates answers room access (nil: nobody).
 func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string) bool) *fiber.App {
 	t.Helper()
 	app, err := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), HTTP: api.HTTPOptions{BodyLimit: 4 << 20},
-		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{},
+		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{}, SSO: fakeSSO{},
 		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor:        func(context.Context) []doctor.Result { return nil },
