@@ -26,7 +26,7 @@ type ssoEnv struct {
 
 func newSSO(t *testing.T, cfg ...func(*auth.OIDCProvider)) ssoEnv {
 	t.Helper()
-	issuer := testenv.StartOIDCServer(t, ssoPublicURL+"/api/auth/oidc/test/callback")
+	issuer := testenv.StartOIDCServer(t, ssoPublicURL, "test")
 	svc := authtest.Service(t, dbtest.SQLite(t, auth.Migrations()), nil)
 	p := auth.OIDCProvider{Name: "test", DisplayName: "Test IdP", Issuer: issuer, ClientID: testenv.OIDCClientID,
 		ClientSecret: testenv.OIDCClientSecret, Scopes: []string{"openid", "email", "profile"},

@@ -36,8 +36,9 @@ var OIDCUsers = []OIDCUser{
 }
 
 // StartOIDCServer runs bin/oidcserver (a real OpenID provider, tools/oidcserver) with
-// OIDCUsers and the given redirect URIs for client "web", and returns its issuer URL.
-func StartOIDCServer(t testing.TB, redirectURIs ...string) string {
+// OIDCUsers and client "web" registered for the Parley at publicURL as provider name (its
+// callback, and /login after the provider's logout), and returns the issuer URL.
+func StartOIDCServer(t testing.TB, publicURL, name string) string {
 	t.Helper()
 	bin := filepath.Join(RepoRoot(), "bin", "oidcserver")
 	if _, err := os.Stat(bin); err != nil {
@@ -56,7 +57,8 @@ func StartOIDCServer(t testing.TB, redirectURIs ...string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "USERS_FILE="+file, "REDIRECT_URI="+strings.Join(redirectURIs, ","))
+	cmd.Env = append(os.Environ(), "PORT=0", "USERS_FILE="+file,
+		"REDIRECT_URI="+publicURL+"/api/auth/oidc/"+name+"/callback", "POST_LOGOUT_REDIRECT_URI="+publicURL+"/login")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,8 @@
 //
 // Environment: PORT (default 0: any free port), REDIRECT_URI (comma-separated redirect
 // URIs the "web" client, secret "secret", may use), USERS_FILE (the example's JSON user
-// file; default: its two built-in users). A user with IsAdmin gets the groups
+// file; default: its two built-in users), POST_LOGOUT_REDIRECT_URI (comma-separated URIs
+// the end_session endpoint may send the browser back to). A user with IsAdmin gets the groups
 // ["staff", "parley-admins"], every other user ["staff"]. Once it listens it prints
 // "oidcserver issuer <url>" on stdout.
 package main
@@ -16,11 +17,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/example/server/config"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 func main() {
@@ -46,15 +49,35 @@ func run() error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st := groupStorage{Storage: storage.NewStorage(users), users: users}
+	if v := os.Getenv("POST_LOGOUT_REDIRECT_URI"); v != "" {
+		st.postLogout = strings.Split(v, ",")
+	}
 	router := exampleop.SetupServer(issuer, st, logger, false)
 	fmt.Printf("oidcserver issuer %s\n", issuer)
 	return (&http.Server{Handler: router}).Serve(ln)
 }
 
-// groupStorage adds the groups claim to the ID token and the userinfo answer.
+// groupStorage adds the groups claim to the ID token and the userinfo answer, and the
+// post-logout redirect URIs the example's clients cannot be given.
 type groupStorage struct {
 	*storage.Storage
-	users storage.UserStore
+	users      storage.UserStore
+	postLogout []string
+}
+
+type logoutClient struct {
+	op.Client
+	postLogout []string
+}
+
+func (c logoutClient) PostLogoutRedirectURIs() []string { return c.postLogout }
+
+func (g groupStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := g.Storage.GetClientByClientID(ctx, id)
+	if err != nil || len(g.postLogout) == 0 {
+		return c, err
+	}
+	return logoutClient{Client: c, postLogout: g.postLogout}, nil
 }
 
 func (g groupStorage) groups(userID string) []string {

@@ -8,6 +8,8 @@ interface AuthState {
   loading: boolean;
   login(email: string, password: string): Promise<void>;
   register(email: string, password: string, name: string): Promise<void>;
+  /** Collects the session of a finished single sign-on (the one-time code of its redirect). */
+  signInWithCode(code: string): Promise<void>;
   logout(): Promise<void>;
 }
 
@@ -51,11 +53,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       async register(email, password, name) {
         accept(await api.post<AuthResponse>('/api/auth/register', { email, password, name }, { auth: 'none' }));
       },
+      async signInWithCode(code) {
+        accept(await api.post<AuthResponse>('/api/auth/oidc/exchange', { code }, { auth: 'none' }));
+      },
       async logout() {
         const t = api.tokens;
+        // A single sign-on session also ends at the provider, when it offers a logout.
+        const provider = t
+          ? await api.get<{ url: string }>('/api/auth/oidc/logout').catch(() => ({ url: '' }))
+          : { url: '' };
         if (t) await api.post('/api/auth/logout', { refreshToken: t.refreshToken }, { auth: 'none' }).catch(() => undefined);
         api.clear();
         setUser(null);
+        if (provider.url) window.location.assign(provider.url);
       },
     }),
     [user, loading, accept],
