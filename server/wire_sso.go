@@ -2,8 +2,10 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/mail"
 )
 
 // wireSSO builds single sign-on on the auth service from auth.oidc (the config package has
@@ -18,4 +20,19 @@ func (a *app) wireSSO(svc *auth.Service) *auth.SSO {
 		})
 	}
 	return auth.NewSSO(svc, providers, strings.TrimSuffix(a.cfg.Server.PublicURL, "/"), nil)
+}
+
+// wireRecovery builds password reset and invitations; with smtp.host set, mail leaves
+// through an outbox worker.
+func (a *app) wireRecovery(svc *auth.Service) *auth.Recovery {
+	publicURL := strings.TrimSuffix(a.cfg.Server.PublicURL, "/")
+	m := a.cfg.SMTP
+	if m.Host == "" {
+		return auth.NewRecovery(svc, nil, publicURL)
+	}
+	sender := mail.NewSender(mail.Config{Host: m.Host, Port: m.Port, Username: m.Username, Password: m.Password,
+		From: m.From, Security: m.Security}, time.Now)
+	outbox := mail.NewOutbox(sender.Send, a.log)
+	a.workers = append(a.workers, outbox.Run)
+	return auth.NewRecovery(svc, outbox, publicURL)
 }

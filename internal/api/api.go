@@ -27,6 +27,7 @@ type Deps struct {
 
 	Auth       AuthService
 	SSO        SSOService
+	Recovery   RecoveryService
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
@@ -104,7 +105,7 @@ func (d Deps) check() error {
 		name    string
 		missing bool
 	}{
-		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
+		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Recovery", d.Recovery == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil},

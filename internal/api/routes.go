@@ -3,7 +3,7 @@ package api
 import "github.com/gofiber/fiber/v2"
 
 // routes lists every route of docs/API.md in one place. Handlers live in one file per
-// resource: health.go, auth.go, sso.go, admin_users.go, rooms.go, moderation.go, webhook.go,
+// resource: health.go, auth.go, sso.go, recovery.go, admin_users.go, rooms.go, moderation.go, webhook.go,
 // events.go, admin.go, recordings.go.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
@@ -37,6 +37,11 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/auth/oidc/exchange", s.oidcExchange)
 	api.Get("/auth/oidc/:name/login", signIns, s.oidcLogin)
 	api.Get("/auth/oidc/:name/callback", s.oidcCallback)
+
+	// Password reset and invitations (recovery.go)
+	api.Post("/auth/password/forgot", s.forgotPassword)
+	api.Post("/auth/password/reset", s.resetPassword)
+	api.Post("/admin/users/invite", admin, s.inviteUser)
 
 	// Rooms (rooms.go)
 	api.Post("/rooms", user, roomCreations, s.createRoom)

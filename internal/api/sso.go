@@ -32,13 +32,15 @@ type providerJSON struct {
 }
 
 type providersJSON struct {
-	Password bool           `json:"password"`
-	Passkeys bool           `json:"passkeys"`
-	OIDC     []providerJSON `json:"oidc"`
+	Password bool `json:"password"`
+	Passkeys bool `json:"passkeys"`
+	// PasswordReset: the login page offers "forgot password" (mail can be sent).
+	PasswordReset bool           `json:"passwordReset"`
+	OIDC          []providerJSON `json:"oidc"`
 }
 
 func (s *server) authProviders(c *fiber.Ctx) error {
-	out := providersJSON{Password: s.d.SSO.PasswordLogin(), OIDC: []providerJSON{}}
+	out := providersJSON{Password: s.d.SSO.PasswordLogin(), PasswordReset: s.d.SSO.PasswordLogin() && s.d.Recovery.Enabled(), OIDC: []providerJSON{}}
 	for _, p := range s.d.SSO.Providers() {
 		out.OIDC = append(out.OIDC, providerJSON{Name: p.Name, DisplayName: p.DisplayName,
 			LoginURL: "/api/auth/oidc/" + url.PathEscape(p.Name) + "/login"})

@@ -68,6 +68,7 @@ func Migrations() []db.Migration {
 			return tx.Session(&gorm.Session{NewDB: true}).AutoMigrate(&userRow{}, &sessionRow{}, &refreshRow{})
 		}},
 		{ID: "auth_0002_oidc", Up: migrateOIDC},
+		{ID: "auth_0003_password_tokens", Up: migratePasswordTokens},
 	}
 }
 

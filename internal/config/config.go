@@ -12,6 +12,7 @@ type Config struct {
 	Server    Server    `yaml:"server"`
 	Database  Database  `yaml:"database"`
 	Auth      Auth      `yaml:"auth"`
+	SMTP      SMTP      `yaml:"smtp"`
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
 	Log       Log       `yaml:"log"`
@@ -78,6 +79,17 @@ func (s Server) TLSEnabled() bool {
 type Database struct {
 	Driver string `yaml:"driver" secret:"-"`
 	DSN    string `yaml:"dsn" secret:"true"`
+}
+
+// SMTP is the mail server Parley sends password resets and invitations through; an empty
+// host sends no mail (and turns the forgot-password form off).
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password" secret:"true"`
+	From     string `yaml:"from"`     // e.g. "Parley <meet@example.com>"
+	Security string `yaml:"security"` // starttls | tls | none
 }
 
 // Auth configures accounts and sessions.
@@ -220,6 +232,7 @@ func Default() Config {
 			LoginRate:         10,
 			PasswordLogin:     true,
 		},
+		SMTP: SMTP{Port: 587, Security: "starttls"},
 		LiveKit: LiveKit{
 			Port:              7880,
 			RTC:               RTC{TCPPort: 7881, UDPPortStart: 50000, UDPPortEnd: 60000},

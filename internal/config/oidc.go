@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -48,5 +49,27 @@ func (c *Config) validateOIDC(bad func(key, format string, args ...any)) {
 	}
 	if !c.Auth.PasswordLogin && len(c.Auth.OIDC) == 0 {
 		bad("auth.passwordLogin", "is false but no auth.oidc provider is set: nobody could sign in; add a provider or set it to true")
+	}
+}
+
+// validateSMTP checks the mail settings when a host is set.
+func (c *Config) validateSMTP(bad func(key, format string, args ...any)) {
+	m := c.SMTP
+	if m.Host == "" {
+		return
+	}
+	if m.Port < 1 || m.Port > 65535 {
+		bad("smtp.port", "%d is not a port: use 587 (starttls), 465 (tls) or 25", m.Port)
+	}
+	switch m.Security {
+	case "starttls", "tls", "none":
+	default:
+		bad("smtp.security", "%q: use starttls, tls or none", m.Security)
+	}
+	if _, err := mail.ParseAddress(m.From); err != nil {
+		bad("smtp.from", "%q is not an address: use e.g. \"Parley <meet@example.com>\"", m.From)
+	}
+	if (m.Username == "") != (m.Password == "") {
+		bad("smtp.username", "set both smtp.username and smtp.password, or neither")
 	}
 }

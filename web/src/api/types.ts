@@ -20,6 +20,7 @@ export interface User {
 export interface AuthProviders {
   password: boolean;
   passkeys: boolean;
+  passwordReset: boolean;
   oidc: { name: string; displayName: string; loginURL: string }[];
 }
 

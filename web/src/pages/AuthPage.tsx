@@ -38,7 +38,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
     api
       .get<AuthProviders>('/api/auth/providers', { auth: 'none' })
       .then(setWays)
-      .catch(() => setWays({ password: true, passkeys: false, oidc: [] }));
+      .catch(() => setWays({ password: true, passkeys: false, passwordReset: false, oidc: [] }));
   }, []);
 
   useEffect(() => {
@@ -132,6 +132,14 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
           {mode === 'login' ? (
             <>
               No account? <Link to={`/register${qs}`}>Register</Link>
+              {ways?.passwordReset && (
+                <>
+                  {' · '}
+                  <Link to="/forgot" data-testid="forgot-link">
+                    Forgot your password?
+                  </Link>
+                </>
+              )}
             </>
           ) : (
             <>

@@ -137,5 +137,48 @@ func (s *store) pruneOIDC(ctx context.Context, cutoff time.Time) error {
 	if err := g.Where("expires_at < ?", cutoff).Delete(&oidcLoginRow{}).Error; err != nil {
 		return err
 	}
-	return g.Where("expires_at < ?", cutoff).Delete(&oidcHandoffRow{}).Error
+	if err := g.Where("expires_at < ?", cutoff).Delete(&oidcHandoffRow{}).Error; err != nil {
+		return err
+	}
+	return g.Where("expires_at < ?", cutoff).Delete(&passwordTokenRow{}).Error
+}
+
+// passwordTokenRow is a single-use link that sets an account's password (reset, invite).
+type passwordTokenRow struct {
+	TokenHash string    `gorm:"primaryKey;size:64"`
+	ID        string    `gorm:"size:36;not null;uniqueIndex"`
+	UserID    string    `gorm:"size:36;not null;index"`
+	User      userRow   `gorm:"foreignKey:UserID;constraint:OnDelete:CASCADE"`
+	Purpose   string    `gorm:"size:16;not null"`
+	CreatedAt time.Time `gorm:"not null"`
+	ExpiresAt time.Time `gorm:"not null;index"`
+	UsedAt    *time.Time
+}
+
+func (passwordTokenRow) TableName() string { return "password_tokens" }
+
+func migratePasswordTokens(tx *gorm.DB) error {
+	return tx.Session(&gorm.Session{NewDB: true}).AutoMigrate(&passwordTokenRow{})
+}
+
+func (s *store) createPasswordToken(ctx context.Context, row *passwordTokenRow) error {
+	return s.g.WithContext(ctx).Omit(clause.Associations).Create(row).Error
+}
+
+// claimPasswordToken uses a token up, atomically (of two concurrent uses only one wins),
+// and returns its user.
+func (s *store) claimPasswordToken(ctx context.Context, tokenHash string, now time.Time) (string, error) {
+	g := s.g.WithContext(ctx)
+	res := g.Model(&passwordTokenRow{}).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", tokenHash, now).Update("used_at", now)
+	if res.Error != nil {
+		return "", res.Error
+	}
+	if res.RowsAffected != 1 {
+		return "", fmt.Errorf("reset token unknown, expired or used: %w", ErrInvalidToken)
+	}
+	var row passwordTokenRow
+	if err := g.Where("token_hash = ?", tokenHash).Take(&row).Error; err != nil {
+		return "", err
+	}
+	return row.UserID, nil
 }
