@@ -3,26 +3,33 @@ import { Link, useSearchParams } from '../router';
 import { api } from '../api';
 import { ErrorBox } from '../ui';
 
-/** "Forgot password": asks for the address; the answer never tells whether it has an account. */
-export function ForgotPage() {
-  const [email, setEmail] = useState('');
-  const [sent, setSent] = useState(false);
+/** A form's submit: runs action once, keeping busy, the error and whether it succeeded. */
+function useSubmit(action: () => Promise<unknown>) {
+  const [done, setDone] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await api.post('/api/auth/password/forgot', { email }, { auth: 'none' });
-      setSent(true);
+      await action();
+      setDone(true);
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
     }
   }
+  return { done, error, busy, submit };
+}
+
+/** "Forgot password": asks for the address; the answer never tells whether it has an account. */
+export function ForgotPage() {
+  const [email, setEmail] = useState('');
+  const { done: sent, error, busy, submit } = useSubmit(() =>
+    api.post('/api/auth/password/forgot', { email }, { auth: 'none' }),
+  );
 
   return (
     <section className="card narrow">
@@ -55,23 +62,9 @@ export function ResetPage() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
   const [password, setPassword] = useState('');
-  const [done, setDone] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post('/api/auth/password/reset', { token, newPassword: password }, { auth: 'none' });
-      setDone(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { done, error, busy, submit } = useSubmit(() =>
+    api.post('/api/auth/password/reset', { token, newPassword: password }, { auth: 'none' }),
+  );
 
   return (
     <section className="card narrow">
