@@ -79,6 +79,20 @@ dist-check:
 dist-repro:
 	./deploy/release/repro-check.sh
 
+# A real OpenID provider (zitadel/oidc's example server plus a groups claim) for the single
+# sign-on tests, from its own module like versitygw.
+bin/oidcserver: tools/oidcserver/go.mod tools/oidcserver/go.sum tools/oidcserver/main.go
+	@mkdir -p bin
+	cd tools/oidcserver && $(GO) build -o ../../bin/oidcserver .
+	@touch $@
+
+# A real SMTP server with an HTTP API to read what it received, for the e-mail tests, from
+# its own module like versitygw.
+bin/mailpit: tools/mailpit/go.mod tools/mailpit/go.sum
+	@mkdir -p bin
+	cd tools/mailpit && $(GO) build -o ../../bin/mailpit github.com/axllent/mailpit
+	@touch $@
+
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -86,13 +100,13 @@ lint:
 # Browser tests run on their own, after everything else, so Chromium has the CPU.
 test: lint livekit build test-go test-web test-browser
 
-test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv
+test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv bin/oidcserver bin/mailpit
 	$(GO) test -p 2 -timeout 20m $$($(GO) list ./... | grep -v /test/browser)
 
 test-web: web/node_modules/.package-lock.json
 	@if command -v npm >/dev/null; then cd web && npm test; else echo "!!! npm not found: SKIPPING web unit tests"; fi
 
-test-browser: build livekit
+test-browser: build livekit bin/oidcserver bin/mailpit
 	$(GO) test -count=1 -timeout 10m ./test/browser/...
 
 bench: build livekit

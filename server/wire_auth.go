@@ -17,6 +17,7 @@ func (a *app) newAuthService() (*auth.Service, error) {
 		RefreshTTL:        c.RefreshTTL.D(),
 		AllowRegistration: c.AllowRegistration,
 		LoginRate:         c.LoginRate,
+		PasswordLoginOff:  !c.PasswordLogin,
 	}, a.log, time.Now)
 }
 

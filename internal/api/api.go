@@ -27,6 +27,8 @@ type Deps struct {
 	HTTP     HTTPOptions
 
 	Auth       AuthService
+	SSO        SSOService
+	Recovery   RecoveryService
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
@@ -109,7 +111,7 @@ func (d Deps) check() error {
 		name    string
 		missing bool
 	}{
-		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
+		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Recovery", d.Recovery == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil}, {"Keys", d.Keys == nil}, {"Audit", d.Audit == nil},

@@ -204,6 +204,8 @@ func authError(err error) error {
 		return httpx.Unauthorized("invalid_token", "the token is not valid")
 	case errors.Is(err, auth.ErrUserDisabled):
 		return httpx.Forbidden("user_disabled", "this account is disabled")
+	case errors.Is(err, auth.ErrPasswordLoginClosed):
+		return httpx.Forbidden("password_login_disabled", "password sign-in is turned off on this server: use single sign-on")
 	case errors.Is(err, auth.ErrRegistrationDisabled):
 		return httpx.Forbidden("registration_disabled", "registration is closed on this server: ask an administrator for an account")
 	case errors.Is(err, auth.ErrEmailTaken):

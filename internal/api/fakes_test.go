@@ -22,6 +22,8 @@ import (
 type (
 	fakeRooms      struct{ RoomService }
 	fakeRecordings struct{ RecordingService }
+	fakeSSO        struct{ SSOService }
+	fakeRecovery   struct{ RecoveryService }
 	// fakeLiveState answers the participants list from its func field.
 	fakeLiveState struct {
 		LiveService
@@ -40,7 +42,7 @@ func (f fakeLiveState) Participants(ctx context.Context, room string) ([]live.Pa
 func testDeps() Deps {
 	return Deps{
 		Log:  slog.New(slog.DiscardHandler),
-		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{},
+		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor: func(context.Context) []doctor.Result {

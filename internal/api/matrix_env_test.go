@@ -82,6 +82,10 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	if d.Keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
 		t.Fatal(err)
 	}
+	// Single sign-on with no provider and password reset with no SMTP: what a default
+	// install runs.
+	d.SSO = auth.NewSSO(e.auth, nil, "http://parley.test", nil)
+	d.Recovery = auth.NewRecovery(e.auth, nil, "http://parley.test")
 	e.audit = audit.New(g, nil, nil)
 	d.Audit = e.audit
 	e.app = newTestApp(t, d) // for its route list

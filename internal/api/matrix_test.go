@@ -56,6 +56,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT", "/api/auth/password", "", map[string]any{"currentPassword": "not-it-at-all", "newPassword": "another-long-one-123"},
 			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, forbid, off, forbid}},
 
+		{"GET", "/api/auth/providers", "", nil, everyone},
+		{"GET", "/api/auth/oidc/logout", "", nil, signedIn},
+		{"GET", "/api/auth/oidc/{r}/login", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"GET", "/api/auth/oidc/{r}/callback", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"POST", "/api/auth/oidc/exchange", "", map[string]any{"code": "not-a-code"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+		// No smtp.host in this env: the forgot form is refused for every caller alike.
+		{"POST", "/api/auth/password/forgot", "", map[string]any{"email": "nobody@example.com"}, [9]int{503, 503, 503, 503, 503, 503, 503, 503, 503}},
+		{"POST", "/api/auth/password/reset", "", map[string]any{"token": "not-a-token", "newPassword": "another-long-one-123"}, [9]int{400, 400, 400, 400, 400, 400, 400, 400, 400}},
+		{"POST", "/api/admin/users/invite", "", map[string]any{"email": "new-{r}@example.com", "name": "New"},
+			// no smtp.host here: an admin is told the server sends no mail
+			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, 503, off, forbid}},
+
 		{"POST", "/api/rooms", "", map[string]any{"title": "New"}, [9]int{unauth, unauth, created, created, created, created, created, off, created}},
 		{"GET", "/api/rooms", "", nil, signedIn},
 		{"GET", "/api/rooms/{r}", "", nil, signedIn},

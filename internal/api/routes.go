@@ -3,8 +3,8 @@ package api
 import "github.com/gofiber/fiber/v2"
 
 // routes lists every route of docs/API.md in one place. Handlers live in one file per
-// resource: health.go, auth.go, admin_users.go, rooms.go, moderation.go, webhook.go,
-// events.go, admin.go, recordings.go, apikeys.go, audit.go.
+// resource: health.go, auth.go, sso.go, recovery.go, admin_users.go, rooms.go, moderation.go,
+// webhook.go, events.go, admin.go, recordings.go, apikeys.go, audit.go.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -29,6 +29,19 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", user, s.me)
 	api.Put("/auth/password", user, s.changePassword)
+
+	// Single sign-on (sso.go)
+	signIns := s.perMinute("oidc_login", "sign-ins", lim.Registrations, false)
+	api.Get("/auth/providers", s.authProviders)
+	api.Get("/auth/oidc/logout", user, s.oidcLogout)
+	api.Post("/auth/oidc/exchange", s.oidcExchange)
+	api.Get("/auth/oidc/:name/login", signIns, s.oidcLogin)
+	api.Get("/auth/oidc/:name/callback", s.oidcCallback)
+
+	// Password reset and invitations (recovery.go)
+	api.Post("/auth/password/forgot", s.forgotPassword)
+	api.Post("/auth/password/reset", s.resetPassword)
+	api.Post("/admin/users/invite", admin, s.inviteUser)
 
 	// Rooms (rooms.go)
 	api.Post("/rooms", user, roomCreations, s.createRoom)

@@ -113,7 +113,9 @@ type Config struct {
 	AccessTTL         time.Duration // default 15m
 	RefreshTTL        time.Duration // default 720h
 	AllowRegistration bool
-	LoginRate         int // attempts per minute per IP+email; default 10
+	// PasswordLoginOff leaves single sign-on as the only way in: Login and Register refuse.
+	PasswordLoginOff bool
+	LoginRate        int // attempts per minute per IP+email; default 10
 	// Hash overrides the password hashing parameters (tests use cheap ones); zero means
 	// the production parameters. Existing hashes keep verifying: each carries its own parameters.
 	Hash HashParams
@@ -180,4 +182,4 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 }
 
 // RegistrationOpen reports whether anyone may create an account.
-func (s *Service) RegistrationOpen() bool { return s.cfg.AllowRegistration }
+func (s *Service) RegistrationOpen() bool { return s.cfg.AllowRegistration && !s.cfg.PasswordLoginOff }

@@ -20,7 +20,7 @@ type Registration struct {
 
 // Register creates an account (role user) and logs it in.
 func (s *Service) Register(ctx context.Context, in Registration, cl Client) (Grant, error) {
-	if !s.cfg.AllowRegistration {
+	if !s.cfg.AllowRegistration || s.cfg.PasswordLoginOff {
 		return Grant{}, ErrRegistrationDisabled
 	}
 	email, err := NormalizeEmail(in.Email)
@@ -61,6 +61,9 @@ func (s *Service) createUser(ctx context.Context, email, name, password, role st
 // Login checks an email and password and opens a new session (one per device). An unknown
 // email is compared against a dummy hash, so both failures take the same time and answer.
 func (s *Service) Login(ctx context.Context, email, password string, cl Client) (Grant, error) {
+	if s.cfg.PasswordLoginOff {
+		return Grant{}, ErrPasswordLoginClosed
+	}
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return Grant{}, err
@@ -310,6 +313,9 @@ func (s *Service) setPassword(ctx context.Context, userID, password, keep string
 
 // Prune deletes sessions expired or revoked more than a day ago, with their refresh tokens.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
+	if err := s.store.pruneOIDC(ctx, s.now()); err != nil {
+		return 0, fmt.Errorf("prune sign-in states: %w", err)
+	}
 	return s.store.prune(ctx, s.now().Add(-24*time.Hour))
 }
 

@@ -67,6 +67,8 @@ func Migrations() []db.Migration {
 			// names schema_migrations, which would make AutoMigrate use that table name.
 			return tx.Session(&gorm.Session{NewDB: true}).AutoMigrate(&userRow{}, &sessionRow{}, &refreshRow{})
 		}},
+		{ID: "auth_0002_oidc", Up: migrateOIDC},
+		{ID: "auth_0003_password_tokens", Up: migratePasswordTokens},
 	}
 }
 

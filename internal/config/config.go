@@ -12,6 +12,7 @@ type Config struct {
 	Server    Server    `yaml:"server"`
 	Database  Database  `yaml:"database"`
 	Auth      Auth      `yaml:"auth"`
+	SMTP      SMTP      `yaml:"smtp"`
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
 	Audit     Audit     `yaml:"audit"`
@@ -95,6 +96,17 @@ type Database struct {
 	DSN    string `yaml:"dsn" secret:"true"`
 }
 
+// SMTP is the mail server Parley sends password resets and invitations through; an empty
+// host sends no mail (and turns the forgot-password form off).
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password" secret:"true"`
+	From     string `yaml:"from"`     // e.g. "Parley <meet@example.com>"
+	Security string `yaml:"security"` // starttls | tls | none
+}
+
 // Auth configures accounts and sessions.
 type Auth struct {
 	JWTSecret         string         `yaml:"jwtSecret" secret:"true"`
@@ -104,6 +116,27 @@ type Auth struct {
 	BootstrapAdmin    BootstrapAdmin `yaml:"bootstrapAdmin"`
 	// LoginRate is how many login/register/refresh attempts one IP+email may make a minute.
 	LoginRate int `yaml:"loginRate"`
+	// PasswordLogin false leaves only single sign-on (and passkeys) to sign in with.
+	PasswordLogin bool `yaml:"passwordLogin"`
+	// OIDC are the OpenID providers offered as "Sign in with <displayName>".
+	OIDC []OIDCProvider `yaml:"oidc"`
+}
+
+// OIDCProvider is one OpenID Connect provider Parley signs users in with.
+type OIDCProvider struct {
+	Name         string   `yaml:"name"` // URL-safe id: /api/auth/oidc/<name>/login
+	DisplayName  string   `yaml:"displayName"`
+	Issuer       string   `yaml:"issuer"`
+	ClientID     string   `yaml:"clientID"`
+	ClientSecret string   `yaml:"clientSecret" secret:"true"`
+	Scopes       []string `yaml:"scopes"`      // default openid, email, profile
+	NameClaim    string   `yaml:"nameClaim"`   // default "name"
+	EmailClaim   string   `yaml:"emailClaim"`  // default "email"
+	GroupsClaim  string   `yaml:"groupsClaim"` // default "groups"
+	AdminGroup   string   `yaml:"adminGroup"`  // members are admins; empty: the provider grants no role
+	// CreateUsers makes an account at a first sign-in; false: only existing accounts (by
+	// verified e-mail) may sign in. A pointer so that an omitted key means true.
+	CreateUsers *bool `yaml:"createUsers"`
 }
 
 // BootstrapAdmin is the first administrator, created when no admin exists.
@@ -212,7 +245,9 @@ func Default() Config {
 			RefreshTTL:        Duration(720 * time.Hour),
 			AllowRegistration: true,
 			LoginRate:         10,
+			PasswordLogin:     true,
 		},
+		SMTP: SMTP{Port: 587, Security: "starttls"},
 		LiveKit: LiveKit{
 			Port:              7880,
 			RTC:               RTC{TCPPort: 7881, UDPPortStart: 50000, UDPPortEnd: 60000},

@@ -168,6 +168,9 @@ func setFromString(f reflect.Value, s string) error {
 		}
 		f.SetInt(int64(n))
 	case reflect.Slice:
+		if f.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("a list of settings: set it in the config file")
+		}
 		var items []string
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -118,6 +118,13 @@ func Masked(c Config) string {
 		}
 		return nil
 	})
+	// walk does not descend into lists; the providers' client secrets are the one secret there.
+	c.Auth.OIDC = append([]OIDCProvider(nil), c.Auth.OIDC...)
+	for i := range c.Auth.OIDC {
+		if c.Auth.OIDC[i].ClientSecret != "" {
+			c.Auth.OIDC[i].ClientSecret = "****"
+		}
+	}
 	data, _ := yaml.Marshal(c)
 	return string(data)
 }

@@ -88,6 +88,8 @@ func (c *Config) Validate() error {
 	}
 	c.validateLiveKit(bad)
 	c.validateRecording(bad)
+	c.validateOIDC(bad)
+	c.validateSMTP(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

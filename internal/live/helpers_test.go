@@ -107,11 +107,17 @@ type (
 
 func (noAudit) Record(context.Context, audit.Entry) error { return nil }
 
+// fakeSSO stands in for single sign-on, which these tests never reach.
+type fakeSSO struct{ api.SSOService }
+
+// fakeRecovery stands in for password reset, which these tests never reach.
+type fakeRecovery struct{ api.RecoveryService }
+
 // newAPI is the HTTP app on the live state svc; moderates answers room access (nil: nobody).
 func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string) bool) *fiber.App {
 	t.Helper()
 	app, err := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), HTTP: api.HTTPOptions{BodyLimit: 4 << 20},
-		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{},
+		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
 		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor:        func(context.Context) []doctor.Result { return nil },

@@ -38,6 +38,7 @@ type launch struct {
 	url    string
 	env    []string
 	client *http.Client
+	config string // when set, written to the data directory's config.yaml (lists need a file)
 }
 
 // startParley starts the real Parley binary with embedded LiveKit on free ports and waits for
@@ -72,6 +73,11 @@ func startParleyWith(t *testing.T, o launch) *server {
 	}
 	udpStart := testenv.FreeUDPRange(t, 20)
 	dataDir := t.TempDir()
+	if o.config != "" {
+		if err := os.WriteFile(filepath.Join(dataDir, "config.yaml"), []byte(o.config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cmd := exec.Command(bin)
 	cmd.Dir = dataDir
 	cmd.Env = append(os.Environ(),

@@ -11,6 +11,8 @@ const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m
 const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const CheckPage = lazy(() => import('./pages/CheckPage').then((m) => ({ default: m.CheckPage })));
+const ForgotPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ForgotPage })));
+const ResetPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ResetPage })));
 const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
@@ -67,6 +69,12 @@ export function App() {
         <Switch>
           <Route path="/login">
             <AuthPage mode="login" />
+          </Route>
+          <Route path="/forgot">
+            <ForgotPage />
+          </Route>
+          <Route path="/reset">
+            <ResetPage />
           </Route>
           <Route path="/register">
             <AuthPage mode="register" />

@@ -8,6 +8,8 @@ interface AuthState {
   loading: boolean;
   login(email: string, password: string): Promise<void>;
   register(email: string, password: string, name: string): Promise<void>;
+  /** Collects the session of a finished single sign-on (the one-time code of its redirect). */
+  signInWithCode(code: string): Promise<void>;
   logout(): Promise<void>;
   /** Reads the user again (their role may have changed); a lost session goes to sign-in. */
   reload(): Promise<void>;
@@ -60,11 +62,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           // a network failure keeps what we know; a lost session already went to sign-in
         }
       },
+      async signInWithCode(code) {
+        accept(await api.post<AuthResponse>('/api/auth/oidc/exchange', { code }, { auth: 'none' }));
+      },
       async logout() {
         const t = api.tokens;
+        // A single sign-on session also ends at the provider, when it offers a logout.
+        const provider = t
+          ? await api.get<{ url: string }>('/api/auth/oidc/logout').catch(() => ({ url: '' }))
+          : { url: '' };
         if (t) await api.post('/api/auth/logout', { refreshToken: t.refreshToken }, { auth: 'none' }).catch(() => undefined);
         api.clear();
         setUser(null);
+        if (provider.url) window.location.assign(provider.url);
       },
     }),
     [user, loading, accept],

@@ -16,6 +16,14 @@ export interface User {
 }
 
 /** grantJSON: register, login and refresh. */
+/** GET /api/auth/providers: the ways to sign in this server offers. */
+export interface AuthProviders {
+  password: boolean;
+  passkeys: boolean;
+  passwordReset: boolean;
+  oidc: { name: string; displayName: string; loginURL: string }[];
+}
+
 export interface AuthResponse {
   user: User;
   accessToken: string;

@@ -1,11 +1,24 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from '../router';
 import { useAuth } from '../auth';
+import { api } from '../api';
+import type { AuthProviders } from '../api/types';
 import { ErrorBox } from '../ui';
 
-/** Sign in and register: one form, two modes. */
+/** Where to go after a single sign-on: kept across the trip to the provider. */
+const nextKey = 'parley.sso.next';
+
+/** Why a single sign-on came back refused (the callback's sso_error). */
+const ssoErrors: Record<string, string> = {
+  email_not_verified: 'The provider has not confirmed your e-mail address, so it cannot be linked to an account.',
+  no_account: 'There is no account for your e-mail address on this server: ask an administrator for one.',
+  user_disabled: 'This account is disabled.',
+  provider: 'The sign-in provider refused or failed the sign-in. Try again.',
+};
+
+/** Sign in and register: one form, two modes, plus the single sign-on providers. */
 export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
-  const { login, register } = useAuth();
+  const { login, register, signInWithCode } = useAuth();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
@@ -13,9 +26,30 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const [name, setName] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [ways, setWays] = useState<AuthProviders | null>(null);
   const next = params.get('next');
   const safeNext = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
   const qs = next ? `?next=${encodeURIComponent(next)}` : '';
+  const code = params.get('sso');
+  const ssoError = params.get('sso_error');
+  const exchanged = useRef(false);
+
+  useEffect(() => {
+    api
+      .get<AuthProviders>('/api/auth/providers', { auth: 'none' })
+      .then(setWays)
+      .catch(() => setWays({ password: true, passkeys: false, passwordReset: false, oidc: [] }));
+  }, []);
+
+  useEffect(() => {
+    if (!code || exchanged.current) return;
+    exchanged.current = true; // the code is single-use: never send it twice
+    const target = sessionStorage.getItem(nextKey) || '/';
+    sessionStorage.removeItem(nextKey);
+    signInWithCode(code)
+      .then(() => navigate(target.startsWith('/') && !target.startsWith('//') ? target : '/', { replace: true }))
+      .catch(setError);
+  }, [code, signInWithCode, navigate]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -33,55 +67,87 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   }
 
   const title = mode === 'login' ? 'Sign in' : 'Create an account';
+  const showPassword = ways?.password ?? true;
   return (
     <section className="card narrow">
       <h1>{title}</h1>
-      <form onSubmit={submit} data-testid={`${mode}-form`}>
-        {mode === 'register' && (
+      {ssoError && <ErrorBox error={ssoErrors[ssoError] ?? ssoErrors.provider} testId="sso-error" />}
+      {code && !error && <p className="muted">Signing you in…</p>}
+      {ways && ways.oidc.length > 0 && (
+        <div className="sso" data-testid="sso-providers">
+          {ways.oidc.map((p) => (
+            <a
+              key={p.name}
+              className="button"
+              href={p.loginURL}
+              data-testid={`sso-${p.name}`}
+              onClick={() => sessionStorage.setItem(nextKey, safeNext)}
+            >
+              Sign in with {p.displayName}
+            </a>
+          ))}
+        </div>
+      )}
+      {showPassword ? (
+        <form onSubmit={submit} data-testid={`${mode}-form`}>
+          {mode === 'register' && (
+            <label>
+              Name
+              <input name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+            </label>
+          )}
           <label>
-            Name
-            <input name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+            Email
+            <input
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
           </label>
-        )}
-        <label>
-          Email
-          <input
-            name="email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
-            required
-            minLength={mode === 'register' ? 8 : undefined}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+          <label>
+            Password
+            <input
+              name="password"
+              type="password"
+              autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+              required
+              minLength={mode === 'register' ? 8 : undefined}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </label>
+          <ErrorBox error={error} testId="auth-error" />
+          <button type="submit" className="primary" disabled={busy} data-testid={`${mode}-submit`}>
+            {busy ? 'Please wait…' : title}
+          </button>
+        </form>
+      ) : (
         <ErrorBox error={error} testId="auth-error" />
-        <button type="submit" className="primary" disabled={busy} data-testid={`${mode}-submit`}>
-          {busy ? 'Please wait…' : title}
-        </button>
-      </form>
-      <p className="muted">
-        {mode === 'login' ? (
-          <>
-            No account? <Link to={`/register${qs}`}>Register</Link>
-          </>
-        ) : (
-          <>
-            Have an account? <Link to={`/login${qs}`}>Sign in</Link>
-          </>
-        )}
-      </p>
+      )}
+      {showPassword && (
+        <p className="muted">
+          {mode === 'login' ? (
+            <>
+              No account? <Link to={`/register${qs}`}>Register</Link>
+              {ways?.passwordReset && (
+                <>
+                  {' · '}
+                  <Link to="/forgot" data-testid="forgot-link">
+                    Forgot your password?
+                  </Link>
+                </>
+              )}
+            </>
+          ) : (
+            <>
+              Have an account? <Link to={`/login${qs}`}>Sign in</Link>
+            </>
+          )}
+        </p>
+      )}
     </section>
   );
 }
