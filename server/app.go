@@ -14,15 +14,10 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/api"
-	"github.com/parley/parley/internal/apikey"
-	"github.com/parley/parley/internal/audit"
-	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/db"
-	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/obs"
-	"github.com/parley/parley/internal/recording"
-	"github.com/parley/parley/internal/room"
+	"github.com/parley/parley/internal/schema"
 	"github.com/parley/parley/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -79,16 +74,7 @@ func newApp(ctx context.Context, cfg config.Config, stdout io.Writer, getenv fun
 }
 
 // migrations lists every module's migrations, in the order they must run.
-func (a *app) migrations() [][]db.Migration {
-	return [][]db.Migration{
-		auth.Migrations(),
-		room.Migrations(),
-		live.Migrations(),
-		recording.Migrations(),
-		apikey.Migrations(),
-		audit.Migrations(),
-	}
-}
+func (a *app) migrations() [][]db.Migration { return schema.Migrations() }
 
 // wire builds every module in dependency order, each from the ones before it, then the
 // HTTP layer's dependencies.

@@ -16,13 +16,10 @@ import (
 	"time"
 
 	lksdk "github.com/livekit/server-sdk-go/v2"
-	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/db/dbtest"
-	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/livekit/lktest"
-	"github.com/parley/parley/internal/recording"
-	"github.com/parley/parley/internal/room"
+	"github.com/parley/parley/internal/schema"
 	"github.com/parley/parley/internal/testenv"
 )
 
@@ -178,10 +175,10 @@ func check(t *testing.T, p *testenv.Parley, b before) {
 	p.Must(t, 201, "POST", "/api/rooms", aliceTok, map[string]any{"name": "after-upgrade"})
 }
 
-// knownMigrations is every migration id the new binary carries (server/app.go's list).
+// knownMigrations is every migration id the new binary carries.
 func knownMigrations() []string {
 	var ids []string
-	for _, set := range [][]db.Migration{auth.Migrations(), room.Migrations(), live.Migrations(), recording.Migrations()} {
+	for _, set := range schema.Migrations() {
 		for _, m := range set {
 			ids = append(ids, m.ID)
 		}
