@@ -235,18 +235,28 @@ func (f *fixture) countRows(t testing.TB, table string) int64 {
 
 // repairs reads parley_reconcile_repairs_total{kind}.
 func repairs(t testing.TB, reg *prometheus.Registry, kind string) float64 {
+	return counter(t, reg, "parley_reconcile_repairs_total", "kind", kind)
+}
+
+// passes is how many reconcile passes completed with result ok.
+func passes(t testing.TB, reg *prometheus.Registry) float64 {
+	return counter(t, reg, "parley_reconcile_passes_total", "result", "ok")
+}
+
+// counter reads one labelled value of a counter vector (0 before its first increment).
+func counter(t testing.TB, reg *prometheus.Registry, name, label, value string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "parley_reconcile_repairs_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == kind {
+				if l.GetName() == label && l.GetValue() == value {
 					return m.GetCounter().GetValue()
 				}
 			}
