@@ -18,6 +18,7 @@ import (
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/obs"
+	"github.com/parley/parley/internal/outbox"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
 	"github.com/parley/parley/web"
@@ -76,6 +77,7 @@ func (a *app) migrations() [][]db.Migration {
 		room.Migrations(),
 		live.Migrations(),
 		recording.Migrations(),
+		outbox.Migrations(),
 	}
 }
 
@@ -90,7 +92,11 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	liveSvc, err := a.wireLive(sup)
+	hooks, err := a.wireOutbox()
+	if err != nil {
+		return err
+	}
+	liveSvc, err := a.wireLive(sup, hooks)
 	if err != nil {
 		return err
 	}
@@ -98,7 +104,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms)
+	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms, hooks)
 	if err != nil {
 		return err
 	}
@@ -115,6 +121,7 @@ func (a *app) wire(ctx context.Context) error {
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
 		Auth: gated, Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		Webhooks:      hooks,
 		LiveKitStatus: sup.Status, Doctor: doctorRun,
 		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:     a.caPages(web.Handler()),

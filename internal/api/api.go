@@ -29,6 +29,7 @@ type Deps struct {
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
+	Webhooks   WebhookService
 	// LiveKitStatus is the supervisor's view of LiveKit, for the admin overview.
 	LiveKitStatus func() livekit.Status
 	// Checks are the readiness checks of /readyz by name ("database", "livekit"): "ok" or a
@@ -104,7 +105,7 @@ func (d Deps) check() error {
 		missing bool
 	}{
 		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
-		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
+		{"Recordings", d.Recordings == nil}, {"Webhooks", d.Webhooks == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil},
 	} {

@@ -1,0 +1,204 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+const (
+	leaseName      = "outbox"
+	reloadInterval = 5 * time.Second
+	// batch bounds the queue heads read per pass.
+	batch = 256
+)
+
+// Run delivers until ctx ends, on whichever instance holds the lease; the others stand by
+// and keep their endpoint list fresh for Enqueue. When ctx ends, attempts in flight finish
+// (each bounded by Timeout) and are recorded before the lease is released, so a restart
+// sends nothing twice that was answered.
+func (s *Service) Run(ctx context.Context) error {
+	w := &worker{s: s, busy: map[string]bool{}, perEndpoint: map[string]int{}, freed: make(chan struct{}, 1)}
+	t := time.NewTicker(s.o.Poll)
+	defer t.Stop()
+	defer func() {
+		w.wg.Wait()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = s.leases.Release(rctx, leaseName, s.o.Instance)
+	}()
+	for {
+		if s.o.Now().Sub(s.loaded()) >= reloadInterval {
+			if err := s.reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("webhook endpoints not reloaded", "err", err)
+			}
+		}
+		if err := w.pass(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("webhook delivery pass failed; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.kick:
+		case <-w.freed:
+		}
+	}
+}
+
+func (s *Service) loaded() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.loadedAt
+}
+
+// leaseTTL outlives the longest attempt: an instance that stops renewing still finishes the
+// attempts it started before another can take the lease, so two never send at once.
+func (s *Service) leaseTTL() time.Duration {
+	return max(3*s.o.Poll, s.o.Timeout+5*time.Second)
+}
+
+type worker struct {
+	s           *Service
+	wg          sync.WaitGroup
+	mu          sync.Mutex
+	busy        map[string]bool // queues (endpoint + room) with an attempt in flight
+	perEndpoint map[string]int
+	inFlight    int
+	freed       chan struct{}
+}
+
+func (w *worker) pass(ctx context.Context) error {
+	s := w.s
+	now := s.o.Now()
+	held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
+	if err != nil || !held {
+		return err
+	}
+	// Queues busy before the read stay skipped even if their attempt ends meanwhile: the read
+	// may predate that attempt's record, and would send its delivery a second time.
+	w.mu.Lock()
+	wasBusy := make(map[string]bool, len(w.busy))
+	for k := range w.busy {
+		wasBusy[k] = true
+	}
+	w.mu.Unlock()
+	due, from, err := s.st.due(ctx, now.UnixMilli(), batch)
+	if err != nil {
+		return fmt.Errorf("outbox: due deliveries: %w", err)
+	}
+	eps := map[string]Endpoint{}
+	s.mu.RLock()
+	for _, e := range s.endpoints {
+		eps[e.ID] = e
+	}
+	s.mu.RUnlock()
+	for i, d := range due {
+		ep, ok := eps[d.EndpointID]
+		if !ok {
+			continue // deleted on another instance; its rows go with it
+		}
+		key := d.EndpointID + "\x00" + d.Room
+		w.mu.Lock()
+		if wasBusy[key] || w.busy[key] || w.inFlight >= s.o.Concurrency || w.perEndpoint[d.EndpointID] >= s.o.PerEndpoint {
+			w.mu.Unlock()
+			continue
+		}
+		w.busy[key] = true
+		w.perEndpoint[d.EndpointID]++
+		w.inFlight++
+		w.mu.Unlock()
+		w.wg.Add(1)
+		go func(d Delivery, retryFrom int64) {
+			defer w.wg.Done()
+			w.attempt(ep, d, retryFrom)
+			w.mu.Lock()
+			delete(w.busy, key)
+			w.perEndpoint[d.EndpointID]--
+			w.inFlight--
+			w.mu.Unlock()
+			select {
+			case w.freed <- struct{}{}:
+			default:
+			}
+		}(d, from[i])
+	}
+	return nil
+}
+
+// attempt posts one delivery and records the outcome. It does not take the worker's
+// context: a shutdown lets it finish within Timeout, so its outcome is never lost.
+func (w *worker) attempt(ep Endpoint, d Delivery, retryFrom int64) {
+	s := w.s
+	code, errText := s.post(ep, d)
+	now := s.o.Now()
+	status, next := StatusDelivered, int64(0)
+	if code < 200 || code > 299 {
+		status = StatusPending
+		wait := retryDelay(s.o.RetryBase, s.o.RetryMax, d.Attempts+1)
+		next = now.Add(wait).UnixMilli()
+		if now.Add(wait).Sub(time.UnixMilli(retryFrom)) > s.o.RetryFor {
+			status, next = StatusDead, 0
+			s.log.Warn("webhook delivery dead-lettered", "endpoint", ep.ID, "event", d.EventID, "type", d.EventType,
+				"attempts", d.Attempts+1, "last", errText)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.st.recordAttempt(ctx, d.ID, status, code, errText, now.UnixMilli(), next); err != nil {
+		s.log.Error("webhook attempt not recorded; it will be sent again", "delivery", d.ID, "err", err)
+	}
+}
+
+// post sends one attempt and returns the HTTP status (0 when there was no answer) and,
+// for a failure, what went wrong.
+func (s *Service) post(ep Endpoint, d Delivery) (int, string) {
+	ts := s.o.Now()
+	body := []byte(d.Payload)
+	sig, err := Sign(ep.Secret, d.EventID, ts, body)
+	if err != nil {
+		return 0, err.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Parley-Webhooks")
+	req.Header.Set("webhook-id", d.EventID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := s.o.Client.Do(req)
+	if err != nil {
+		return 0, clipText(err.Error(), 500)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp.StatusCode, ""
+	}
+	return resp.StatusCode, clipText(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(snippet)), 500)
+}
+
+// retryDelay is the wait after the n-th failed attempt: base doubled n-1 times, at most max.
+func retryDelay(base, maxWait time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	return min(d, maxWait)
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
