@@ -153,7 +153,10 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		}
 		return out, err
 	case "room_finished":
-		ok, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
+		ok, ended, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
+		for _, e := range ended {
+			emit(EventParticipantLeft, e.identity, map[string]string{"sid": e.sid, "reason": "room_finished"})
+		}
 		if ok {
 			emit(EventRoomFinished, "", map[string]string{"sid": room.GetSid()})
 		}
@@ -245,8 +248,30 @@ func (s *store) roomStillRunning(ctx context.Context, x execer, name, sid string
 	return n > 0, err
 }
 
+// endedSession is a session that ended with its room: it gets a participant_left of its own,
+// so that whoever follows the events sees every session end, whatever ended it.
+type endedSession struct{ sid, identity string }
+
+// closeSessions runs an UPDATE ... RETURNING sid, identity and returns the sessions it ended.
+func (s *store) closeSessions(ctx context.Context, x execer, query string, args ...any) ([]endedSession, error) {
+	rows, err := x.QueryContext(ctx, s.q(query+` RETURNING sid, identity`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []endedSession
+	for rows.Next() {
+		var e endedSession
+		if err := rows.Scan(&e.sid, &e.identity); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // roomFinished ends the room instance sid and every session still open in it.
-func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, error) {
+func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, []endedSession, error) {
 	s.forgetRooms(name)
 	n, err := s.exec(ctx, x, `INSERT INTO live_rooms (name, sid, active, started_at, finished_at, updated_at, seen_at)
 		VALUES (?, ?, 0, ?, ?, ?, ?)
@@ -256,13 +281,13 @@ func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, st
 			OR (live_rooms.sid <> excluded.sid AND live_rooms.started_at <= excluded.started_at)`,
 		name, sid, startedAt, at, at, seen)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	_, err = s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
+	ended, err := s.closeSessions(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
 			left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
 		WHERE room = ? AND (room_sid = ? OR room_sid = '') AND state <> 'left'`,
 		reason, at, seen, at, at, name, sid)
-	return n > 0, err
+	return n > 0, ended, err
 }
 
 // sessionJoined records a joining or joined session; see the ordering rules above.

@@ -86,6 +86,7 @@ type Service struct {
 	rec      *reconciler
 	egress   EgressSink
 	gate     *gateQueue
+	outbox   Outbox
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -124,6 +125,7 @@ func New(o Options) (*Service, error) {
 		verifier: NewVerifier(map[string]string{o.APIKey: o.APISecret}),
 		egress:   o.Egress,
 		gate:     newGateQueue(),
+		outbox:   o.Outbox,
 		log:      log,
 		now:      o.Now,
 	}

@@ -284,9 +284,15 @@ func (r *reconciler) repairIn(ctx context.Context, x execer, lk map[string]lkRoo
 	// Rooms LiveKit no longer runs are finished (their open sessions end with them).
 	finish := func(rows []roomRow, reason string) error {
 		for _, row := range rows {
-			if ok, err := r.st.roomFinished(ctx, x, row.name, row.sid, row.startedAt, now, now, reason); err != nil {
+			ok, ended, err := r.st.roomFinished(ctx, x, row.name, row.sid, row.startedAt, now, now, reason)
+			if err != nil {
 				return err
-			} else if ok {
+			}
+			for _, e := range ended {
+				repairs[RepairParticipantLeft]++
+				publish(EventParticipantLeft, row.name, e.identity, map[string]string{"sid": e.sid, "reason": reason})
+			}
+			if ok {
 				repairs[RepairRoomFinished]++
 				publish(EventRoomFinished, row.name, "", map[string]string{"sid": row.sid, "reason": reason})
 			}
