@@ -18,6 +18,9 @@ var openapiYAML []byte
 
 var openapiJSON = sync.OnceValues(func() ([]byte, error) { return OpenAPIJSON() })
 
+// OpenAPIYAML is the embedded document as written.
+func OpenAPIYAML() []byte { return openapiYAML }
+
 // OpenAPIJSON is the embedded document as JSON.
 func OpenAPIJSON() ([]byte, error) {
 	var doc any
