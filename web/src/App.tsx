@@ -10,6 +10,7 @@ import { RequireUser } from './ui';
 const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m.JoinPage })));
 const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ApiReferencePage = lazy(() => import('./pages/ApiReferencePage').then((m) => ({ default: m.ApiReferencePage })));
 const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
@@ -79,6 +80,9 @@ export function App() {
             <RequireUser admin>
               <AdminPage />
             </RequireUser>
+          </Route>
+          <Route path="/reference">
+            <ApiReferencePage />
           </Route>
           <Route path="/profile">
             <RequireUser>

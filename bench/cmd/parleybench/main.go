@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "me", "login", "webhook", "live", "signal", "recorder", "restart", "cold", "pg"}
+var allBenchmarks = []string{"join", "me", "login", "webhook", "hooks", "live", "signal", "recorder", "restart", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -42,6 +42,8 @@ type harness struct {
 	authNA, roomsNA             string // why auth / rooms features cannot be benchmarked
 	idleRSS                     float64
 	recorderTest                bool
+	// suffix names the figures of a repeated run under other conditions (benchHooks).
+	suffix string
 }
 
 func main() {
@@ -131,7 +133,7 @@ func run(ctx context.Context) error {
 		}
 	}
 	steps := map[string]func(context.Context){
-		"join": h.benchJoin, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook,
+		"join": h.benchJoin, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
 		"live": h.benchLive, "signal": h.benchSignal, "pg": h.benchPostgres,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)

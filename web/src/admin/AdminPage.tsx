@@ -6,6 +6,7 @@ import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 import { RecordingsTable } from '../pages/RecordingsPage';
 import { AdminDoctor } from './AdminDoctor';
 import { AdminUsers } from './AdminUsers';
+import { AdminWebhooks } from './AdminWebhooks';
 import { debounce, useAdminEvents } from './events';
 import { UsageChart } from './UsageChart';
 
@@ -52,6 +53,7 @@ export function AdminPage() {
         </ul>
       </section>
       <AdminUsers />
+      <AdminWebhooks />
       <section aria-labelledby="rec-h">
         <h2 id="rec-h">Recordings</h2>
         <RecordingsTable />
