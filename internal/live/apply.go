@@ -165,7 +165,10 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		sess := sessionOf(room, ev.Participant)
 		sess.State = StateJoined
 		sess.JoinedAt = saneMs(sess.JoinedAt, seen, at)
-		ok, err := s.sessionJoined(ctx, tx, sess, at, seen)
+		ok, started, err := s.sessionJoined(ctx, tx, sess, at, seen)
+		if started {
+			emit(EventRoomStarted, "", map[string]string{"sid": room.GetSid()})
+		}
 		if ok {
 			emit(EventParticipantJoined, sess.Identity, participantData(sess))
 		}
@@ -291,21 +294,23 @@ func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, st
 }
 
 // sessionJoined records a joining or joined session; see the ordering rules above.
-func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, seen int64) (bool, error) {
+// started reports that the join made its room the running instance (its room_started was
+// late or lost).
+func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, seen int64) (joined, started bool, err error) {
 	// Other open sessions of this identity in the room: the newest join, and how many.
 	var newest sql.NullInt64
 	var open int
-	err := x.QueryRowContext(ctx, s.q(`SELECT MAX(joined_at), COUNT(*)
+	err = x.QueryRowContext(ctx, s.q(`SELECT MAX(joined_at), COUNT(*)
 		FROM live_participants WHERE room = ? AND identity = ? AND state <> 'left' AND sid <> ?`),
 		sess.Room, sess.Identity, sess.Sid).Scan(&newest, &open)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if newest.Valid && newest.Int64 > sess.JoinedAt {
 		// A late joined of a session already replaced by a rejoin: history only.
 		sess.State, sess.Reason, sess.LeftAt = StateLeft, "replaced", sess.JoinedAt
 		_, err := s.sessionLeft(ctx, x, sess, at, seen)
-		return false, err
+		return false, false, err
 	}
 	n, err := s.exec(ctx, x, `INSERT INTO live_participants (sid, room, room_sid, identity, name, user_id, role, state,
 			joined_at, left_at, leave_reason, hidden, updated_at, seen_at)
@@ -316,25 +321,25 @@ func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, s
 		sess.Sid, sess.Room, sess.RoomSid, sess.Identity, sess.Name, sess.UserID, sess.Role, sess.State,
 		sess.JoinedAt, boolInt(sess.Hidden), at, seen)
 	if err != nil || n == 0 {
-		return false, err
+		return false, false, err
 	}
 	if open > 0 {
 		if _, err := s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = 'replaced', left_at = ?,
 				updated_at = ?, seen_at = ?
 			WHERE room = ? AND identity = ? AND sid <> ? AND state <> 'left' AND joined_at <= ?`,
 			sess.JoinedAt, at, seen, sess.Room, sess.Identity, sess.Sid, sess.JoinedAt); err != nil {
-			return false, err
+			return false, false, err
 		}
 	}
 	// A participant proves its room runs, should room_started be late or lost. The writer
 	// remembers rooms it already ensured: for a known sid the upsert is a no-op anyway.
 	if sess.RoomSid != "" && s.knownRoomSid(sess.Room) != sess.RoomSid {
-		if _, err := s.roomStarted(ctx, x, sess.Room, sess.RoomSid, sess.JoinedAt, at, seen); err != nil {
-			return false, err
+		if started, err = s.roomStarted(ctx, x, sess.Room, sess.RoomSid, sess.JoinedAt, at, seen); err != nil {
+			return false, false, err
 		}
 		s.rememberRoomSid(sess.Room, sess.RoomSid)
 	}
-	return true, nil
+	return true, started, nil
 }
 
 // sessionLeft ends a session (creating it, already left, when its joined never came).

@@ -337,9 +337,12 @@ func (r *reconciler) repairIn(ctx context.Context, x execer, lk map[string]lkRoo
 			}
 			old, known := sessions[sess.Sid]
 			if !known || old.state != sess.State {
-				ok, err := r.st.sessionJoined(ctx, x, sess, now, now)
+				ok, started, err := r.st.sessionJoined(ctx, x, sess, now, now)
 				if err != nil {
 					return repairs, err
+				}
+				if started { // the room's own repair above came first: normally never
+					publish(EventRoomStarted, name, "", map[string]string{"sid": cur.room.GetSid()})
 				}
 				if ok {
 					kind := RepairParticipantAdded
