@@ -124,7 +124,17 @@ func enqueue(t *testing.T, g *gorm.DB, s *Service, evs ...Event) {
 // Failures hold their room's queue: the first three attempts fail, and still every event
 // arrives once, in order, and the delivery log says how many attempts it took.
 func TestRetriesKeepRoomOrder(t *testing.T) {
-	g := dbtest.SQLite(t, Migrations())
+	for name, open := range drivers {
+		t.Run(name, func(t *testing.T) { retriesKeepRoomOrder(t, open(t)) })
+	}
+}
+
+var drivers = map[string]func(t *testing.T) *gorm.DB{
+	"sqlite":   func(t *testing.T) *gorm.DB { return dbtest.SQLite(t, Migrations()) },
+	"postgres": func(t *testing.T) *gorm.DB { return dbtest.Postgres(t, Migrations()) },
+}
+
+func retriesKeepRoomOrder(t *testing.T, g *gorm.DB) {
 	rcv := &receiver{fail: func(n int) bool { return n <= 3 }}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
@@ -144,6 +154,11 @@ func TestRetriesKeepRoomOrder(t *testing.T) {
 	if len(attempts) != 5 || attempts[0] != acc[0] || attempts[3] != acc[0] {
 		t.Errorf("attempts %v: want the first event 4 times, then the second", attempts)
 	}
+	// The receiver's answer comes before its record: wait for the log to say so.
+	waitFor(t, "both recorded delivered", func() bool {
+		d, _ := s.Deliveries(context.Background(), ep.ID, StatusDelivered, 0, 10)
+		return len(d) == 2
+	})
 	log, err := s.Deliveries(context.Background(), ep.ID, "", 0, 10)
 	if err != nil || len(log) != 2 {
 		t.Fatalf("log %v %v", log, err)
@@ -229,5 +244,42 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 		if _, err := s.Register(context.Background(), n); err == nil {
 			t.Errorf("Register(%+v) accepted", n)
 		}
+	}
+}
+
+// Two instances on one database: one delivers at a time (the lease), every event arrives
+// once, and when the holder stops the other takes over.
+func TestOneWorkerAcrossInstances(t *testing.T) {
+	for name, open := range drivers {
+		t.Run(name, func(t *testing.T) {
+			g := open(t)
+			rcv := &receiver{}
+			srv := httptest.NewServer(rcv)
+			defer srv.Close()
+			a := newService(t, g, Options{Instance: "a", Timeout: time.Second})
+			b := newService(t, g, Options{Instance: "b", Timeout: time.Second})
+			if _, err := a.Register(context.Background(), NewEndpoint{URL: srv.URL, Events: []string{AllTypes}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.reload(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, stopA := context.WithCancel(context.Background())
+			doneA := make(chan struct{})
+			go func() { _ = a.Run(ctx); close(doneA) }()
+			run(t, b)
+			for i := 0; i < 30; i++ {
+				svc := a
+				if i%2 == 1 {
+					svc = b
+				}
+				enqueue(t, g, svc, Event{Type: TypeParticipantJoined, Room: string(rune('a' + i%5))})
+			}
+			waitFor(t, "30 deliveries", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 30 })
+			stopA()
+			<-doneA
+			enqueue(t, g, b, Event{Type: TypeRoomFinished, Room: "z"})
+			waitFor(t, "the event after the first holder stopped", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 31 })
+		})
 	}
 }

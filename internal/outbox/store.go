@@ -214,11 +214,11 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, int64, error) {
 
 // due returns the head of every (endpoint, room) queue whose next attempt is due: a queue's
 // later deliveries wait until its head is delivered or dead, which keeps each room in order.
+// The heads come from one pass over the partial index of pending rows.
 func (s store) due(ctx context.Context, now int64, limit int) ([]Delivery, []int64, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deliveryCols+` FROM outbox_deliveries d
-		WHERE d.status = 'pending' AND d.next_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p
-			WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.room = d.room AND p.id < d.id)
-		ORDER BY d.id LIMIT ?`), now, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deliveryCols+` FROM outbox_deliveries
+		WHERE id IN (SELECT MIN(id) FROM outbox_deliveries WHERE status = 'pending' GROUP BY endpoint_id, room)
+			AND next_at <= ? ORDER BY id LIMIT ?`), now, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,6 +235,19 @@ func (s store) due(ctx context.Context, now int64, limit int) ([]Delivery, []int
 	return out, from, rows.Err()
 }
 
+// next is the delivery after id in its queue, if it is due: one probe of the pending index.
+func (s store) next(ctx context.Context, d Delivery, now int64) (Delivery, int64, bool, error) {
+	n, rf, err := scanDelivery(s.db.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM outbox_deliveries
+		WHERE endpoint_id = ? AND room = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT 1`), d.EndpointID, d.Room, d.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Delivery{}, 0, false, nil
+	}
+	if err != nil || (n.NextAt != nil && n.NextAt.UnixMilli() > now) {
+		return Delivery{}, 0, false, err
+	}
+	return n, rf, true, nil
+}
+
 // recordAttempt stores an attempt's outcome; status is the delivery's status afterwards.
 func (s store) recordAttempt(ctx context.Context, id int64, status string, code int, errText string, at, next int64) error {
 	delivered := int64(0)
@@ -245,6 +258,22 @@ func (s store) recordAttempt(ctx context.Context, id int64, status string, code 
 		last_status = ?, last_error = ?, next_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'`),
 		status, at, code, errText, next, delivered, id)
 	return err
+}
+
+// recordDelivered marks deliveries delivered, in one statement per HTTP status.
+func (s store) recordDelivered(ctx context.Context, byStatus map[int][]int64, at int64) error {
+	for code, ids := range byStatus {
+		q := `UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, last_at = ?, last_status = ?,
+			last_error = '', next_at = 0, delivered_at = ? WHERE status = 'pending' AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+		args := []any{at, code, at}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // listDeliveries is an endpoint's delivery log, newest first, from the cursor (an id) on.

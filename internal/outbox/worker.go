@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,9 @@ const (
 	reloadInterval = 5 * time.Second
 	// batch bounds the queue heads read per pass.
 	batch = 256
+	// flushEvery and flushAfter bound the successes a queue holds before recording them.
+	flushEvery = 64
+	flushAfter = 100 * time.Millisecond
 )
 
 // Run delivers until ctx ends, on whichever instance holds the lease; the others stand by
@@ -71,6 +75,8 @@ type worker struct {
 	perEndpoint map[string]int
 	inFlight    int
 	freed       chan struct{}
+	// leaseUntil is when the lease last taken expires (unix ms; 0: not held).
+	leaseUntil atomic.Int64
 }
 
 func (w *worker) pass(ctx context.Context) error {
@@ -78,8 +84,10 @@ func (w *worker) pass(ctx context.Context) error {
 	now := s.o.Now()
 	held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
 	if err != nil || !held {
+		w.leaseUntil.Store(0)
 		return err
 	}
+	w.leaseUntil.Store(now.Add(s.leaseTTL()).UnixMilli())
 	// Queues busy before the read stay skipped even if their attempt ends meanwhile: the read
 	// may predate that attempt's record, and would send its delivery a second time.
 	w.mu.Lock()
@@ -116,7 +124,7 @@ func (w *worker) pass(ctx context.Context) error {
 		w.wg.Add(1)
 		go func(d Delivery, retryFrom int64) {
 			defer w.wg.Done()
-			w.attempt(ep, d, retryFrom)
+			w.drain(ctx, ep, d, retryFrom)
 			w.mu.Lock()
 			delete(w.busy, key)
 			w.perEndpoint[d.EndpointID]--
@@ -131,22 +139,67 @@ func (w *worker) pass(ctx context.Context) error {
 	return nil
 }
 
-// attempt posts one delivery and records the outcome. It does not take the worker's
-// context: a shutdown lets it finish within Timeout, so its outcome is never lost.
-func (w *worker) attempt(ep Endpoint, d Delivery, retryFrom int64) {
+// drain delivers a queue from d on, while each attempt succeeds, the next is due and the
+// lease outlives an attempt: a busy room's events go out back to back without a pass over
+// every queue between two of them. Successes are recorded in batches (one UPDATE for up to
+// flushEvery of them, or after flushAfter), so that delivering never takes SQLite's write
+// lock once per event from the webhook writer; the batch is recorded before the queue is
+// let go, and before a shutdown releases the lease.
+func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom int64) {
 	s := w.s
-	code, errText := s.post(ep, d)
-	now := s.o.Now()
-	status, next := StatusDelivered, int64(0)
-	if code < 200 || code > 299 {
-		status = StatusPending
-		wait := retryDelay(s.o.RetryBase, s.o.RetryMax, d.Attempts+1)
-		next = now.Add(wait).UnixMilli()
-		if now.Add(wait).Sub(time.UnixMilli(retryFrom)) > s.o.RetryFor {
-			status, next = StatusDead, 0
-			s.log.Warn("webhook delivery dead-lettered", "endpoint", ep.ID, "event", d.EventID, "type", d.EventType,
-				"attempts", d.Attempts+1, "last", errText)
+	delivered := map[int][]int64{} // by HTTP status
+	pending, since := 0, time.Time{}
+	flush := func() {
+		if pending == 0 {
+			return
 		}
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.st.recordDelivered(rctx, delivered, s.o.Now().UnixMilli()); err != nil {
+			s.log.Error("webhook deliveries not recorded; they will be sent again", "count", pending, "err", err)
+		}
+		clear(delivered)
+		pending = 0
+	}
+	defer flush()
+	for {
+		code, errText := s.post(ep, d)
+		if code < 200 || code > 299 {
+			flush()
+			w.failed(ep, d, retryFrom, code, errText)
+			return
+		}
+		delivered[code] = append(delivered[code], d.ID)
+		if pending++; pending == 1 {
+			since = s.o.Now()
+		}
+		if pending >= flushEvery || s.o.Now().Sub(since) >= flushAfter {
+			flush()
+		}
+		if ctx.Err() != nil || s.o.Now().Add(s.o.Timeout).UnixMilli() >= w.leaseUntil.Load() {
+			return
+		}
+		var ok bool
+		var err error
+		d, retryFrom, ok, err = s.st.next(ctx, d, s.o.Now().UnixMilli())
+		if err != nil || !ok {
+			return
+		}
+	}
+}
+
+// failed records a failed attempt: the next one is scheduled, or the delivery is
+// dead-lettered once the wait would pass its retry window.
+func (w *worker) failed(ep Endpoint, d Delivery, retryFrom int64, code int, errText string) {
+	s := w.s
+	now := s.o.Now()
+	status := StatusPending
+	wait := retryDelay(s.o.RetryBase, s.o.RetryMax, d.Attempts+1)
+	next := now.Add(wait).UnixMilli()
+	if now.Add(wait).Sub(time.UnixMilli(retryFrom)) > s.o.RetryFor {
+		status, next = StatusDead, 0
+		s.log.Warn("webhook delivery dead-lettered", "endpoint", ep.ID, "event", d.EventID, "type", d.EventType,
+			"attempts", d.Attempts+1, "last", errText)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
