@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -176,8 +177,9 @@ func (s *Service) Kick() {
 	}
 }
 
-// Enqueue writes events to the outbox inside the caller's transaction x, one delivery per
-// subscribed endpoint; with no endpoint subscribed it writes nothing.
+// Enqueue writes events to the outbox inside the caller's transaction x: one row per event
+// some endpoint subscribed to (none when no endpoint wants it), whatever the number of
+// endpoints; the worker fans them out to deliveries off the caller's path.
 func (s *Service) Enqueue(ctx context.Context, x Execer, evs []Event) error {
 	s.mu.RLock()
 	eps := s.endpoints
@@ -185,27 +187,19 @@ func (s *Service) Enqueue(ctx context.Context, x Execer, evs []Event) error {
 	if len(eps) == 0 || len(evs) == 0 {
 		return nil
 	}
-	var rows []deliveryRow
+	rows := make([]deliveryRow, 0, len(evs))
 	now := s.o.Now().UnixMilli()
 	for _, ev := range evs {
-		var body []byte
-		var id string
-		for _, ep := range eps {
-			if !ep.Wants(ev.Type) {
-				continue
-			}
-			if body == nil {
-				id = NewMessageID()
-				var err error
-				if body, err = payload(ev); err != nil {
-					return err
-				}
-			}
-			rows = append(rows, deliveryRow{endpointID: ep.ID, eventID: id, eventType: ev.Type, room: ev.Room,
-				payload: string(body), createdAt: now})
+		if !slices.ContainsFunc(eps, func(ep Endpoint) bool { return ep.Wants(ev.Type) }) {
+			continue
 		}
+		body, err := payload(ev)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, deliveryRow{eventID: NewMessageID(), eventType: ev.Type, room: ev.Room, payload: string(body), createdAt: now})
 	}
-	return s.st.insertDeliveries(ctx, x, rows)
+	return s.st.insertEvents(ctx, x, rows)
 }
 
 // NewMessageID makes a webhook-id: unique per event, the same on every attempt and endpoint.

@@ -16,6 +16,9 @@ import (
 
 // Migrations are the outbox's tables. Times are unix milliseconds.
 //
+//   - outbox_events: what a state change's transaction writes, one narrow row per event
+//     (no secondary index: it is on the webhook writer's path); the worker moves each to a
+//     delivery per subscribed endpoint and deletes it, so the table stays short.
 //   - outbox_endpoints: registered receivers; events is a comma-separated list of types.
 //   - outbox_deliveries: one row per event and endpoint, kept as the delivery log. The
 //     partial index on pending rows finds each (endpoint, room) queue's head; id orders a
@@ -30,6 +33,8 @@ func Migrations() []db.Migration {
 			serial = "BIGSERIAL PRIMARY KEY"
 		}
 		for _, q := range []string{
+			`CREATE TABLE outbox_events (seq ` + serial + `, event_id VARCHAR(64) NOT NULL, event_type VARCHAR(64) NOT NULL,
+				room VARCHAR(255) NOT NULL DEFAULT '', payload TEXT NOT NULL, created_at BIGINT NOT NULL)`,
 			`CREATE TABLE outbox_endpoints (id VARCHAR(64) PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL,
 				secret VARCHAR(128) NOT NULL, created_at BIGINT NOT NULL)`,
 			`CREATE TABLE outbox_deliveries (id ` + serial + `, endpoint_id VARCHAR(64) NOT NULL,
@@ -123,6 +128,89 @@ func (s store) q(query string) string {
 	return b.String()
 }
 
+// insertEvents writes events inside the caller's transaction.
+func (s store) insertEvents(ctx context.Context, x Execer, rows []deliveryRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO outbox_events (event_id, event_type, room, payload, created_at) VALUES `)
+	args := make([]any, 0, 5*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, r.eventID, r.eventType, r.room, r.payload, r.createdAt)
+	}
+	if _, err := x.ExecContext(ctx, s.q(q.String()), args...); err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+// fanOut moves up to limit of the oldest events to one delivery per subscribed endpoint, in
+// one transaction, and reports how many it moved. An event committed late with a lower seq
+// (PostgreSQL hands out seqs before commit) is simply moved by a later call.
+//
+// The endpoints are read in the same transaction, so an endpoint deleted meanwhile (on any
+// instance) gets no deliveries.
+func (s store) fanOut(ctx context.Context, limit int) (int, error) {
+	// Most passes find nothing: a read first, so they never take SQLite's write lock.
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM outbox_events LIMIT 1`).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	eps, err := s.endpointsIn(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT seq, event_id, event_type, room, payload, created_at FROM outbox_events
+		ORDER BY seq LIMIT ?`), limit)
+	if err != nil {
+		return 0, err
+	}
+	var seqs []any
+	var out []deliveryRow
+	for rows.Next() {
+		var seq int64
+		var r deliveryRow
+		if err := rows.Scan(&seq, &r.eventID, &r.eventType, &r.room, &r.payload, &r.createdAt); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seqs = append(seqs, seq)
+		for _, ep := range eps {
+			if ep.Wants(r.eventType) {
+				r.endpointID = ep.ID
+				out = append(out, r)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(seqs) == 0 {
+		return 0, err
+	}
+	for len(out) > 0 { // bounded statements: a few hundred rows each
+		n := min(len(out), 500)
+		if err := s.insertDeliveries(ctx, tx, out[:n]); err != nil {
+			return 0, err
+		}
+		out = out[n:]
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox_events WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`), seqs...); err != nil {
+		return 0, err
+	}
+	return len(seqs), tx.Commit()
+}
+
 func (s store) insertDeliveries(ctx context.Context, x Execer, rows []deliveryRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -143,8 +231,13 @@ func (s store) insertDeliveries(ctx context.Context, x Execer, rows []deliveryRo
 	return nil
 }
 
-func (s store) endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, url, events, secret, created_at FROM outbox_endpoints ORDER BY created_at, id`)
+func (s store) endpoints(ctx context.Context) ([]Endpoint, error) { return s.endpointsIn(ctx, s.db) }
+
+// endpointsIn reads the endpoints through q (the database, or a transaction).
+func (s store) endpointsIn(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) ([]Endpoint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, url, events, secret, created_at FROM outbox_endpoints ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: endpoints: %w", err)
 	}

@@ -96,6 +96,9 @@ func (w *worker) pass(ctx context.Context) error {
 		wasBusy[k] = true
 	}
 	w.mu.Unlock()
+	if err := w.fanOut(ctx); err != nil {
+		return fmt.Errorf("outbox: fan out: %w", err)
+	}
 	due, from, err := s.st.due(ctx, now.UnixMilli(), batch)
 	if err != nil {
 		return fmt.Errorf("outbox: due deliveries: %w", err)
@@ -135,6 +138,18 @@ func (w *worker) pass(ctx context.Context) error {
 			default:
 			}
 		}(d, from[i])
+	}
+	return nil
+}
+
+// fanOut turns the events written since the last pass into deliveries, a batch per
+// transaction, a bounded number of batches per pass so the queues get their turn.
+func (w *worker) fanOut(ctx context.Context) error {
+	for range 8 {
+		n, err := w.s.st.fanOut(ctx, batch)
+		if err != nil || n < batch {
+			return err
+		}
 	}
 	return nil
 }
