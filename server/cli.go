@@ -25,6 +25,9 @@ commands:
   user set-password --email E [--password P]
   doctor [--config PATH] [--resolver HOST:PORT]
                         check the running server: DNS, certificate, ports, TURN, LiveKit, webhooks
+  backup --to DIR       copy the database, secrets, certificates and recordings into a new folder
+                        (while the server runs; PostgreSQL: prints the pg_dump to run)
+  restore --from DIR    write a backup into the configured data directory, which must be empty
 `
 
 // run is the whole program: tests call it with their own args, environment and output.
@@ -53,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "config":
 		fmt.Fprintf(stdout, "# configuration OK (file: %s)\n%s", orNone(src.File), config.Masked(cfg))
 		return nil
+	case "backup":
+		return backupCommand(ctx, cfg, cl.rest, stdout)
+	case "restore":
+		return restoreCommand(ctx, cfg, cl.rest, stdout)
 	case "migrate":
 		a, err := newApp(ctx, cfg, stdout, getenv)
 		if err != nil {
@@ -106,7 +113,7 @@ func parseArgs(args []string) (commandLine, error) {
 		cl.cmd, words = words[0], words[1:]
 	}
 	switch {
-	case cl.cmd == "user" || cl.cmd == "doctor":
+	case cl.cmd == "user" || cl.cmd == "doctor" || cl.cmd == "backup" || cl.cmd == "restore":
 		cl.rest = words // the command parses and refuses its own flags
 		return cl, nil
 	case cl.cmd == "config" && len(words) == 1 && words[0] == "check":

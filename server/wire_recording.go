@@ -62,6 +62,9 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 	// to the service it serves, and the live state hands egress webhooks to that backend.
 	if egress {
 		o := recording.EgressOptions{S3: s3cfg, DisableManifest: rc.DisableManifest, Log: a.log}
+		if st, ok := store.(recording.Stager); ok {
+			o.Staging = st // the egress uploads beside the final key; Parley moves it into place
+		}
 		if fs, ok := store.(*recording.FSStorage); ok {
 			o.FileRoot = fs.Root() // must be shared with the egress workers
 			a.log.Warn("recording.backend is egress with storage type fs: Egress workers write " + fs.Root() +

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,14 +44,7 @@ func newStreamEnv(t *testing.T) *streamEnv {
 	}
 	d := testDeps()
 	d.Auth, d.Rooms, d.Live = e.auth, e.rooms, e.live
-	app := newTestApp(t, d)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(time.Second) })
-	e.base = "http://" + ln.Addr().String()
+	e.base = serveApp(t, d)
 	return e
 }
 

@@ -225,9 +225,14 @@ func (e *roomEnv) seed(name string, in room.Input) room.View {
 	e.live.joined[name] = []string{"member", "target"}
 	e.live.mu.Unlock()
 	e.lk.mu.Lock()
-	e.lk.participants[name+"/target"] = &livekit.ParticipantInfo{Identity: "target", Name: "Target",
-		Metadata: `{"role":"participant","userId":"target"}`, Permission: &livekit.ParticipantPermission{CanPublish: true, CanSubscribe: true},
-		Tracks: []*livekit.TrackInfo{{Sid: "TR_mic", Source: livekit.TrackSource_MICROPHONE, Type: livekit.TrackType_AUDIO}}}
+	e.lk.participants[name+"/target"] = targetParticipant()
 	e.lk.mu.Unlock()
 	return v
+}
+
+// targetParticipant is "target" as LiveKit lists it: connected with a microphone track.
+func targetParticipant() *livekit.ParticipantInfo {
+	return &livekit.ParticipantInfo{Identity: "target", Name: "Target",
+		Metadata: `{"role":"participant","userId":"target"}`, Permission: &livekit.ParticipantPermission{CanPublish: true, CanSubscribe: true},
+		Tracks: []*livekit.TrackInfo{{Sid: "TR_mic", Source: livekit.TrackSource_MICROPHONE, Type: livekit.TrackType_AUDIO}}}
 }

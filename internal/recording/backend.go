@@ -110,3 +110,21 @@ func FileKey(room, id string, started time.Time) string {
 	u := started.UTC()
 	return fmt.Sprintf("%s/%04d/%02d/%02d/%s.mp4", room, u.Year(), int(u.Month()), u.Day(), id)
 }
+
+// Stager is a Storage that takes in a file another program wrote at the staging key
+// (LiveKit Egress uploads there), so that nothing appears under a recording's key before
+// the file is whole and Parley has accepted it.
+type Stager interface {
+	// StagingKey is where an outside writer puts the file that is to end at key: a key
+	// relative to the storage's prefix (S3) or root (fs), like key itself.
+	StagingKey(key string) string
+	// Promote moves the staged file of key into place and returns its size. A file already
+	// in place (promoted before) is fine and answers its size; neither is ErrNoFile.
+	Promote(ctx context.Context, key string) (int64, error)
+}
+
+// StagedBackend is a Backend whose files arrive at the storage's staging key: the service
+// promotes a recording's file before it marks the recording complete.
+type StagedBackend interface {
+	StagesFiles() bool
+}

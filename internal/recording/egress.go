@@ -27,6 +27,10 @@ type EgressOptions struct {
 	S3              *S3Config
 	FileRoot        string
 	DisableManifest bool
+	// Staging, when set (the service's storage), has each file written at its staging key;
+	// the service moves it into place once the egress reports it complete, or once the
+	// reconciler finds it after that report was lost.
+	Staging Stager
 	// Layout is the room-composite layout ("grid" by default, "speaker", ...).
 	Layout string
 	Log    *slog.Logger
@@ -68,12 +72,19 @@ func (e *Egress) filepath(fileKey string) string {
 	return path.Join(e.o.FileRoot, fileKey)
 }
 
+// StagesFiles reports whether the egress writes to staging keys (EgressOptions.Staging).
+func (e *Egress) StagesFiles() bool { return e.o.Staging != nil }
+
 // Start asks LiveKit for a room-composite egress. LiveKit answers once a worker accepted it;
 // without a worker it blocks and fails, which the caller's deadline turns into an error.
 func (e *Egress) Start(ctx context.Context, req StartRequest) (string, error) {
+	key := req.FileKey
+	if e.o.Staging != nil {
+		key = e.o.Staging.StagingKey(key)
+	}
 	out := &livekit.EncodedFileOutput{
 		FileType:        livekit.EncodedFileType_MP4,
-		Filepath:        e.filepath(req.FileKey),
+		Filepath:        e.filepath(key),
 		DisableManifest: e.o.DisableManifest,
 	}
 	if s := e.o.S3; s != nil {
@@ -245,7 +256,11 @@ func (e *Egress) fileKeyOf(name string) string {
 		prefix += "/"
 	}
 	if prefix != "" && prefix != "/" && strings.HasPrefix(name, prefix) {
-		return strings.TrimPrefix(name, prefix)
+		key := strings.TrimPrefix(name, prefix)
+		if e.o.Staging != nil {
+			key = strings.TrimPrefix(key, e.o.Staging.StagingKey(""))
+		}
+		return key
 	}
 	return "" // the service falls back to the key it asked for
 }

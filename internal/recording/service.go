@@ -294,6 +294,9 @@ func (s *Service) apply(ctx context.Context, u Update) (Recording, error) {
 		if u.DurationSeconds <= 0 {
 			u.DurationSeconds = s.o.Now().Sub(cur.StartedAt).Seconds()
 		}
+		if err := s.promoteFinished(ctx, cur, &u); err != nil {
+			return cur, err
+		}
 	}
 	r, err := s.st.transition(ctx, cur.ID, u, s.o.Now())
 	if err != nil {

@@ -156,6 +156,38 @@ func (f *FSStorage) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// StagingKey is .staging/<key>: inside the root, so that Promote's rename is atomic.
+func (f *FSStorage) StagingKey(key string) string { return stagingDir + "/" + key }
+
+// Promote renames the staged file of key into place (see Stager).
+func (f *FSStorage) Promote(ctx context.Context, key string) (int64, error) {
+	final, err := f.path(key)
+	if err != nil {
+		return 0, err
+	}
+	staged := filepath.Join(f.root, filepath.FromSlash(f.StagingKey(key)))
+	st, err := os.Stat(staged)
+	if errors.Is(err, fs.ErrNotExist) {
+		if st, err = os.Stat(final); errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("storage: %s: neither staged nor in place: %w", key, ErrNoFile)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("storage: stat %s: %w", key, err)
+		}
+		return st.Size(), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: stat staged %s: %w", key, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
+	}
+	if err := os.Rename(staged, final); err != nil {
+		return 0, fmt.Errorf("storage: move %s into place: %w", key, err)
+	}
+	return st.Size(), nil
+}
+
 // SweepStaging removes staged files untouched for olderThan (left by a crash mid-upload).
 func (f *FSStorage) SweepStaging(ctx context.Context, olderThan time.Duration) (int, error) {
 	dir := filepath.Join(f.root, stagingDir)

@@ -99,7 +99,7 @@ func (s *S3Storage) key(key string) (string, error) {
 	return s.prefix + key, nil
 }
 
-func (s *S3Storage) stagingPrefix() string { return s.prefix + stagingDir + "/" }
+func (s *S3Storage) stagingPrefix() string { return s.prefix + s.StagingKey("") }
 
 // Location is the object's s3:// URL.
 func (s *S3Storage) Location(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
@@ -122,17 +122,46 @@ func (s *S3Storage) Put(ctx context.Context, key string, r io.Reader, size int64
 		s.c.RemoveObject(context.WithoutCancel(ctx), s.bucket, staged, minio.RemoveObjectOptions{})
 		return info.Size, fmt.Errorf("storage: upload %s: stored %d bytes, expected %d", key, info.Size, size)
 	}
-	// ComposeObject copies server-side, with multipart copy above 5 GiB.
-	_, err = s.c.ComposeObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: final},
+	return info.Size, s.move(ctx, key, staged, final)
+}
+
+// move copies staged to final server-side (ComposeObject: multipart copy above 5 GiB) and
+// removes staged. A staged copy that cannot be removed is swept later.
+func (s *S3Storage) move(ctx context.Context, key, staged, final string) error {
+	_, err := s.c.ComposeObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: final},
 		minio.CopySrcOptions{Bucket: s.bucket, Object: staged})
 	if err != nil {
-		return info.Size, fmt.Errorf("storage: move %s into place: %w", key, err)
+		return fmt.Errorf("storage: move %s into place: %w", key, err)
 	}
-	if err := s.c.RemoveObject(ctx, s.bucket, staged, minio.RemoveObjectOptions{}); err != nil {
-		// The recording is in place; the staged copy is swept later.
-		return info.Size, nil
+	_ = s.c.RemoveObject(ctx, s.bucket, staged, minio.RemoveObjectOptions{})
+	return nil
+}
+
+// StagingKey is .staging/<key>, under the prefix.
+func (s *S3Storage) StagingKey(key string) string { return stagingDir + "/" + key }
+
+// Promote moves the staged object of key into place (see Stager).
+func (s *S3Storage) Promote(ctx context.Context, key string) (int64, error) {
+	final, err := s.key(key)
+	if err != nil {
+		return 0, err
 	}
-	return info.Size, nil
+	staged := s.prefix + s.StagingKey(key)
+	st, err := s.c.StatObject(ctx, s.bucket, staged, minio.StatObjectOptions{})
+	if minio.ToErrorResponse(err).StatusCode == 404 {
+		st, err = s.c.StatObject(ctx, s.bucket, final, minio.StatObjectOptions{})
+		if minio.ToErrorResponse(err).StatusCode == 404 {
+			return 0, fmt.Errorf("storage: %s: neither staged nor in place: %w", key, ErrNoFile)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("storage: stat %s: %w", key, err)
+		}
+		return st.Size, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: stat staged %s: %w", key, err)
+	}
+	return st.Size, s.move(ctx, key, staged, final)
 }
 
 // Open streams the object (the API presigns instead; this serves other readers).

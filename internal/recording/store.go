@@ -395,3 +395,16 @@ func (s store) countLive(ctx context.Context) (int64, error) {
 func (s store) delete(ctx context.Context, id string) error {
 	return s.db.WithContext(ctx).Where("id = ?", id).Delete(&row{}).Error
 }
+
+// all is every recording, oldest first.
+func (s store) all(ctx context.Context) ([]Recording, error) {
+	var rows []row
+	if err := s.db.WithContext(ctx).Order("started_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("recordings: list all: %w", err)
+	}
+	out := make([]Recording, len(rows))
+	for i, w := range rows {
+		out[i] = w.recording()
+	}
+	return out, nil
+}

@@ -70,7 +70,10 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		var u Update
 		switch {
 		case !ok:
-			u = Update{RecordingID: r.ID, Status: StatusAborted, Error: fmt.Sprintf("the %s recorder no longer knows this recording", b.Name())}
+			aborted := Update{RecordingID: r.ID, Status: StatusAborted, Error: fmt.Sprintf("the %s recorder no longer knows this recording", b.Name())}
+			if u, ok = s.finishedWithoutReport(ctx, r, aborted); !ok {
+				continue
+			}
 		case k.Status.Valid() && k.Status != r.Status:
 			u = Update{RecordingID: r.ID, Status: k.Status, Error: k.Error, SizeBytes: k.SizeBytes,
 				DurationSeconds: k.DurationSeconds, FileKey: k.FileKey, Retryable: k.Retryable}

@@ -49,7 +49,7 @@ func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context
 		t.Skip("browser tests are slow; skipped with -short")
 	}
 	_ = os.RemoveAll(outDir(t)) // screenshots of an earlier run would mislead
-	return anotherBrowser(t)
+	return anotherBrowser(t, extra...)
 }
 
 // anotherBrowser starts one more Chromium for the test, a process of its own; extra flags
@@ -132,6 +132,10 @@ const mediaProbe = `(() => {
   };
 })()`
 
+// debugPages (PARLEY_BROWSER_DEBUG=1) turns on livekit-client's debug log in every page and
+// logs every console line, to see what a connection did.
+var debugPages = os.Getenv("PARLEY_BROWSER_DEBUG") == "1"
+
 func newPage(t *testing.T, browser context.Context, s *server, name string) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
@@ -168,6 +172,8 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 				return
 			}
 			switch {
+			case debugPages && !m.IsException() && m.Type != "error":
+				t.Logf("%s console %s: %s", name, m.Type, redact(m.String()))
 			case m.IsException():
 				mu.Lock()
 				exceptions = append(exceptions, m.String())
@@ -185,6 +191,9 @@ func newPage(t *testing.T, browser context.Context, s *server, name string) *pag
 	}()
 	// Tests capture at low resolution without simulcast: Chromium's encoder then costs a third.
 	p.eval(`localStorage.setItem('parley.lowres', '1')`)
+	if debugPages {
+		p.eval(`localStorage.setItem('parley.debug', '1')`)
+	}
 	t.Cleanup(func() {
 		p.leave()
 		cancel()

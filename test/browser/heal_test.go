@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// liveKitPID finds the livekit-server that the Parley process runs.
-func liveKitPID(t *testing.T, parent int) int {
-	t.Helper()
+// liveKitPID finds the livekit-server that the Parley process runs, other than `not` (0 when
+// there is none right now: between a crash and the restart).
+func liveKitPID(parent, not int) int {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", parent))
 	for _, f := range tasks {
 		b, _ := os.ReadFile(f)
 		for _, field := range strings.Fields(string(b)) {
 			pid, err := strconv.Atoi(field)
-			if err != nil {
+			if err != nil || pid == not {
 				continue
 			}
 			if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && filepath.Base(exe) == "livekit-server" {
@@ -27,8 +27,26 @@ func liveKitPID(t *testing.T, parent int) int {
 			}
 		}
 	}
-	t.Fatalf("no livekit-server child of Parley (pid %d)", parent)
 	return 0
+}
+
+// killLiveKit SIGKILLs Parley's livekit-server once a process other than `not` runs, and
+// returns its pid.
+func killLiveKit(t *testing.T, parent, not int) int {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if pid := liveKitPID(parent, not); pid != 0 {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new livekit-server child of Parley (pid %d) within 60 s", parent)
+		}
+		time.Sleep(20 * time.Millisecond) // polling /proc for the supervisor's next process
+	}
 }
 
 // overWatch notes whether the page ever said the meeting was over (for a test where it must not).
@@ -41,9 +59,13 @@ const overWatch = `(() => {
   return true;
 })()`
 
-// TestMeetingHealsAfterLiveKitCrash (issue 16): two people in a meeting, livekit-server is
-// killed with SIGKILL; Parley's supervisor restarts it and both pages rejoin by themselves
-// (showing "Reconnecting…", never "You left"), with their camera and microphone back on.
+// TestMeetingHealsAfterLiveKitCrash (issue 16): two people in a meeting; livekit-server is
+// killed with SIGKILL and Parley's supervisor restarts it. Both pages come back by themselves
+// (livekit-client restarts the session in place, or the app rejoins), showing
+// "Reconnecting…", never "You left", with their camera and microphone back on. Then LiveKit
+// crash-loops: it is killed each time it starts, so the supervisor backs off (1, 2, 4, 8 s)
+// and Parley's signalling answers 503 for longer than livekit-client's own attempts last;
+// the app's heal loop keeps rejoining with fresh tokens until LiveKit answers again.
 func TestMeetingHealsAfterLiveKitCrash(t *testing.T) {
 	browser := newBrowser(t)
 	s := startParley(t)
@@ -65,24 +87,39 @@ func TestMeetingHealsAfterLiveKitCrash(t *testing.T) {
 		p.eval(overWatch)
 	}
 
-	lk := liveKitPID(t, s.PID)
 	killed := time.Now()
-	if err := syscall.Kill(lk, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	lk := killLiveKit(t, s.PID, 0)
 	t.Logf("killed livekit-server (pid %d)", lk)
-
 	for _, p := range []*page{alice, bob} {
-		p.waitJS("rejoined with a fresh token", `Number(document.querySelector('[data-testid=meeting]')?.dataset.sessions) >= 2`, 60*time.Second)
-		// The identity may change with the new token: find the other person's tile by name.
-		p.waitJS("the other person is back", `document.querySelectorAll('[data-testid=tile]').length >= 2`, connectTimeout)
-		other := p.evalString(`[...document.querySelectorAll('[data-testid=tile][data-local=false]')].map((t) => t.dataset.identity)[0]`)
-		p.waitRemoteVideoPlaying(other)
-		p.waitJS("own camera and microphone back on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false' && document.querySelector('[data-testid=toggle-camera]')?.dataset.muted === 'false'`, connectTimeout)
-		t.Logf("%s: video again %.1f s after the kill", p.name, time.Since(killed).Seconds())
-		if over := p.evalString(`window.parleyOver`); over != "" {
-			t.Errorf("%s: the page said the meeting was over while it healed: %q", p.name, over)
-		}
-		p.screenshot("healed")
+		p.waitHealed("crash", 1, 1, killed)
 	}
+
+	// The crash loop: the first restart is immediate, the next ones back off.
+	killed = time.Now()
+	for range 5 {
+		lk = killLiveKit(t, s.PID, lk)
+		t.Logf("killed livekit-server (pid %d) as it started", lk)
+	}
+	for _, p := range []*page{alice, bob} {
+		p.waitHealed("crash loop", 2, 2, killed)
+	}
+}
+
+// waitHealed waits until the meeting came back at least `heals` times, in at least
+// `sessions` join sessions, and the page sees the other person's video again and sends its
+// own camera and microphone, never having said the meeting was over.
+func (p *page) waitHealed(what string, heals, sessions int, since time.Time) {
+	p.t.Helper()
+	p.waitJS(what+": meeting back", fmt.Sprintf(`(() => { const m = document.querySelector('[data-testid=meeting]'); return !!m && Number(m.dataset.heals) >= %d && Number(m.dataset.sessions) >= %d; })()`, heals, sessions), 90*time.Second)
+	// The identity may change with a new token: find the other person's tile by name.
+	p.waitJS(what+": the other person is back", `document.querySelectorAll('[data-testid=tile]').length >= 2`, connectTimeout)
+	other := p.evalString(`[...document.querySelectorAll('[data-testid=tile][data-local=false]')].map((t) => t.dataset.identity)[0]`)
+	p.waitRemoteVideoPlaying(other)
+	p.waitJS(what+": own camera and microphone back on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false' && document.querySelector('[data-testid=toggle-camera]')?.dataset.muted === 'false'`, connectTimeout)
+	p.t.Logf("%s: %s: video again %.1f s after the first kill (sessions %s, heals %s)", p.name, what, time.Since(since).Seconds(),
+		p.evalString(`document.querySelector('[data-testid=meeting]').dataset.sessions`), p.evalString(`document.querySelector('[data-testid=meeting]').dataset.heals`))
+	if over := p.evalString(`window.parleyOver`); over != "" {
+		p.t.Errorf("%s: %s: the page said the meeting was over while it healed: %q", p.name, what, over)
+	}
+	p.screenshot("healed " + what)
 }

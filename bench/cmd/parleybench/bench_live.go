@@ -246,12 +246,8 @@ func (h *harness) benchLiveKit(ctx context.Context, cold, restart bool) {
 // killLiveKit kills in's livekit-server child and returns how long until a new child
 // exists and /readyz is 200.
 func killLiveKit(ctx context.Context, in *instance) (time.Duration, error) {
-	old := childNamed(in.pid(), "livekit-server")
-	if old == 0 {
-		return 0, fmt.Errorf("no livekit-server child of bin/parley")
-	}
-	t0 := time.Now()
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+	old, t0, err := in.killLiveKitChild()
+	if err != nil {
 		return 0, err
 	}
 	deadline := t0.Add(60 * time.Second)
@@ -267,6 +263,16 @@ func killLiveKit(ctx context.Context, in *instance) (time.Duration, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return 0, ctx.Err()
+}
+
+// killLiveKitChild sends SIGKILL to in's livekit-server child: its pid and when.
+func (in *instance) killLiveKitChild() (int, time.Time, error) {
+	old := childNamed(in.pid(), "livekit-server")
+	if old == 0 {
+		return 0, time.Time{}, fmt.Errorf("no livekit-server child of bin/parley")
+	}
+	t0 := time.Now()
+	return old, t0, syscall.Kill(old, syscall.SIGKILL)
 }
 
 // readySeconds reads the supervisor's parley_livekit_ready_seconds sum and count.

@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "me", "login", "webhook", "hooks", "live", "signal", "recorder", "restart", "cold", "pg"}
+var allBenchmarks = []string{"join", "me", "login", "webhook", "hooks", "live", "signal", "recorder", "restart", "heal", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -123,7 +123,7 @@ func run(ctx context.Context) error {
 	selected := func(b string) bool { return len(want) == 0 || want[b] }
 	needMain := false
 	for _, b := range allBenchmarks {
-		if selected(b) && b != "cold" && b != "restart" && b != "pg" {
+		if selected(b) && b != "cold" && b != "restart" && b != "heal" && b != "pg" {
 			needMain = true
 		}
 	}
@@ -134,7 +134,7 @@ func run(ctx context.Context) error {
 	}
 	steps := map[string]func(context.Context){
 		"join": h.benchJoin, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
-		"live": h.benchLive, "signal": h.benchSignal, "pg": h.benchPostgres,
+		"live": h.benchLive, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)
 			if h.recorderTest {

@@ -41,7 +41,9 @@ type Options struct {
 	ExtraYAML  string // appended verbatim
 }
 
-// Start runs livekit-server and waits until GET / answers OK. It is stopped at cleanup.
+// Start runs livekit-server and waits until GET / answers OK. It is stopped at cleanup. Its
+// ports are free ones; when another process takes one between the choice and LiveKit's bind,
+// it starts again on other ports.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	if o.APIKey == "" {
@@ -50,6 +52,22 @@ func Start(t testing.TB, o Options) *Server {
 	if o.APISecret == "" {
 		o.APISecret = "lktest-secret-0123456789-0123456789-abcd"
 	}
+	for attempt := 1; ; attempt++ {
+		s := configure(t, o)
+		err := s.launch(t)
+		if err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		if attempt == 3 || !strings.Contains(s.Output(), "address already in use") {
+			t.Fatal(err)
+		}
+	}
+}
+
+// configure picks free ports and writes the server's configuration file.
+func configure(t testing.TB, o Options) *Server {
+	t.Helper()
 	s := &Server{Port: testenv.FreePort(t), APIKey: o.APIKey, APISecret: o.APISecret, done: make(chan struct{})}
 	tcp := testenv.FreePort(t)
 	udp := testenv.FreeUDPRange(t, 30)
@@ -70,18 +88,25 @@ func Start(t testing.TB, o Options) *Server {
 	if err := os.WriteFile(s.ConfigFile, []byte(y.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.start(t)
-	t.Cleanup(s.Stop)
 	return s
 }
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
+	if err := s.launch(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// launch starts the process and waits until it answers; a process that exits or does not
+// answer within 20 s is an error (and is gone).
+func (s *Server) launch(t testing.TB) error {
+	t.Helper()
 	s.cmd = exec.Command(testenv.LiveKitBinary(t), "--config", s.ConfigFile)
 	s.cmd.Stdout, s.cmd.Stderr = (*lockedWriter)(s), (*lockedWriter)(s)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start livekit-server: %v", err)
+		return fmt.Errorf("start livekit-server: %w", err)
 	}
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
@@ -89,15 +114,16 @@ func (s *Server) start(t testing.TB) {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			t.Fatalf("livekit-server exited during startup:\n%s", s.Output())
+			return fmt.Errorf("livekit-server exited during startup:\n%s", s.Output())
 		default:
 		}
 		if Healthy(s.HTTPURL) {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("livekit-server not ready after 20s:\n%s", s.Output())
+	s.Kill()
+	return fmt.Errorf("livekit-server not ready after 20s:\n%s", s.Output())
 }
 
 // Restart stops the server (SIGKILL when kill is true) and starts it again on the same ports.

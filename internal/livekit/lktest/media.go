@@ -160,6 +160,8 @@ type PublishOptions struct {
 	Quiet                bool   // discard the SDK's log
 	// Connect adds connect options, e.g. lksdk.WithICETransportPolicy(webrtc.ICETransportPolicyRelay).
 	Connect []lksdk.ConnectOption
+	// Callback receives the room's events (nil: none), e.g. the tracks it subscribes to.
+	Callback *lksdk.RoomCallback
 }
 
 // Publisher is a real lksdk participant publishing looped synthetic Opus and VP8.
@@ -185,7 +187,11 @@ func Publish(url, token string, m Media, o PublishOptions) (*Publisher, error) {
 	if o.Quiet {
 		opts = append(opts, lksdk.WithLogger(protoLogger.GetDiscardLogger()))
 	}
-	room, err := lksdk.ConnectToRoomWithToken(url, token, lksdk.NewRoomCallback(), opts...)
+	cb := o.Callback
+	if cb == nil {
+		cb = lksdk.NewRoomCallback()
+	}
+	room, err := lksdk.ConnectToRoomWithToken(url, token, cb, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,15 @@ import { RecordingsTable } from '../pages/RecordingsPage';
 import { AdminDoctor } from './AdminDoctor';
 import { AdminUsers } from './AdminUsers';
 import { AdminWebhooks } from './AdminWebhooks';
-import { debounce, useAdminEvents } from './events';
+import { debounce, useAdminEvents, type StreamStatus } from './events';
 import { UsageChart } from './UsageChart';
+
+const streamLabel: Record<StreamStatus, string> = {
+  live: 'Live updates',
+  connecting: 'Connecting…',
+  down: 'Updates paused, retrying',
+  refused: 'Updates stopped',
+};
 
 /** The operators' dashboard: LiveKit status, deployment checks, live rooms (kept fresh over SSE), users, recordings, usage. */
 export function AdminPage() {
@@ -23,11 +30,15 @@ export function AdminPage() {
     [rooms.reload, overview.reload],
   );
   useEffect(() => () => refetch.cancel(), [refetch]);
-  const stream = useAdminEvents(() => refetch());
+  const [refused, setRefused] = useState('');
+  const stream = useAdminEvents(
+    () => refetch(),
+    (message) => setRefused(message),
+  );
 
   // A slow poll covers a stream that cannot connect (proxies that buffer SSE, for one).
   useEffect(() => {
-    if (stream === 'live') return;
+    if (stream === 'live' || stream === 'refused') return;
     const t = setInterval(refetch, 10_000);
     return () => clearInterval(t);
   }, [stream, refetch]);
@@ -40,10 +51,16 @@ export function AdminPage() {
       <section aria-labelledby="live-h">
         <div className="row between">
           <h2 id="live-h">Live rooms</h2>
-          <span className={`badge ${stream === 'live' ? 'ok' : 'warn'}`} role="status" data-testid="events-status">
-            {stream === 'live' ? 'Live updates' : stream === 'connecting' ? 'Connecting…' : 'Updates paused, retrying'}
+          <span className={`badge ${stream === 'live' ? 'ok' : 'warn'}`} role="status" data-testid="events-status" data-state={stream}>
+            {streamLabel[stream]}
           </span>
         </div>
+        {refused && (
+          <p className="error" role="alert" data-testid="events-refused">
+            Live updates stopped: your account may no longer follow them (the server says: {refused}). Reload the
+            page once your rights are back.
+          </p>
+        )}
         <ErrorBox error={rooms.error} />
         {rooms.data && rooms.data.length === 0 && <p className="muted">No meetings right now.</p>}
         <ul className="live-rooms" data-testid="admin-rooms">

@@ -117,6 +117,26 @@ describe('ApiClient', () => {
     expect(lost).toHaveBeenCalledTimes(1);
   });
 
+  it('ends the session of a disabled account', async () => {
+    const store = memoryStore({ accessToken: 'a', refreshToken: 'r' });
+    const lost = vi.fn();
+    const fetchFn = async () => json(403, { error: { code: 'user_disabled', message: 'this account is disabled' } });
+    const c = new ApiClient({ store, fetch: fetchFn as typeof fetch, onSessionLost: lost });
+    await expect(c.get('/api/admin/overview')).rejects.toMatchObject({ status: 403, code: 'user_disabled' });
+    expect(store.value).toBeNull();
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the session on other refusals', async () => {
+    const store = memoryStore({ accessToken: 'a', refreshToken: 'r' });
+    const lost = vi.fn();
+    const fetchFn = async () => json(403, { error: { code: 'forbidden', message: 'this route is for administrators' } });
+    const c = new ApiClient({ store, fetch: fetchFn as typeof fetch, onSessionLost: lost });
+    await expect(c.get('/api/admin/overview')).rejects.toMatchObject({ status: 403 });
+    expect(store.value).not.toBeNull();
+    expect(lost).not.toHaveBeenCalled();
+  });
+
   it('retries an optional-auth request as a guest when the session is gone', async () => {
     const store = memoryStore({ accessToken: 'a', refreshToken: 'r' });
     const fetchFn = async (url: string, init?: RequestInit) => {

@@ -195,7 +195,13 @@ export class ApiClient {
       throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
     }
     if (!res.ok) {
-      throw await parseError(res);
+      const err = await parseError(res);
+      // A disabled account's tokens still verify, but every route refuses them: the session is over.
+      if (err.code === 'user_disabled' && auth === 'user' && this.store.get()) {
+        this.store.clear();
+        this.onSessionLost?.();
+      }
+      throw err;
     }
     return res;
   }

@@ -106,7 +106,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     [push],
   );
 
-  const { room, phase, setPhase, sessions, rejoinNow, session } = useMeetingConnection({
+  const { room, phase, setPhase, sessions, heals, rejoinNow, session } = useMeetingConnection({
     join,
     choices,
     rejoin,
@@ -121,10 +121,16 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   // Moderators follow the room's event stream (only they may read it) for the recording
   // indicator; everyone else relies on LiveKit's recording flag and the moderators' data messages.
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
-  useEventStream(followEvents ? path`/api/rooms/${info.name}/events` : null, (e) => {
-    const active = recordingActiveFromEvent(e);
-    if (active !== undefined) dispatch({ type: 'recording', active });
-  });
+  useEventStream(
+    followEvents ? path`/api/rooms/${info.name}/events` : null,
+    (e) => {
+      const active = recordingActiveFromEvent(e);
+      if (active !== undefined) dispatch({ type: 'recording', active });
+    },
+    // No longer a moderator (or the room went): the stream stays closed, and the recording
+    // indicator follows LiveKit's flag like everyone else's.
+    () => dispatch({ type: 'recording', active: false }),
+  );
 
   const recording = (room?.isRecording ?? false) || state.recording;
   const wasRecording = useRef(false);
@@ -236,11 +242,17 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   if (!room || phase.kind !== 'live') {
     const healing = phase.kind === 'reconnecting';
     return (
-      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions}>
+      <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions} data-heals={heals}>
         <div className="meeting-wait" role="status">
           <LoaderCircle className="spin" aria-hidden="true" size={40} />
           <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
-          {healing && <p className="muted small">The connection to the meeting was lost. Parley is getting you back in.</p>}
+          {healing && (
+            <p className="muted small">
+              {phase.long
+                ? 'The meeting is still out of reach: the server or your network is away. Parley keeps trying; you can leave at any time.'
+                : 'The connection to the meeting was lost. Parley is getting you back in.'}
+            </p>
+          )}
           {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
           {healing && (
             <button type="button" onClick={onExit}>
@@ -259,7 +271,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
   );
 
   return (
-    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions}>
+    <div className={`meeting dark${panel ? ' with-panel' : ''}`} data-testid="meeting" data-identity={room.localParticipant.identity} data-sessions={sessions} data-heals={heals}>
       <header className="meeting-head">
         <h1 className="title">{title}</h1>
         {recording && (

@@ -48,7 +48,7 @@ export interface Choices {
 export type Phase =
   | { kind: 'connecting' }
   | { kind: 'live' }
-  | { kind: 'reconnecting'; attempt: number; why?: string }
+  | { kind: 'reconnecting'; attempt: number; why?: string; long?: boolean }
   | { kind: 'ended'; reason: string; message: string }
   | { kind: 'failed'; message: string };
 
@@ -82,6 +82,9 @@ interface Options {
 export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, onHealed }: Options) {
   const [session, setSession] = useState(join);
   const [sessions, setSessions] = useState(1);
+  // How often the meeting came back after a loss, by a rejoin or by livekit-client's own
+  // resume or restart (a LiveKit restart is often healed in place with the same token).
+  const [heals, setHeals] = useState(0);
   const [room, setRoom] = useState<Room | null>(null);
   const [phase, setPhase] = useState<Phase>({ kind: 'connecting' });
   const want = useRef<Choices>({ ...choices });
@@ -107,16 +110,14 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     };
   }, []);
 
-  /** One rejoin attempt after a pause; a refusal no retry can change ends the meeting. */
+  /** One rejoin attempt after a pause; a refusal no retry can change ends the meeting. Any
+   * other failure (LiveKit restarting and Parley's signalling answering 503, the network
+   * away) is retried for as long as the page stays open: only the user's Leave stops it. */
   async function heal(why?: string) {
     const h = healing.current ?? { attempt: 0, since: Date.now() };
     healing.current = h;
-    if (Date.now() - h.since > healWindowMs) {
-      healing.current = null;
-      setPhase({ kind: 'failed', message: 'The connection to the meeting could not be restored. Check your network and rejoin.' });
-      return;
-    }
-    setPhase({ kind: 'reconnecting', attempt: h.attempt, why });
+    const long = Date.now() - h.since > healWindowMs;
+    setPhase({ kind: 'reconnecting', attempt: h.attempt, why, long });
     await new Promise((r) => setTimeout(r, healDelay(h.attempt)));
     h.attempt++;
     if (!alive.current) return;
@@ -181,6 +182,9 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       if (isFinalDisconnect(name)) setPhase({ kind: 'ended', reason: name ?? 'UNKNOWN_REASON', message: disconnectMessage(name) });
       else startHeal();
     });
+    r.on(RoomEvent.Reconnected, () => {
+      if (!cancelled) setHeals((n) => n + 1);
+    });
     r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(`Camera or microphone: ${e.message}`));
     cb.current.wire(r);
 
@@ -193,7 +197,10 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         const healed = healing.current !== null;
         healing.current = null;
         setPhase({ kind: 'live' });
-        if (healed) cb.current.onHealed();
+        if (healed) {
+          setHeals((n) => n + 1);
+          cb.current.onHealed();
+        }
         const controls = controlsFor(fromLiveKit(lp.permissions));
         const w = want.current;
         const publish = async (what: string, on: boolean, allowed: boolean, f: () => Promise<unknown>) => {
@@ -238,5 +245,5 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     setSessions((n) => n + 1);
   }
 
-  return { room, phase, setPhase, session, sessions, rejoinNow };
+  return { room, phase, setPhase, session, sessions, heals, rejoinNow };
 }

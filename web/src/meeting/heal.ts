@@ -27,8 +27,8 @@ export function isFinalJoinError(status: number, code: string): boolean {
   return status === 401 || status === 403 || status === 404;
 }
 
-/** How long a meeting keeps trying to heal before it asks the user. */
-export const healWindowMs = 3 * 60 * 1000;
+/** After how long a meeting that is still healing says so more plainly (it keeps trying). */
+export const healWindowMs = 60 * 1000;
 
 /** The pause before rejoin attempt n (0-based): quick at first (a restarted LiveKit is back
  * within a second or two), then doubling to at most 8 s, with jitter so that everyone in a

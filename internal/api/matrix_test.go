@@ -1,0 +1,146 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestAuthorizationMatrix sends every route of docs/API.md as every kind of caller, each cell
+// against its own freshly seeded private room, and checks the status (and that a refusal
+// carries an error code). The columns are: anonymous; a guest (a browser holding the guest
+// cookie of an earlier guest join elsewhere); a user with no role in the room; a
+// participant connected to it; its moderator; its owner; an administrator; a disabled
+// account (its session revoked with it); and a user who re-created the room's name after
+// the owner deleted the room, acting on the old room's recording.
+func TestAuthorizationMatrix(t *testing.T) {
+	const (
+		ok, created, none = 200, 201, 204
+		unauth, forbid    = 401, 403
+		notFound          = 404
+		// A disabled account is refused by authentication itself, whatever the route.
+		off = 403
+	)
+	type route struct {
+		method, path string // {r} room, {rec} recording, {mod} the moderator's user id, {u} the plain user's id
+		rec          string // the recording the cell needs: "", "active", "failed", "complete"
+		body         any
+		want         [len(callers)]int
+	}
+	// anonymous, guest, user, participant, moderator, owner, admin, disabled, recreator
+	var (
+		everyone   = [9]int{ok, ok, ok, ok, ok, ok, ok, ok, ok}
+		signedIn   = [9]int{unauth, unauth, ok, ok, ok, ok, ok, off, ok}
+		moderators = [9]int{unauth, unauth, forbid, forbid, ok, ok, ok, off, ok}
+		modsNone   = [9]int{unauth, unauth, forbid, forbid, none, none, none, off, none}
+		ownerNone  = [9]int{unauth, unauth, forbid, forbid, forbid, none, none, off, none}
+		admins     = [9]int{unauth, unauth, forbid, forbid, forbid, forbid, ok, off, forbid}
+		// The old room's recording: the recreator owns the name, not the recording.
+		oldRecording = [9]int{unauth, unauth, forbid, forbid, ok, ok, ok, off, forbid}
+	)
+	routes := []route{
+		{"GET", "/healthz", "", nil, everyone},
+		{"GET", "/readyz", "", nil, everyone},
+		// Not loopback and no metrics token configured: nobody reads /metrics here.
+		{"GET", "/metrics", "", nil, [9]int{forbid, forbid, forbid, forbid, forbid, forbid, forbid, forbid, forbid}},
+
+		{"POST", "/api/auth/register", "", map[string]any{"email": "{r}@example.com", "password": "a-long-password-123", "name": "N"},
+			[9]int{created, created, created, created, created, created, created, created, created}},
+		{"POST", "/api/auth/login", "", map[string]any{"email": "owner@example.com", "password": "wrong-password-123"},
+			[9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+		{"POST", "/api/auth/refresh", "", map[string]any{"refreshToken": "not-a-token"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+		{"POST", "/api/auth/logout", "", map[string]any{"refreshToken": "not-a-token"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+		{"GET", "/api/auth/me", "", nil, signedIn},
+		{"PUT", "/api/auth/password", "", map[string]any{"currentPassword": "not-it-at-all", "newPassword": "another-long-one-123"},
+			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, forbid, off, forbid}},
+
+		{"POST", "/api/rooms", "", map[string]any{"title": "New"}, [9]int{unauth, unauth, created, created, created, created, created, off, created}},
+		{"GET", "/api/rooms", "", nil, signedIn},
+		{"GET", "/api/rooms/{r}", "", nil, signedIn},
+		{"PATCH", "/api/rooms/{r}", "", map[string]any{"locked": true}, [9]int{unauth, unauth, forbid, forbid, forbid, ok, ok, off, ok}},
+		{"DELETE", "/api/rooms/{r}", "", nil, ownerNone},
+		{"POST", "/api/rooms/{r}/join", "", nil, [9]int{unauth, unauth, forbid, forbid, ok, ok, ok, off, ok}},
+		{"GET", "/api/rooms/{r}/participants", "", nil, [9]int{unauth, unauth, forbid, ok, ok, ok, ok, off, ok}},
+		{"POST", "/api/rooms/{r}/invite-code", "", nil, moderators},
+		{"POST", "/api/rooms/{r}/participants/target/kick", "", map[string]any{"ban": true}, modsNone},
+		{"POST", "/api/rooms/{r}/participants/target/mute", "", map[string]any{"source": "microphone", "muted": true}, modsNone},
+		{"PUT", "/api/rooms/{r}/participants/target/permissions", "", map[string]any{"canPublishSources": []string{"microphone"}}, moderators},
+		{"POST", "/api/rooms/{r}/moderators/{u}", "", nil, ownerNone},
+		{"DELETE", "/api/rooms/{r}/moderators/{mod}", "", nil, ownerNone},
+		{"POST", "/api/rooms/{r}/end", "", nil, modsNone},
+		{"GET", "/api/rooms/{r}/events", "", nil, moderators},
+
+		{"POST", "/api/livekit/webhook", "", map[string]any{"event": "room_started"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+
+		{"POST", "/api/rooms/{r}/recordings", "", nil, [9]int{unauth, unauth, forbid, forbid, created, created, created, off, created}},
+		{"GET", "/api/recordings?room={r}", "complete", nil, moderators},
+		{"GET", "/api/recordings", "complete", nil, signedIn},
+		{"GET", "/api/recordings/{rec}", "complete", nil, oldRecording},
+		{"POST", "/api/recordings/{rec}/stop", "active", nil, oldRecording},
+		{"POST", "/api/recordings/{rec}/retry", "failed", nil, oldRecording},
+		{"GET", "/api/recordings/{rec}/file", "complete", nil, oldRecording},
+		{"DELETE", "/api/recordings/{rec}", "complete", nil, [9]int{unauth, unauth, forbid, forbid, forbid, none, none, off, forbid}},
+
+		{"GET", "/api/admin/overview", "", nil, admins},
+		{"GET", "/api/admin/rooms", "", nil, admins},
+		{"GET", "/api/admin/users", "", nil, admins},
+		{"PATCH", "/api/admin/users/{u}", "", map[string]any{"disabled": false}, admins},
+		{"GET", "/api/admin/events", "", nil, admins},
+		{"GET", "/api/admin/doctor", "", nil, admins},
+		{"GET", "/api/no-such-route", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+	}
+	e := newMatrixEnv(t)
+	covered := map[string]bool{}
+	for _, rt := range routes {
+		covered[routeShape(rt.method, rt.path)] = true
+	}
+	for _, r := range e.app.GetRoutes(true) {
+		if r.Method != "HEAD" && strings.HasPrefix(r.Path, "/api/") && r.Path != "/api" && !covered[routeShape(r.Method, r.Path)] {
+			t.Errorf("route %s %s is missing from the matrix", r.Method, r.Path)
+		}
+	}
+	n := 0
+	for _, rt := range routes {
+		for i, caller := range callers {
+			t.Run(fmt.Sprintf("%s %s as %s", rt.method, rt.path, caller), func(t *testing.T) {
+				n++
+				c := e.seed(fmt.Sprintf("matrix-%03d", n), rt.rec, caller)
+				r := strings.NewReplacer("{r}", c.room, "{rec}", c.rec, "{mod}", e.ids["moderator"], "{u}", e.ids["user"])
+				var body any = rt.body
+				if m, isMap := rt.body.(map[string]any); isMap {
+					filled := map[string]any{}
+					for k, v := range m {
+						if s, isString := v.(string); isString {
+							v = r.Replace(s)
+						}
+						filled[k] = v
+					}
+					body = filled
+				}
+				got := e.do(rt.method, r.Replace(rt.path), body, caller)
+				if got.status != rt.want[i] {
+					t.Errorf("got %d, want %d: %s", got.status, rt.want[i], got.raw)
+				}
+				if got.status >= 400 && got.raw != "" && got.errCode() == "" {
+					t.Errorf("refusal without an error code: %s", got.raw)
+				}
+				if caller == "recreator" && c.rec != "" && strings.Contains(got.raw, c.rec) {
+					t.Errorf("the re-created room's name shows the old room's recording: %s", got.raw)
+				}
+			})
+		}
+	}
+}
+
+// routeShape is a route with its query dropped and every parameter (":name", "{r}", the
+// kicked "target") as "*", so the matrix's rows can be matched with the app's routes.
+func routeShape(method, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") || strings.HasPrefix(s, "{") || s == "target" {
+			segs[i] = "*"
+		}
+	}
+	return method + " " + strings.Join(segs, "/")
+}
