@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/api/openapitest"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/parley/parley/internal/testenv"
@@ -90,7 +91,7 @@ func adminOverviewLiveKit(t *testing.T, addr string) overviewLiveKit {
 // adminGet logs in as the bootstrap admin and decodes the 200 answer of GET path into out.
 func adminGet(t *testing.T, addr, path string, out any) {
 	t.Helper()
-	client := openapitest.Client(http.DefaultClient, t.Errorf)
+	client := openapitest.Client(http.DefaultClient, api.OpenAPIYAML(), t.Errorf)
 	resp, err := client.Post("http://"+addr+"/api/auth/login", "application/json",
 		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1234"}`))
 	if err != nil {

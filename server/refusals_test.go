@@ -13,6 +13,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/api/openapitest"
 )
 
@@ -30,7 +31,7 @@ type browser struct {
 func newBrowser(t *testing.T, p *proc) *browser {
 	jar, _ := cookiejar.New(nil)
 	// Every answer is held to the OpenAPI document (internal/api/openapi.yaml).
-	return &browser{t: t, base: "http://" + p.addr, http: openapitest.Client(&http.Client{Jar: jar}, t.Errorf)}
+	return &browser{t: t, base: "http://" + p.addr, http: openapitest.Client(&http.Client{Jar: jar}, api.OpenAPIYAML(), t.Errorf)}
 }
 
 func (b *browser) do(method, path string, body any) (int, map[string]any, http.Header) {
