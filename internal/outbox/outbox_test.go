@@ -220,16 +220,34 @@ func TestHungReceiverHoldsOnlyItsQueue(t *testing.T) {
 	ok := httptest.NewServer(rcv)
 	defer ok.Close()
 	s := newService(t, g, Options{Timeout: time.Minute})
+	var hungID string
 	for _, u := range []string{hung.URL, ok.URL} {
-		if _, err := s.Register(context.Background(), NewEndpoint{URL: u, Events: []string{AllTypes}}); err != nil {
+		ep, err := s.Register(context.Background(), NewEndpoint{URL: u, Events: []string{AllTypes}})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if u == hung.URL {
+			hungID = ep.ID
+		}
 	}
-	run(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Run(ctx); close(done) }()
 	for i := 0; i < 20; i++ {
 		enqueue(t, g, s, Event{Type: TypeParticipantJoined, Room: string(rune('a' + i))})
 	}
 	waitFor(t, "20 deliveries to the answering endpoint", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 20 })
+	// Stopping cuts the attempts that hang (after stopGrace), long before their minute.
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return with attempts hanging on a receiver")
+	}
+	pending, _ := s.Deliveries(context.Background(), hungID, StatusPending, 0, 50)
+	if len(pending) != 20 || pending[len(pending)-1].Attempts != 1 {
+		t.Errorf("hung endpoint: %d pending deliveries after the stop, want all 20 (the cut attempt recorded as failed)", len(pending))
+	}
 }
 
 func TestRegisterRefusesBadInput(t *testing.T) {

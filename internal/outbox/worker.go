@@ -20,17 +20,25 @@ const (
 	// flushEvery and flushAfter bound the successes a queue holds before recording them.
 	flushEvery = 64
 	flushAfter = 100 * time.Millisecond
+	stopGrace  = 3 * time.Second
 )
 
 // Run delivers until ctx ends, on whichever instance holds the lease; the others stand by
 // and keep their endpoint list fresh for Enqueue. When ctx ends, attempts in flight finish
-// (each bounded by Timeout) and are recorded before the lease is released, so a restart
-// sends nothing twice that was answered.
+// (each bounded by Timeout, and by stopGrace once ctx ended) and are recorded before the
+// lease is released, so a restart sends nothing twice that was answered.
 func (s *Service) Run(ctx context.Context) error {
 	w := &worker{s: s, busy: map[string]bool{}, perEndpoint: map[string]int{}, freed: make(chan struct{}, 1)}
+	// Attempts in flight at shutdown get stopGrace to finish, then are cut: the shutdown
+	// stays bounded even with a receiver that never answers (that attempt counts as failed).
+	var cancelAttempts context.CancelFunc
+	w.attempts, cancelAttempts = context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAttempts()
 	t := time.NewTicker(s.o.Poll)
 	defer t.Stop()
 	defer func() {
+		stop := time.AfterFunc(stopGrace, cancelAttempts)
+		defer stop.Stop()
 		w.wg.Wait()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -77,6 +85,8 @@ type worker struct {
 	freed       chan struct{}
 	// leaseUntil is when the lease last taken expires (unix ms; 0: not held).
 	leaseUntil atomic.Int64
+	// attempts is the context of every attempt: cut stopGrace after Run's ends.
+	attempts context.Context
 }
 
 func (w *worker) pass(ctx context.Context) error {
@@ -178,7 +188,7 @@ func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom i
 	}
 	defer flush()
 	for {
-		code, errText := s.post(ep, d)
+		code, errText := s.post(w.attempts, ep, d)
 		if code < 200 || code > 299 {
 			flush()
 			w.failed(ep, d, retryFrom, code, errText)
@@ -225,14 +235,14 @@ func (w *worker) failed(ep Endpoint, d Delivery, retryFrom int64, code int, errT
 
 // post sends one attempt and returns the HTTP status (0 when there was no answer) and,
 // for a failure, what went wrong.
-func (s *Service) post(ep Endpoint, d Delivery) (int, string) {
+func (s *Service) post(parent context.Context, ep Endpoint, d Delivery) (int, string) {
 	ts := s.o.Now()
 	body := []byte(d.Payload)
 	sig, err := Sign(ep.Secret, d.EventID, ts, body)
 	if err != nil {
 		return 0, err.Error()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.o.Timeout)
+	ctx, cancel := context.WithTimeout(parent, s.o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
