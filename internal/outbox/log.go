@@ -87,4 +87,3 @@ func (s store) counts(ctx context.Context) (map[string][2]int, error) {
 	}
 	return out, rows.Err()
 }
-
