@@ -69,24 +69,31 @@ func (h *harness) benchHooks(ctx context.Context) {
 	fmt.Fprintf(os.Stderr, "   %d deliveries answered by the two live endpoints\n", answered.Load())
 }
 
-// compare adds the ratio of a figure with endpoints to the same figure without, when both ran.
+// compare adds the ratio of a figure with endpoints to the same figure without, when both
+// ran: of the medians, and of each one's ratio to its ceiling (the ceiling runs right before
+// each run, so that one is what the machine's other load changes least).
 func (h *harness) compare(group, name string) {
-	var without, with *Figure
-	for i := range h.rep.Figures {
-		f := &h.rep.Figures[i]
-		switch {
-		case f.Group == group && f.Name == name:
-			without = f
-		case f.Group == group && f.Name == name+h.suffix:
-			with = f
+	find := func(n string) *Figure {
+		for i := range h.rep.Figures {
+			if f := &h.rep.Figures[i]; f.Group == group && f.Name == n {
+				return f
+			}
 		}
+		return nil
 	}
+	without, with := find(name), find(name+h.suffix)
 	if without == nil || with == nil || without.Median == 0 {
 		return
 	}
 	r := stat(group, name+": with endpoints / without", "ratio", []float64{with.Median / without.Median})
 	r.Note = "medians of the two rows above; target >= 0.9"
 	h.rep.add(r)
+	cw, cwo := find(name+h.suffix+" / ceiling"), find(name+" / ceiling")
+	if cw != nil && cwo != nil && cwo.Median > 0 {
+		r := stat(group, name+": with endpoints / without, each to its ceiling", "ratio", []float64{cw.Median / cwo.Median})
+		r.Note = "the ceiling shares the 2 cores with Parley's deliveries too"
+		h.rep.add(r)
+	}
 }
 
 // blackhole accepts connections and never answers them, like a receiver that hangs.
