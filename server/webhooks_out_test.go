@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
@@ -93,14 +94,17 @@ type deliveryLog struct {
 }
 
 // TestOutboundWebhooksSurviveFailuresAndRestart: a real meeting (real livekit-server, real
-// WebRTC participants) reaches an endpoint that fails its first three deliveries, is down
+// WebRTC participants, one publishing, a recording by the built-in recorder) reaches an endpoint that fails its first three deliveries, is down
 // while the meeting goes on and while Parley restarts, and comes back: it gets every event
 // exactly once per id, in the order of the outbox, each with a valid signature. The down
 // period is defined by what happens in it (retries seen failing, a restart), with a backoff
 // scaled down (100 ms doubling to 400 ms) so that it spans as many attempts as a minute does
 // at the default settings (5 s doubling: 5, 10, 20 s).
 func TestOutboundWebhooksSurviveFailuresAndRestart(t *testing.T) {
-	env := testEnv(t, "PARLEY_WEBHOOKS_RETRY_BASE=100ms", "PARLEY_WEBHOOKS_RETRY_MAX=400ms", "PARLEY_WEBHOOKS_TIMEOUT=2s")
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		testenv.SkipOrFail(t, "ffmpeg", err)
+	}
+	env := testEnv(t, "PARLEY_RECORDING_BACKEND=builtin", "PARLEY_WEBHOOKS_RETRY_BASE=100ms", "PARLEY_WEBHOOKS_RETRY_MAX=400ms", "PARLEY_WEBHOOKS_TIMEOUT=2s")
 	lk := lktest.Start(t, lktest.Options{WebhookURL: "http://" + envValue(env, "PARLEY_SERVER_LISTEN") + "/api/livekit/webhook"})
 	env = append(env, "PARLEY_LIVEKIT_EXTERNAL=true", "PARLEY_LIVEKIT_HOST="+lk.WSURL, "PARLEY_LIVEKIT_INTERNAL_HOST="+lk.HTTPURL,
 		"PARLEY_LIVEKIT_API_KEY="+lk.APIKey, "PARLEY_LIVEKIT_API_SECRET="+lk.APISecret)
@@ -120,18 +124,24 @@ func TestOutboundWebhooksSurviveFailuresAndRestart(t *testing.T) {
 	guest, _ := user(t, p, "carol@example.com")
 	owner.must(201, "POST", "/api/rooms", map[string]any{"name": "standup", "public": true})
 	tok, url, alice := owner.join("standup", nil)
-	aliceSeat := connectWith(t, url, tok, alice)
+	stopAlice := publishSynthetic(t, url, tok) // publishes a camera and a microphone
 	tok, url, bob := admin.join("standup", nil)
 	bobSeat := connectWith(t, url, tok, bob)
 	eventually(t, 30*time.Second, "room.started and two joins delivered", func() bool {
 		return count(rcv.snapshot(), outbox.TypeParticipantJoined) == 2 && count(rcv.snapshot(), outbox.TypeRoomStarted) == 1
 	})
+	// A recording of alice's tracks (the built-in recorder, a hidden participant).
+	rec := owner.must(201, "POST", "/api/rooms/standup/recordings", nil)["id"].(string)
+	eventually(t, 30*time.Second, "recording.started delivered", func() bool { return count(rcv.snapshot(), outbox.TypeRecordingStarted) == 1 })
+	time.Sleep(2 * time.Second) // what is recorded: two seconds of media (not a synchronisation)
+	owner.must(200, "POST", "/api/recordings/"+rec+"/stop", nil)
+	eventually(t, 90*time.Second, "recording.completed delivered", func() bool { return count(rcv.snapshot(), outbox.TypeRecordingCompleted) == 1 })
 
 	// Down: the meeting goes on, the attempts fail, and Parley restarts meanwhile.
 	rcv.down()
 	tok, url, carol := guest.join("standup", nil)
 	carolSeat := connectWith(t, url, tok, carol)
-	aliceSeat.room.Disconnect()
+	stopAlice()
 	var log deliveryLog
 	eventually(t, 30*time.Second, "the head delivery retried three times while the receiver is down", func() bool {
 		deliveries(admin, endpoint, "?status=pending", &log)
@@ -200,6 +210,15 @@ func TestOutboundWebhooksSurviveFailuresAndRestart(t *testing.T) {
 	}
 	if got[0].Type != outbox.TypeRoomStarted || got[len(got)-1].Type != outbox.TypeRoomFinished {
 		t.Errorf("first %s, last %s: want room.started first and room.finished last", got[0].Type, got[len(got)-1].Type)
+	}
+	started := slices.IndexFunc(got, func(g gotHook) bool { return g.Type == outbox.TypeRecordingStarted })
+	completed := slices.IndexFunc(got, func(g gotHook) bool { return g.Type == outbox.TypeRecordingCompleted })
+	if started < 0 || completed < started || count(got, outbox.TypeTrackPublished) < 2 {
+		t.Errorf("recording.started at %d, completed at %d, %d tracks published: want both in order, and alice's two tracks",
+			started, completed, count(got, outbox.TypeTrackPublished))
+	}
+	if j, l := count(got, outbox.TypeParticipantJoined), count(got, outbox.TypeParticipantLeft); j != 3 || l != 3 {
+		t.Errorf("%d joined, %d left: want alice, bob and carol once each (the recorder is no participant)", j, l)
 	}
 	for _, who := range []string{alice, bob, carol} {
 		joined := slices.IndexFunc(got, func(g gotHook) bool { return g.Type == outbox.TypeParticipantJoined && g.Identity == who })

@@ -48,7 +48,7 @@ func (l liveOutbox) Enqueue(ctx context.Context, x live.Execer, evs []live.Event
 	out := make([]outbox.Event, 0, len(evs))
 	for _, ev := range evs {
 		typ, ok := liveTypes[ev.Type]
-		if !ok {
+		if !ok || ev.Hidden { // a recorder is no participant to an integration
 			continue
 		}
 		data := map[string]any{}

@@ -145,6 +145,10 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 	emit := func(typ, identity string, data any) {
 		out = append(out, Event{Type: typ, Room: room.GetName(), Participant: identity, Data: data, At: msTime(at)})
 	}
+	emitHidden := func(typ, identity string, data any, hidden bool) {
+		emit(typ, identity, data)
+		out[len(out)-1].Hidden = hidden
+	}
 	switch ev.Event {
 	case "room_started":
 		ok, err := s.roomStarted(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen)
@@ -155,7 +159,7 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 	case "room_finished":
 		ok, ended, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
 		for _, e := range ended {
-			emit(EventParticipantLeft, e.identity, map[string]string{"sid": e.sid, "reason": "room_finished"})
+			emitHidden(EventParticipantLeft, e.identity, map[string]string{"sid": e.sid, "reason": "room_finished"}, e.hidden)
 		}
 		if ok {
 			emit(EventRoomFinished, "", map[string]string{"sid": room.GetSid()})
@@ -170,7 +174,7 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 			emit(EventRoomStarted, "", map[string]string{"sid": room.GetSid()})
 		}
 		if ok {
-			emit(EventParticipantJoined, sess.Identity, participantData(sess))
+			emitHidden(EventParticipantJoined, sess.Identity, participantData(sess), sess.Hidden)
 		}
 		return out, err
 	case "participant_left", "participant_connection_aborted":
@@ -183,7 +187,7 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		sess.LeftAt = at
 		ok, err := s.sessionLeft(ctx, tx, sess, at, seen)
 		if ok {
-			emit(EventParticipantLeft, sess.Identity, participantData(sess))
+			emitHidden(EventParticipantLeft, sess.Identity, participantData(sess), sess.Hidden)
 		}
 		return out, err
 	case "track_published":
@@ -253,11 +257,14 @@ func (s *store) roomStillRunning(ctx context.Context, x execer, name, sid string
 
 // endedSession is a session that ended with its room: it gets a participant_left of its own,
 // so that whoever follows the events sees every session end, whatever ended it.
-type endedSession struct{ sid, identity string }
+type endedSession struct {
+	sid, identity string
+	hidden        bool
+}
 
 // closeSessions runs an UPDATE ... RETURNING sid, identity and returns the sessions it ended.
 func (s *store) closeSessions(ctx context.Context, x execer, query string, args ...any) ([]endedSession, error) {
-	rows, err := x.QueryContext(ctx, s.q(query+` RETURNING sid, identity`), args...)
+	rows, err := x.QueryContext(ctx, s.q(query+` RETURNING sid, identity, hidden`), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,9 +272,11 @@ func (s *store) closeSessions(ctx context.Context, x execer, query string, args 
 	var out []endedSession
 	for rows.Next() {
 		var e endedSession
-		if err := rows.Scan(&e.sid, &e.identity); err != nil {
+		var hidden int
+		if err := rows.Scan(&e.sid, &e.identity, &hidden); err != nil {
 			return nil, err
 		}
+		e.hidden = hidden != 0
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -241,11 +241,23 @@ func fetchLiveKit(ctx context.Context, lk LiveKitRooms) (map[string]lkRoom, erro
 func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[string]LostRoom, snapshot int64) (map[string]int, error) {
 	var repairs map[string]int
 	var events []Event
+	hidden := map[string]bool{} // room + identity of LiveKit's recorders, for Event.Hidden
+	for name, cur := range lk {
+		for _, p := range cur.participants {
+			if sessionOf(cur.room, p).Hidden {
+				hidden[name+"\x00"+p.GetIdentity()] = true
+			}
+		}
+	}
 	err := r.st.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		events = events[:0]
 		publish := func(typ, room, identity string, data any) {
-			events = append(events, Event{Type: typ, Room: room, Participant: identity, Data: data, At: msTime(r.now().UnixMilli())})
+			ev := Event{Type: typ, Room: room, Participant: identity, Data: data, At: msTime(r.now().UnixMilli())}
+			if typ == EventParticipantJoined || typ == EventParticipantLeft {
+				ev.Hidden = hidden[room+"\x00"+identity]
+			}
+			events = append(events, ev)
 		}
 		if repairs, err = r.repairIn(ctx, tx, lk, lost, snapshot, publish); err != nil {
 			return err
