@@ -65,5 +65,6 @@ func TestAdminWebhooks(t *testing.T) {
 	admin.click(`[data-testid=api-reference-link]`)
 	admin.waitJS("the rendered API reference", `document.querySelectorAll('[data-testid=api-op]').length >= 40`, 10*time.Second)
 	admin.screenshot("api-reference")
+	admin.checkA11y("api-reference", axeSource(t))
 	admin.noConsoleErrors("webhooks and API reference")
 }
