@@ -1,30 +1,25 @@
 # syntax=docker/dockerfile:1
-# Parley's image: the web app built with npm, embedded into the Go binary (-tags webui).
-# It runs Parley only: in the cluster deployment LiveKit is a separate service
-# (livekit.external: true), so no livekit-server binary is shipped.
+# Parley's image, made from the release archive that `make dist` writes: the same bytes as the
+# downloadable release (checked against its SHA256SUMS), so the image needs no toolchain and
+# runs exactly what was released. It holds the bundled livekit-server too: alone it runs the
+# embedded SFU; in docker-compose.yml it runs with livekit.external: true next to LiveKit.
 #
-#   docker build -t parley .                 # or: docker compose build
-#   docker build --build-arg WITH_FFMPEG=1 . # adds ffmpeg for the built-in recorder
+#   make dist && docker build -t parley .          # or: docker compose build
+#   docker build --build-arg VERSION=v1.2.0 .      # when dist/ holds several versions
+#   docker build --build-arg WITH_FFMPEG=1 .       # adds ffmpeg for the built-in recorder
+#
+# deploy/release/dist-check.sh runs these steps on a Debian bookworm root (no Docker daemon
+# on the development machines), from the real archive, up to a healthy /readyz.
 
-FROM node:22-bookworm-slim AS web
-WORKDIR /src/web
-COPY web/package.json web/package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY web/ ./
-RUN npm run build
-
-FROM golang:1.26-bookworm AS build
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download
-COPY server/ server/
-COPY internal/ internal/
-COPY web/ web/
-COPY --from=web /src/web/dist/ web/dist/
-ARG VERSION=dev
-# CGO stays on: SQLite (the single-machine default) is the cgo driver.
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    go build -tags webui -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/parley ./server
+FROM debian:bookworm-slim AS release
+ARG TARGETARCH
+ARG VERSION=
+COPY dist/parley-${VERSION}*-linux-${TARGETARCH}.tar.gz /tmp/release/
+# One archive for this architecture, unpacked into /opt/parley and verified.
+RUN set -eu; cd /tmp/release; set -- parley-*-linux-"${TARGETARCH}".tar.gz; \
+    if [ "$#" -ne 1 ]; then echo "dist/ holds $# archives for linux-${TARGETARCH}: pass --build-arg VERSION=<version>" >&2; exit 1; fi; \
+    mkdir -p /opt/parley; tar -xzf "$1" --strip-components=1 --no-same-owner -C /opt/parley; \
+    cd /opt/parley; sha256sum -c SHA256SUMS; ./parley version
 
 FROM debian:bookworm-slim
 ARG WITH_FFMPEG=0
@@ -35,16 +30,18 @@ RUN apt-get update \
  && groupadd --system --gid 10001 parley \
  && useradd --system --uid 10001 --gid parley --home-dir /data --shell /usr/sbin/nologin parley \
  && mkdir -p /data && chown parley:parley /data && chmod 0700 /data
-COPY --from=build /out/parley /usr/local/bin/parley
+# parley finds livekit-server beside itself.
+COPY --from=release /opt/parley/ /opt/parley/
 USER parley:parley
 WORKDIR /data
 ENV PARLEY_SERVER_LISTEN=0.0.0.0:8090 \
     PARLEY_SERVER_DATA_DIR=/data
 VOLUME ["/data"]
+# 8090 Parley; with the embedded SFU also 7880 (signalling), 7881/tcp and the UDP media range.
 EXPOSE 8090
 # Ready means the database and LiveKit answer (GET /readyz); a container that is up but
 # cannot reach them is reported unhealthy instead of receiving traffic.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS -o /dev/null http://127.0.0.1:8090/readyz || exit 1
-ENTRYPOINT ["/usr/local/bin/parley"]
+ENTRYPOINT ["/opt/parley/parley"]
 CMD ["serve"]

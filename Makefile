@@ -2,11 +2,14 @@
 SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+# parley version also names the commit and the pinned livekit-server (deploy/release/dist.sh
+# sets the same three for the release).
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X main.livekitVersion=$(shell $(GO) list -m -f '{{.Version}}' github.com/livekit/livekit-server 2>/dev/null)
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 GO_SRC := $(shell find server internal web -name '*.go' -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: run build livekit web test test-go test-web test-browser lint bench fuzz clean help
+.PHONY: dist dist-check dist-repro run build livekit web test test-go test-web test-browser lint bench fuzz clean help
 
 help:
 	@echo "make run    build what is missing and start Parley (embedded LiveKit, SQLite)"
@@ -14,6 +17,7 @@ help:
 	@echo "make build  bin/parley (with the web app when npm is available)"
 	@echo "make livekit  bin/livekit-server from the pinned Go tool"
 	@echo "make bench  the performance table (bench/README.md)"
+	@echo "make dist   the release in dist/ (archives, .deb); dist-check, dist-repro prove it"
 	@echo "make lint   gofmt + go vet"
 	@echo "make fuzz   explore the API fuzz test for FUZZTIME (default 10s) beyond its seeds"
 
@@ -61,6 +65,19 @@ bin/pebble bin/pebble-challtestsrv &: tools/pebble/go.mod tools/pebble/go.sum
 	cd tools/pebble && $(GO) build -o ../../bin/pebble github.com/letsencrypt/pebble/v2/cmd/pebble
 	cd tools/pebble && $(GO) build -o ../../bin/pebble-challtestsrv github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv
 	@touch bin/pebble bin/pebble-challtestsrv
+
+# Release archives and Debian packages in dist/ (deploy/release/dist.sh; reproducible).
+dist:
+	./deploy/release/dist.sh
+
+# The release in a fresh debootstrap Debian without a toolchain (root): the archive, the .deb
+# installed over the previous release, the Dockerfile's steps.
+dist-check:
+	./deploy/release/dist-check.sh
+
+# The release built again from a fresh clone elsewhere, compared byte for byte with dist/.
+dist-repro:
+	./deploy/release/repro-check.sh
 
 lint:
 	@out=$$(gofmt -l server internal web bench test deploy 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi

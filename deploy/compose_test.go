@@ -181,17 +181,24 @@ func TestComposeEnvFile(t *testing.T) {
 	}
 }
 
+// TestDockerfile checks the image against the release it is made from (no Docker daemon
+// here; dist-check.sh runs its steps on a Debian root): the archive name dist.sh writes
+// matches the Dockerfile's COPY, the build context lets it through, and it is verified.
 func TestDockerfile(t *testing.T) {
 	root := testenv.RepoRoot()
-	data, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
 	}
-	df := string(data)
+	df, dist, ignore := read("Dockerfile"), read("deploy/release/dist.sh"), read(".dockerignore")
 	for _, want := range []struct{ re, why string }{
-		{`(?m)^FROM node:\S+ AS web$`, "a node stage builds the web app"},
-		{`npm ci`, "the web app is installed from the lock file"},
-		{`go build -tags webui .*\./server`, "the binary embeds the web app"},
+		{`(?m)^FROM debian:bookworm-slim AS release$`, "the archive is unpacked on the Debian release it is built and checked on"},
+		{`sha256sum -c SHA256SUMS`, "the archive's checksums are verified"},
+		{`(?m)^COPY --from=release /opt/parley/ /opt/parley/$`, "parley and the livekit-server beside it are copied together"},
+		{`(?m)^ENTRYPOINT \["/opt/parley/parley"\]`, "the entry point is the released binary"},
 		{`(?m)^USER parley`, "the container runs as a non-root user"},
 		{`(?m)^HEALTHCHECK .*\n?.*\/readyz`, "the health check is Parley's readiness"},
 	} {
@@ -199,7 +206,35 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile: %s (no match for %s)", want.why, want.re)
 		}
 	}
-	if strings.Contains(df, "livekit-server") && !strings.Contains(df, "no livekit-server binary") {
-		t.Errorf("Dockerfile must not ship livekit-server: LiveKit is its own service")
+	if strings.Contains(df, "go build") || strings.Contains(df, "npm ") {
+		t.Errorf("Dockerfile builds from source; it must copy the release archive")
 	}
+
+	copySrc := regexp.MustCompile(`(?m)^COPY (dist/\S+\.tar\.gz) `).FindStringSubmatch(df)
+	name := regexp.MustCompile(`(?m)^\s*name=(parley-\$VERSION-linux-\$arch)$`).FindStringSubmatch(dist)
+	if copySrc == nil || name == nil {
+		t.Fatalf("Dockerfile COPY dist/....tar.gz (%v) or dist.sh name=parley-$VERSION-linux-$arch (%v) not found", copySrc, name)
+	}
+	for _, c := range []struct{ version, arch, buildArg string }{
+		{"v1.2.0", "amd64", ""}, {"0123456789ab+dirty", "arm64", ""}, {"v1.2.0", "amd64", "v1.2.0"},
+	} {
+		archive := "dist/" + strings.NewReplacer("$VERSION", c.version, "$arch", c.arch).Replace(name[1]) + ".tar.gz"
+		pattern := strings.NewReplacer("${VERSION}", c.buildArg, "${TARGETARCH}", c.arch).Replace(copySrc[1])
+		if ok, err := filepath.Match(pattern, archive); !ok || err != nil {
+			t.Errorf("the Dockerfile's COPY %s (VERSION=%q) does not match the archive dist.sh writes, %s", pattern, c.buildArg, archive)
+		}
+		if ok, _ := filepath.Match(strings.TrimPrefix(ignoreException(ignore), "!"), archive); !ok {
+			t.Errorf(".dockerignore keeps %s out of the build context", archive)
+		}
+	}
+}
+
+// ignoreException is the .dockerignore line that lets the release archives in.
+func ignoreException(ignore string) string {
+	for _, l := range strings.Split(ignore, "\n") {
+		if strings.HasPrefix(l, "!dist/") {
+			return l
+		}
+	}
+	return ""
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/apikey"
+	"github.com/parley/parley/internal/audit"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/db"
@@ -77,6 +79,8 @@ func (a *app) migrations() [][]db.Migration {
 		room.Migrations(),
 		live.Migrations(),
 		recording.Migrations(),
+		apikey.Migrations(),
+		audit.Migrations(),
 		outbox.Migrations(),
 	}
 }
@@ -117,6 +121,10 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	keys, err := a.wireKeys() // wire_audit.go
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
@@ -126,6 +134,7 @@ func (a *app) wire(ctx context.Context) error {
 		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:     a.caPages(web.Handler()),
 		Signalling: a.wireEdge(),
+		Keys:       keys, Audit: a.wireAudit(),
 	}
 	return nil
 }

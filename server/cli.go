@@ -18,11 +18,14 @@ Every key is listed in config.yaml.example and the README's Configuration table.
 commands:
   serve                 run the server (default)
   migrate               apply database migrations and exit
-  version               print the version
+  version               print the version, commit and LiveKit version
+  install               (root) install the systemd service: user, /etc/parley, /var/lib/parley
+  uninstall             (root) remove the service and binaries; keeps config and data
   config check          validate the configuration and print it, secrets masked
   user create --email E --name N [--admin] [--password P]
                         create an account (password read from PARLEY_USER_PASSWORD or generated)
   user set-password --email E [--password P]
+  audit verify          check the audit log's hash chain; names the first entry that was changed or removed
   doctor [--config PATH] [--resolver HOST:PORT]
                         check the running server: DNS, certificate, ports, TURN, LiveKit, webhooks
   backup --to DIR       copy the database, secrets, certificates and recordings into a new folder
@@ -38,8 +41,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch cl.cmd {
 	case "version":
-		fmt.Fprintln(stdout, "parley", version)
-		return nil
+		return versionCommand(ctx, stdout, getenv)
+	case "install", "uninstall":
+		return installCommand(ctx, cl.cmd, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -68,6 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer db.Close(a.db)
 		fmt.Fprintln(stdout, "migrations up to date")
 		return nil
+	case "audit":
+		a, err := newApp(ctx, cfg, stdout, getenv)
+		if err != nil {
+			return err
+		}
+		defer db.Close(a.db)
+		return a.auditVerify(ctx)
 	}
 	return userCommand(ctx, cfg, cl.rest, stdout, getenv)
 }
@@ -120,9 +131,14 @@ func parseArgs(args []string) (commandLine, error) {
 		return cl, nil
 	case cl.cmd == "config":
 		return cl, usageError("config takes one subcommand: check")
+	case cl.cmd == "audit" && len(words) == 1 && words[0] == "verify":
+		return cl, nil
+	case cl.cmd == "audit":
+		return cl, usageError("audit takes one subcommand: verify")
 	case strings.HasPrefix(cl.cmd, "-"):
 		return cl, usageError(fmt.Sprintf("unknown flag %q", cl.cmd))
-	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help":
+	case cl.cmd != "serve" && cl.cmd != "migrate" && cl.cmd != "doctor" && cl.cmd != "version" && cl.cmd != "help" &&
+		cl.cmd != "install" && cl.cmd != "uninstall":
 		return cl, usageError(fmt.Sprintf("unknown command %q", cl.cmd))
 	case len(words) > 0:
 		return cl, usageError(fmt.Sprintf("%s: unexpected argument %q", cl.cmd, words[0]))

@@ -49,6 +49,8 @@ func TestUnknownArgumentsRefusedWithUsage(t *testing.T) {
 		{"--bogus"},
 		{"serve", "--config"},
 		{"version", "now"},
+		{"install", "now"},
+		{"uninstall", "--keep"},
 		{"config"},
 		{"config", "check", "twice"},
 		{"frobnicate"},

@@ -30,6 +30,10 @@ type Deps struct {
 	Live       LiveService
 	Recordings RecordingService
 	Webhooks   WebhookService
+	// Keys are the API keys (apikeys.go); Audit records audited actions and reads them back
+	// (audit.go, audittrail.go).
+	Keys  KeyService
+	Audit AuditService
 	// LiveKitStatus is the supervisor's view of LiveKit, for the admin overview.
 	LiveKitStatus func() livekit.Status
 	// Checks are the readiness checks of /readyz by name ("database", "livekit"): "ok" or a
@@ -107,7 +111,7 @@ func (d Deps) check() error {
 		{"Auth", d.Auth == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"Webhooks", d.Webhooks == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
-		{"Signalling", d.Signalling == nil},
+		{"Signalling", d.Signalling == nil}, {"Keys", d.Keys == nil}, {"Audit", d.Audit == nil},
 	} {
 		if m.missing {
 			return errors.New("api: Deps." + m.name + " is required")

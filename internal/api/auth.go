@@ -36,7 +36,8 @@ func (s *server) middlewares() httpx.Middlewares {
 	}
 }
 
-// authenticate sets the principal from the bearer token. A missing token is a 401 when
+// authenticate sets the principal from the bearer token (an access token or an API key,
+// which must hold the route's scope). A missing token is a 401 when
 // required and anonymous otherwise; a present but invalid one is always a 401. Only the
 // event-stream routes pass fromQuery: a token in a URL ends up in logs and histories, so no
 // other route reads one from there.
@@ -52,9 +53,12 @@ func (s *server) authenticate(required, admin, fromQuery bool) fiber.Handler {
 			}
 			return c.Next()
 		}
-		p, err := s.d.Auth.Authenticate(c.UserContext(), token)
+		p, err := s.principalOf(c.UserContext(), token) // a user's access token or an API key (apikeys.go)
 		if err != nil {
-			return authError(err)
+			return err
+		}
+		if err := checkScope(c, &p); err != nil { // scopes.go
+			return err
 		}
 		if admin && !p.IsAdmin() {
 			return httpx.Forbidden("forbidden", "this route is for administrators")

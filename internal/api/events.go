@@ -77,7 +77,7 @@ func (s *server) stream(c *fiber.Ctx, p auth.Principal, keep func(live.Event) bo
 	release := takeStreamSlot(c)
 	events, cancel := s.d.Live.Subscribe(sseBuffer)
 	check := func(ctx context.Context) error {
-		cur, err := s.d.Auth.Recheck(ctx, p)
+		cur, err := s.recheck(ctx, p) // a user's session or an API key (apikeys.go)
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,7 @@ func testDeps() Deps {
 		},
 		Static:     func(c *fiber.Ctx) error { return c.Next() },
 		Signalling: edge.NotProxied{},
+		Keys:       fakeKeys{}, Audit: &memAudit{}, // apikeys_test.go
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/api/openapitest"
+	"github.com/parley/parley/internal/apikey"
+	"github.com/parley/parley/internal/audit"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/auth/authtest"
 	"github.com/parley/parley/internal/db/dbtest"
@@ -51,11 +53,13 @@ type matrixEnv struct {
 	guest        string            // the guest's parley_guest cookie
 	hook         string            // a registered webhook endpoint, and one of its deliveries
 	hookDelivery string
+	audit        *audit.Log
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
-	g := dbtest.SQLite(t, auth.Migrations(), room.Migrations(), live.Migrations(), recording.Migrations(), outbox.Migrations())
+	g := dbtest.SQLite(t, auth.Migrations(), room.Migrations(), live.Migrations(), recording.Migrations(),
+		apikey.Migrations(), audit.Migrations(), outbox.Migrations())
 	e := &matrixEnv{t: t, auth: authtest.Service(t, g, nil), ids: map[string]string{}, token: map[string]string{},
 		lk: &fakeLiveKit{participants: map[string]*livekit.ParticipantInfo{}}, seen: &fakeLive{joined: map[string][]string{}}}
 	var err error
@@ -92,6 +96,11 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	d := testDeps()
 	d.Auth, d.Rooms, d.Live, d.Recordings = e.auth, e.rooms, lv, recording.NewGuard(e.rec, recordingRooms{e.rooms})
 	d.Webhooks = hooks
+	if d.Keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.audit = audit.New(g, nil, nil)
+	d.Audit = e.audit
 	e.app = newTestApp(t, d) // for its route list
 	e.base = serveApp(t, d)
 

@@ -87,6 +87,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PATCH", "/api/admin/users/{u}", "", map[string]any{"disabled": false}, admins},
 		{"GET", "/api/admin/events", "", nil, admins},
 		{"GET", "/api/admin/doctor", "", nil, admins},
+		{"POST", "/api/admin/api-keys", "", map[string]any{"name": "k", "scopes": []string{"rooms:read"}},
+			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, created, off, forbid}},
+		{"GET", "/api/admin/api-keys", "", nil, admins},
+		{"DELETE", "/api/admin/api-keys/{u}", "", nil, [9]int{unauth, unauth, forbid, forbid, forbid, forbid, notFound, off, forbid}},
+		{"GET", "/api/admin/audit", "", nil, admins},
+		{"GET", "/api/admin/audit/export", "", nil, admins},
 
 		{"GET", "/api/openapi.json", "", nil, everyone},
 		{"GET", "/api/admin/webhooks", "", nil, admins},

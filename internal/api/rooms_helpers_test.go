@@ -71,7 +71,8 @@ func (f *fakeLiveKit) CreateRoom(_ context.Context, r *livekit.CreateRoomRequest
 	f.mu.Lock()
 	f.creates++
 	f.mu.Unlock()
-	return &livekit.Room{Name: r.Name}, nil
+	// A meeting in progress: Parley remembers only an occupied room as existing.
+	return &livekit.Room{Name: r.Name, NumParticipants: 1}, nil
 }
 func (f *fakeLiveKit) DeleteRoom(_ context.Context, r *livekit.DeleteRoomRequest) (*livekit.DeleteRoomResponse, error) {
 	return &livekit.DeleteRoomResponse{}, f.record("delete " + r.Room)

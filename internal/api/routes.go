@@ -4,7 +4,7 @@ import "github.com/gofiber/fiber/v2"
 
 // routes lists every route of docs/API.md in one place. Handlers live in one file per
 // resource: health.go, auth.go, admin_users.go, rooms.go, moderation.go, webhook.go,
-// events.go, admin.go, recordings.go, webhooks.go, openapi.go.
+// events.go, admin.go, recordings.go, apikeys.go, audit.go, webhooks.go, openapi.go.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -20,7 +20,7 @@ func (s *server) routes(app *fiber.App) {
 	roomCreations := s.perMinute("room_create", "rooms created", lim.RoomCreations, false)
 	recordingStarts := s.perMinute("recording_start", "recordings started", lim.RecordingStarts, false)
 	streams := s.openStreams()
-	api := app.Group("/api")
+	api := app.Group("/api", s.auditTrail()) // audittrail.go
 
 	// Auth (auth.go)
 	api.Post("/auth/register", registrations, s.register)
@@ -68,6 +68,13 @@ func (s *server) routes(app *fiber.App) {
 	api.Patch("/admin/users/:id", admin, s.patchUser)
 	api.Get("/admin/events", streamAdmin, streams, s.adminEvents)
 	api.Get("/admin/doctor", admin, s.adminDoctor) // doctor.go
+
+	// API keys and the audit log (apikeys.go, audit.go; key scopes in scopes.go)
+	api.Post("/admin/api-keys", admin, s.createKey)
+	api.Get("/admin/api-keys", admin, s.listKeys)
+	api.Delete("/admin/api-keys/:id", admin, s.revokeKey)
+	api.Get("/admin/audit", admin, s.listAudit)
+	api.Get("/admin/audit/export", admin, s.exportAudit)
 
 	// Outbound webhooks (webhooks.go)
 	api.Get("/admin/webhooks", admin, s.listWebhooks)

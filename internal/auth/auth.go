@@ -72,14 +72,21 @@ type Grant struct {
 
 // Principal is the caller behind a valid access token, with the role and state read from
 // the database for this request (not from the token, so changes apply at once). The HTTP
-// layer keeps it for the request (httpx.PrincipalFrom).
+// layer keeps it for the request (httpx.PrincipalFrom). An API key is a principal too: it
+// acts for the administrator who created it (UserID, Email, Role) under its own name,
+// limited to its scopes; KeyID is set and SessionID is empty.
 type Principal struct {
 	UserID    string
 	Email     string
 	Name      string
 	Role      string
 	SessionID string
+	KeyID     string
+	Scopes    []string
 }
+
+// IsKey reports whether the caller is an API key rather than a signed-in user.
+func (p *Principal) IsKey() bool { return p != nil && p.KeyID != "" }
 
 // IsAdmin reports whether the caller is an administrator (false for nil: anonymous).
 func (p *Principal) IsAdmin() bool { return p != nil && p.Role == RoleAdmin }

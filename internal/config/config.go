@@ -15,6 +15,7 @@ type Config struct {
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
 	Webhooks  Webhooks  `yaml:"webhooks"`
+	Audit     Audit     `yaml:"audit"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -27,6 +28,13 @@ type Webhooks struct {
 	RetryMax  Duration `yaml:"retryMax"`
 	RetryFor  Duration `yaml:"retryFor"`
 	Timeout   Duration `yaml:"timeout"`
+}
+
+// Audit is the audit log.
+type Audit struct {
+	// RetentionDays removes entries older than this many days (0: keep them all); the
+	// chain stays verifiable from the last removed entry.
+	RetentionDays int `yaml:"retentionDays"`
 }
 
 // Server is the HTTP side.

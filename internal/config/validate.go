@@ -160,6 +160,9 @@ func (c *Config) validateRecording(bad func(key, format string, args ...any)) {
 	if r.RetentionDays < 0 {
 		bad("recording.retentionDays", "must be 0 (keep forever) or more")
 	}
+	if c.Audit.RetentionDays < 0 {
+		bad("audit.retentionDays", "must be 0 (keep forever) or more")
+	}
 	if r.StartTimeout <= 0 {
 		bad("recording.startTimeout", "must be positive")
 	}

@@ -1,7 +1,10 @@
 package db
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,6 +17,10 @@ type Migration struct {
 	Up func(tx *gorm.DB) error
 }
 
+// ErrNewerSchema means the database records migrations this binary does not know: a newer
+// Parley migrated it. Migrations are forward-only, so an older binary must not touch it.
+var ErrNewerSchema = errors.New("the database was migrated by a newer Parley")
+
 type schemaMigration struct {
 	ID        string `gorm:"primaryKey;size:128"`
 	AppliedAt time.Time
@@ -22,7 +29,8 @@ type schemaMigration struct {
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
 // Migrate applies, in order, every migration not yet recorded in schema_migrations, each in
-// its own transaction. It is idempotent; on PostgreSQL an advisory lock keeps two instances
+// its own transaction. It is idempotent. It refuses, before changing anything, a database
+// that records a migration none of sets holds (ErrNewerSchema); on PostgreSQL an advisory lock keeps two instances
 // starting at once from racing.
 func Migrate(g *gorm.DB, sets ...[]Migration) (applied []string, err error) {
 	if IsPostgres(g) {
@@ -51,14 +59,30 @@ func migrate(g *gorm.DB, sets [][]Migration) ([]string, error) {
 	for _, d := range done {
 		have[d.ID] = true
 	}
-	var applied []string
-	seen := map[string]bool{}
+	known := map[string]bool{}
 	for _, set := range sets {
 		for _, m := range set {
-			if seen[m.ID] {
-				return applied, fmt.Errorf("migrate: duplicate migration id %q", m.ID)
+			if known[m.ID] {
+				return nil, fmt.Errorf("migrate: duplicate migration id %q", m.ID)
 			}
-			seen[m.ID] = true
+			known[m.ID] = true
+		}
+	}
+	var unknown []string
+	for id := range have {
+		if !known[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("migrate: %w: schema_migrations records %s, which this binary does not know. "+
+			"Downgrades are not supported (migrations are forward-only): run the newer Parley again, "+
+			"or restore the database backup taken before the upgrade", ErrNewerSchema, strings.Join(unknown, ", "))
+	}
+	var applied []string
+	for _, set := range sets {
+		for _, m := range set {
 			if have[m.ID] {
 				continue
 			}

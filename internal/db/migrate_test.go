@@ -1,9 +1,11 @@
 package db_test
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,19 @@ func checkMigrations(t *testing.T, g *gorm.DB) {
 	}
 	if _, err := db.Migrate(g, testMigrations, testMigrations[:1]); err == nil {
 		t.Error("duplicate migration id accepted")
+	}
+	// An older binary (it knows only the first migration) refuses the newer database and
+	// changes nothing, even when it has a migration of its own to apply.
+	older := []db.Migration{testMigrations[0], {ID: "test_0099_other", Up: func(tx *gorm.DB) error {
+		return tx.Exec("CREATE TABLE other (id INTEGER)").Error
+	}}}
+	_, err = db.Migrate(g, older)
+	if !errors.Is(err, db.ErrNewerSchema) || !strings.Contains(err.Error(), "test_0002_widget_size") || !strings.Contains(err.Error(), "restore") {
+		t.Errorf("older binary on a newer database: %v, want ErrNewerSchema naming test_0002_widget_size and the fix", err)
+	}
+	g.Table("schema_migrations").Count(&n)
+	if n != 2 || g.Migrator().HasTable("other") {
+		t.Errorf("the refused run changed the database: rows=%d other=%v", n, g.Migrator().HasTable("other"))
 	}
 }
 

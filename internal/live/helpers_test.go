@@ -18,6 +18,7 @@ import (
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/audit"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/doctor"
 	"github.com/parley/parley/internal/edge"
@@ -99,6 +100,15 @@ func (f fakeRooms) Access(_ context.Context, name string, c room.Caller) (room.A
 	return room.Access{Room: room.Room{Name: name}, Moderator: f.moderates != nil && f.moderates(name, c.UserID)}, nil
 }
 
+// noKeys and noAudit stand for the services these tests never reach: no API keys, and
+// nothing audited is written.
+type (
+	noKeys  struct{ api.KeyService }
+	noAudit struct{ api.AuditService }
+)
+
+func (noAudit) Record(context.Context, audit.Entry) error { return nil }
+
 // newAPI is the HTTP app on the live state svc; moderates answers room access (nil: nobody).
 func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string) bool) *fiber.App {
 	t.Helper()
@@ -109,7 +119,7 @@ func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string)
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor:        func(context.Context) []doctor.Result { return nil },
 		Static:        func(c *fiber.Ctx) error { return c.Next() },
-		Signalling:    edge.NotProxied{}})
+		Signalling:    edge.NotProxied{}, Keys: noKeys{}, Audit: noAudit{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,8 @@ type Metadata struct {
 
 // Join decides whether the caller may join, makes sure the LiveKit room exists and mints
 // the token. It is the hot path: one database read, no write, no LiveKit call for a room
-// known to exist, and the live state asked only when the room is locked or capped.
+// LiveKit reported occupied moments ago, and the live state asked only when the room is
+// locked or capped.
 func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinRequest) (Grant, error) {
 	display, err := validateDisplayName(req.DisplayName)
 	if err != nil {
@@ -173,8 +174,9 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 		SetValidFor(s.cfg.TokenTTL).SetVideoGrant(grant).ToJWT()
 }
 
-// ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless it
-// was created recently; concurrent joins of one room share one CreateRoom call.
+// ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless
+// LiveKit reported it occupied moments ago; concurrent joins of one room share one
+// CreateRoom call.
 //
 // The room's maxParticipants is not handed to LiveKit: Parley enforces it at join (admit),
 // where moderators pass it. LiveKit has no call that changes a running room's
@@ -205,8 +207,13 @@ func (s *Service) createLiveKitRoom(ctx context.Context, r Room) (*livekit.Room,
 	if err != nil {
 		return nil, lkErr(err, nil, "room %q: create in LiveKit", r.Name)
 	}
-	s.created.remember(r.Name, gen, s.now())
 	lr, _ := v.(*livekit.Room)
+	// Only an occupied room is taken to exist for a while. An empty one may be in its last
+	// moment before LiveKit closes it (departure or empty timeout); trusting it would hand
+	// every join until the entry expires a token for a room that is gone.
+	if lr.GetNumParticipants() > 0 {
+		s.created.remember(r.Name, gen, s.now())
+	}
 	return lr, nil
 }
 
@@ -246,9 +253,9 @@ func (s *Service) ForgetLiveKitRooms() { s.created.forgetAll() }
 // RoomFinished drops one remembered LiveKit room: call it on room_finished events.
 func (s *Service) RoomFinished(name string) { s.created.forget(name) }
 
-// createdRooms remembers which LiveKit rooms were created, for a bounded time: LiveKit
-// closes a room departure_timeout after its last participant left, so an entry must not
-// outlive a fraction of that even when no room_finished event arrives.
+// createdRooms remembers which LiveKit rooms exist with participants, for a bounded time:
+// LiveKit closes a room departure_timeout after its last participant left, so an entry must
+// end before that even when no room_finished event arrives.
 type createdRooms struct {
 	mu    sync.RWMutex
 	ttl   time.Duration
@@ -256,8 +263,16 @@ type createdRooms struct {
 	gen   uint64
 }
 
+// liveKitCountLag is how old the participant count in LiveKit's answer may be: LiveKit
+// refreshes a room's figures every 5 s (roomUpdateInterval in livekit-server's rtc), so the
+// last participant of a room reported occupied may have left that long before.
+const liveKitCountLag = 5 * time.Second
+
+// createdTTL is how long an occupied room is taken to exist: a fraction of the departure
+// timeout, and never past the earliest moment LiveKit may close it. Zero (nothing is
+// remembered, every join asks LiveKit) for departure timeouts too short for that.
 func createdTTL(departure time.Duration) time.Duration {
-	return min(max(departure/4, time.Second), 5*time.Second)
+	return max(0, min(departure/4, 5*time.Second, departure-liveKitCountLag-time.Second))
 }
 
 func newCreatedRooms(ttl time.Duration) *createdRooms {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/parley/parley/internal/testenv"
 )
 
@@ -60,7 +62,7 @@ func (p *page) checkA11y(where, axe string) {
 }
 
 // TestAccessibilityAndCleanConsole runs axe-core on every page a user meets (login, rooms,
-// pre-join, meeting, recordings, profile, admin) and wants no serious or critical violation;
+// pre-join, meeting, recordings, profile, device check, admin) and wants no serious or critical violation;
 // the pages a normal user visits log no console error (the recordings page once logged three
 // refused requests); and a room that does not exist never turns the camera on.
 func TestAccessibilityAndCleanConsole(t *testing.T) {
@@ -79,6 +81,7 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	u.join(room, "")
 	u.waitJS("own tile", `!!document.querySelector('[data-testid=tile][data-local=true]')`, connectTimeout)
 	u.checkA11y("meeting", axe)
+	u.tabReaches("meeting", "toggle-mic", "toggle-camera", "toggle-screen", "toggle-hand", "toggle-view", "toggle-chat", "toggle-people", "toggle-devices", "leave")
 	u.click(`[data-testid=toggle-chat]`)
 	u.checkA11y("meeting-chat", axe)
 	u.leave()
@@ -89,6 +92,15 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	u.navigate("/profile")
 	u.waitVisible(`[data-testid=password-form]`, connectTimeout)
 	u.checkA11y("profile", axe)
+
+	// The device check: the camera shows, the microphone level moves (Chromium's fake
+	// microphone beeps), and the test sound plays.
+	u.click(`[data-testid=nav-check]`)
+	u.waitJS("camera on the check page", `(() => { const v = document.querySelector('[data-testid=check-page] [data-testid=preview-video]'); return v && v.videoWidth > 0; })()`, firstFrameTimeout)
+	u.waitJS("the microphone level moves", `Number(document.querySelector('[data-testid=mic-level]')?.getAttribute('aria-valuenow')) > 0`, firstFrameTimeout)
+	u.click(`[data-testid=test-sound]`)
+	u.waitJS("the test sound played", `document.querySelector('[data-testid=test-sound]')?.dataset.state === 'played'`, 10*time.Second)
+	u.checkA11y("device-check", axe)
 	u.noConsoleErrors("a normal user's pages")
 
 	// A room that does not exist: a clear page, and the camera stays off.
@@ -105,4 +117,22 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	admin.waitVisible(`[data-testid=livekit-state]`, connectTimeout)
 	admin.waitJS("the overview is in", `document.querySelector('[data-testid=livekit-state]').textContent !== '—'`, 10*time.Second)
 	admin.checkA11y("admin", axe)
+}
+
+// tabReaches presses Tab from the top of the page until focus has been on every control
+// named (by data-testid), and fails naming those Tab never reached.
+func (p *page) tabReaches(where string, testIDs ...string) {
+	p.t.Helper()
+	p.eval(`(() => { document.activeElement?.blur(); window.parleyFocused = new Set(); document.addEventListener('focusin', (e) => { const id = e.target.closest('[data-testid]')?.dataset.testid; if (id) window.parleyFocused.add(id); }); return true; })()`)
+	want, _ := json.Marshal(testIDs)
+	for range 80 {
+		if err := chromedp.Do(p.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			p.t.Fatalf("%s: press Tab: %v", p.name, err)
+		}
+		if p.evalString(fmt.Sprintf(`%s.every((id) => window.parleyFocused.has(id))`, want)) == "true" {
+			return
+		}
+	}
+	p.t.Errorf("%s: %s: Tab never reached %s (reached %s)", p.name, where,
+		p.evalString(fmt.Sprintf(`%s.filter((id) => !window.parleyFocused.has(id)).join(', ')`, want)), p.evalString(`[...window.parleyFocused].join(', ')`))
 }

@@ -115,3 +115,18 @@ func (p *page) waitRemoteVideoPlaying(identity string) {
 	t2, _ := p.eval(fmt.Sprintf(`document.querySelector(%q).currentTime`, sel)).(float64)
 	p.t.Logf("%s: video of %s plays (currentTime %.2f -> %.2f)", p.name, identity, t1, t2)
 }
+
+// meetTwo registers Alice and Bob, has Alice create a public room titled `title` and both
+// join it with camera and microphone, and waits until each sees the other's video. It
+// returns the room's name.
+func meetTwo(alice, bob *page, title string) string {
+	alice.t.Helper()
+	alice.register("Alice", uniq("alice")+"@example.com")
+	bob.register("Bob", uniq("bob")+"@example.com")
+	room := alice.createRoom(title+" "+uniq(""), true, false)
+	alice.join(room, "")
+	bob.join(room, "")
+	alice.waitRemoteVideoPlaying(bob.identity())
+	bob.waitRemoteVideoPlaying(alice.identity())
+	return room
+}

@@ -75,14 +75,7 @@ func TestMeetingHealsAfterLiveKitCrash(t *testing.T) {
 
 	alice := newPage(t, browser, s, "alice")
 	bob := newPage(t, browser, s, "bob")
-	alice.register("Alice", uniq("alice")+"@example.com")
-	bob.register("Bob", uniq("bob")+"@example.com")
-	room := alice.createRoom("Resilient "+uniq(""), true, false)
-	alice.join(room, "")
-	bob.join(room, "")
-	aliceID, bobID := alice.identity(), bob.identity()
-	alice.waitRemoteVideoPlaying(bobID)
-	bob.waitRemoteVideoPlaying(aliceID)
+	meetTwo(alice, bob, "Resilient")
 	for _, p := range []*page{alice, bob} {
 		p.eval(overWatch)
 	}
@@ -107,7 +100,8 @@ func TestMeetingHealsAfterLiveKitCrash(t *testing.T) {
 
 // waitHealed waits until the meeting came back at least `heals` times, in at least
 // `sessions` join sessions, and the page sees the other person's video again and sends its
-// own camera and microphone, never having said the meeting was over.
+// own camera and microphone, never having said the meeting was over. since is when the fault
+// began (or ended), for the log.
 func (p *page) waitHealed(what string, heals, sessions int, since time.Time) {
 	p.t.Helper()
 	p.waitJS(what+": meeting back", fmt.Sprintf(`(() => { const m = document.querySelector('[data-testid=meeting]'); return !!m && Number(m.dataset.heals) >= %d && Number(m.dataset.sessions) >= %d; })()`, heals, sessions), 90*time.Second)
@@ -116,7 +110,7 @@ func (p *page) waitHealed(what string, heals, sessions int, since time.Time) {
 	other := p.evalString(`[...document.querySelectorAll('[data-testid=tile][data-local=false]')].map((t) => t.dataset.identity)[0]`)
 	p.waitRemoteVideoPlaying(other)
 	p.waitJS(what+": own camera and microphone back on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false' && document.querySelector('[data-testid=toggle-camera]')?.dataset.muted === 'false'`, connectTimeout)
-	p.t.Logf("%s: %s: video again %.1f s after the first kill (sessions %s, heals %s)", p.name, what, time.Since(since).Seconds(),
+	p.t.Logf("%s: %s: video again %.1f s after the fault (sessions %s, heals %s)", p.name, what, time.Since(since).Seconds(),
 		p.evalString(`document.querySelector('[data-testid=meeting]').dataset.sessions`), p.evalString(`document.querySelector('[data-testid=meeting]').dataset.heals`))
 	if over := p.evalString(`window.parleyOver`); over != "" {
 		p.t.Errorf("%s: %s: the page said the meeting was over while it healed: %q", p.name, what, over)

@@ -60,13 +60,7 @@ func TestMeetingOverACMEHTTPS(t *testing.T) {
 		t.Fatalf("https://meet.test is not a secure context with media devices: %s", got)
 	}
 	bob := newPage(t, browser, s, "bob")
-	alice.register("Alice", uniq("alice")+"@example.com")
-	bob.register("Bob", uniq("bob")+"@example.com")
-	room := alice.createRoom("HTTPS "+uniq(""), true, false)
-	alice.join(room, "")
-	bob.join(room, "")
-	alice.waitRemoteVideoPlaying(bob.identity())
-	bob.waitRemoteVideoPlaying(alice.identity())
+	meetTwo(alice, bob, "HTTPS")
 	alice.screenshot("sees-bob-over-https")
 
 	for _, p := range []*page{alice, bob} {

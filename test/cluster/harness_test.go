@@ -5,17 +5,13 @@ package cluster
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,26 +52,15 @@ const (
 )
 
 // parley is one running parley process.
-type parley struct {
-	Name string
-	URL  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	mu   sync.Mutex
-	out  bytes.Buffer
+type parley struct{ *testenv.Parley }
+
+func (p *parley) call(method, path, token string, body any) (int, []byte) {
+	return p.Call(method, path, token, body)
 }
 
-func (p *parley) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-// Output is what the process printed (logs), for failure messages.
-func (p *parley) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
+func (p *parley) must(t *testing.T, want int, method, path, token string, body any) map[string]any {
+	t.Helper()
+	return p.Must(t, want, method, path, token, body)
 }
 
 // parleyEnv is the configuration every instance shares: external LiveKit, shared secrets.
@@ -99,101 +84,14 @@ func parleyEnv(lkWS, lkHTTP string) map[string]string {
 // /readyz answers 200. It is stopped (SIGTERM) at cleanup.
 func startParley(t *testing.T, name string, port int, env map[string]string) *parley {
 	t.Helper()
-	p := &parley{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
-	p.cmd = exec.Command(parleyBin)
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + p.cmd.Dir,
-		fmt.Sprintf("PARLEY_SERVER_LISTEN=127.0.0.1:%d", port), "PARLEY_SERVER_PUBLIC_URL=" + p.URL,
-		"PARLEY_SERVER_DATA_DIR=" + filepath.Join(p.cmd.Dir, "data")}
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.Stop()
-		if t.Failed() {
-			t.Logf("--- %s output (tail) ---\n%s", name, tail(p.Output(), 40))
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited during startup:\n%s", name, p.Output())
-		default:
-		}
-		if code, _ := p.call("GET", "/readyz", "", nil); code == 200 {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 30s:\n%s", name, tail(p.Output(), 40))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// Stop sends SIGTERM and waits up to 12 s (Parley's shutdown is bounded by 10 s).
-func (p *parley) Stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(12 * time.Second):
-		p.Kill()
-	}
-}
-
-// Kill is a crash: SIGKILL, nothing released.
-func (p *parley) Kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := append(testenv.Env(env), "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(),
+		fmt.Sprintf("PARLEY_SERVER_LISTEN=127.0.0.1:%d", port), "PARLEY_SERVER_PUBLIC_URL="+url,
+		"PARLEY_SERVER_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	return &parley{testenv.StartParley(t, name, parleyBin, e)}
 }
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}
-
-// call sends a JSON request and returns the status and body.
-func (p *parley) call(method, path, token string, body any) (int, []byte) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
-// must calls and decodes the answer, failing unless the status is want.
-func (p *parley) must(t *testing.T, want int, method, path, token string, body any) map[string]any {
-	t.Helper()
-	code, b := p.call(method, path, token, body)
-	if code != want {
-		t.Fatalf("%s %s %s: status %d %s, want %d", p.Name, method, path, code, b, want)
-	}
-	out := map[string]any{}
-	_ = json.Unmarshal(b, &out)
-	return out
-}
 
 // login returns an access and a refresh token.
 func (p *parley) login(t *testing.T, email, password string) (access, refresh string) {
@@ -263,12 +161,4 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() (bool, s
 	}
 	t.Fatalf("%s: not after %v (last: %s)", what, d, last)
 	return 0
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

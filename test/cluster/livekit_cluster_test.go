@@ -42,7 +42,10 @@ func startCluster(t *testing.T, webhookURL string) *lkCluster {
 	})
 	for i := range c.nodes {
 		// lktest writes "redis:\n  address: ..." last, so the first line extends that block.
-		extra := fmt.Sprintf("  db: %d\nregion: r%d\nnode_selector:\n  kind: regionaware\n  regions:\n"+
+		// The selector drops nodes whose load average per core passes sysload_limit before it
+		// looks at regions; on a busy test machine that sent rooms to the wrong node, so the
+		// limit is out of reach here.
+		extra := fmt.Sprintf("  db: %d\nregion: r%d\nnode_selector:\n  kind: regionaware\n  sysload_limit: 1000\n  regions:\n"+
 			"    - {name: r0, lat: 0, lon: 0}\n    - {name: r1, lat: 50, lon: 50}\n", db, i)
 		c.nodes[i] = lktest.Start(t, lktest.Options{RedisAddr: addr, APIKey: lkKey, APISecret: lkSecret,
 			WebhookURL: webhookURL, ExtraYAML: extra})

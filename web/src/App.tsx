@@ -11,6 +11,7 @@ const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m
 const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const ApiReferencePage = lazy(() => import('./pages/ApiReferencePage').then((m) => ({ default: m.ApiReferencePage })));
+const CheckPage = lazy(() => import('./pages/CheckPage').then((m) => ({ default: m.CheckPage })));
 const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
@@ -24,6 +25,9 @@ function Header() {
       <nav aria-label="Main">
         {user && <NavLink to="/">Rooms</NavLink>}
         {user && <NavLink to="/recordings">Recordings</NavLink>}
+        <NavLink to="/check" data-testid="nav-check">
+          Test devices
+        </NavLink>
         {user?.role === 'admin' && (
           <NavLink to="/admin" data-testid="nav-admin">
             Admin
@@ -67,6 +71,9 @@ export function App() {
           </Route>
           <Route path="/register">
             <AuthPage mode="register" />
+          </Route>
+          <Route path="/check">
+            <CheckPage />
           </Route>
           <Route path="/r/:name">
             <JoinPage />

@@ -9,6 +9,8 @@ interface AuthState {
   login(email: string, password: string): Promise<void>;
   register(email: string, password: string, name: string): Promise<void>;
   logout(): Promise<void>;
+  /** Reads the user again (their role may have changed); a lost session goes to sign-in. */
+  reload(): Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -50,6 +52,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       async register(email, password, name) {
         accept(await api.post<AuthResponse>('/api/auth/register', { email, password, name }, { auth: 'none' }));
+      },
+      async reload() {
+        try {
+          setUser(await api.get<User>('/api/auth/me'));
+        } catch {
+          // a network failure keeps what we know; a lost session already went to sign-in
+        }
       },
       async logout() {
         const t = api.tokens;

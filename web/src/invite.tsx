@@ -1,10 +1,14 @@
 import { useState } from 'react';
 import type { Room } from './api/types';
+import { keyFromLocation, withKey } from './e2eeKey';
 
+/** The link that lets others in; from an encrypted meeting's page it carries the meeting key
+ * in its fragment (never sent to the server). */
 export function inviteLink(r: Room): string {
   const u = new URL(`/r/${encodeURIComponent(r.name)}`, window.location.origin);
   if (r.inviteCode) u.searchParams.set('invite', r.inviteCode);
-  return u.toString();
+  const here = window.location.pathname === u.pathname ? keyFromLocation() : null;
+  return withKey(u.toString(), here);
 }
 
 /** Copies text to the clipboard, with a textarea fallback for insecure origins. */

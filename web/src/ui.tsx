@@ -57,7 +57,7 @@ export function RequireUser({ children, admin }: { children: ReactNode; admin?: 
   if (!user) return <Navigate to={`/login?next=${encodeURIComponent(here)}`} />;
   if (admin && user.role !== 'admin')
     return (
-      <p className="error" role="alert">
+      <p className="error" role="alert" data-testid="admin-only">
         This page is for administrators.
       </p>
     );

@@ -47,8 +47,8 @@ func Load(yaml []byte) (*Doc, error) {
 var param = regexp.MustCompile(`\{([^}]+)\}`)
 
 func load(yaml []byte) (*Doc, error) {
-	// Recording files are checked for their status and type, not decoded.
-	for _, ct := range []string{"video/mp4", "application/octet-stream"} {
+	// Recording files and audit exports are checked for their status and type, not decoded.
+	for _, ct := range []string{"video/mp4", "application/octet-stream", "application/x-ndjson"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	l := openapi3.NewLoader()

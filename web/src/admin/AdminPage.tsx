@@ -3,8 +3,11 @@ import { api, path } from '../api';
 import type { List, LiveRoom, Overview, Participant } from '../api/types';
 import { formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { useAuth } from '../auth';
 import { RecordingsTable } from '../pages/RecordingsPage';
+import { AdminAudit } from './AdminAudit';
 import { AdminDoctor } from './AdminDoctor';
+import { AdminKeys } from './AdminKeys';
 import { AdminUsers } from './AdminUsers';
 import { AdminWebhooks } from './AdminWebhooks';
 import { debounce, useAdminEvents, type StreamStatus } from './events';
@@ -31,9 +34,14 @@ export function AdminPage() {
   );
   useEffect(() => () => refetch.cancel(), [refetch]);
   const [refused, setRefused] = useState('');
+  const { reload } = useAuth();
   const stream = useAdminEvents(
     () => refetch(),
-    (message) => setRefused(message),
+    (message) => {
+      setRefused(message);
+      // A demoted administrator: the header and this page follow the new role.
+      void reload();
+    },
   );
 
   // A slow poll covers a stream that cannot connect (proxies that buffer SSE, for one).
@@ -71,6 +79,8 @@ export function AdminPage() {
       </section>
       <AdminUsers />
       <AdminWebhooks />
+      <AdminKeys />
+      <AdminAudit />
       <section aria-labelledby="rec-h">
         <h2 id="rec-h">Recordings</h2>
         <RecordingsTable />

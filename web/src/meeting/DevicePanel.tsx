@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { createAudioAnalyser, supportsAudioOutputSelection, Track, type LocalAudioTrack, type Room } from 'livekit-client';
 import { errorText } from '../ui';
-import { deviceLabel, useMediaDevices } from './devices';
+import { DeviceSelect } from './DeviceSelect';
+import { useMediaDevices } from './devices';
 
 /** A microphone level bar for a local audio track. */
 export function LevelMeter({ track }: { track?: LocalAudioTrack }) {
@@ -40,19 +41,12 @@ export function DevicePanel({ room, onNotice }: { room: Room; onNotice(msg: stri
       onNotice(`${noun}: ${errorText(e)}`, 'error');
     }
   };
-  const select = (kind: MediaDeviceKind, noun: string, list: MediaDeviceInfo[], testId: string) => (
-    <label>
-      {noun}
-      <select value={room.getActiveDevice(kind) ?? ''} onChange={(e) => void choose(kind, noun)(e.target.value)} data-testid={testId}>
-        {!list.some((d) => d.deviceId === room.getActiveDevice(kind)) && <option value="">Default</option>}
-        {list.map((d, i) => (
-          <option key={d.deviceId} value={d.deviceId}>
-            {deviceLabel(d, i, noun)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
+  const select = (kind: MediaDeviceKind, noun: string, list: MediaDeviceInfo[], testId: string) => {
+    const active = room.getActiveDevice(kind);
+    return (
+      <DeviceSelect label={noun} noun={noun} list={list} value={active} defaultOption={!list.some((d) => d.deviceId === active)} onChange={(id) => void choose(kind, noun)(id ?? '')} testId={testId} />
+    );
+  };
   return (
     <section className="devices" aria-label="Devices" data-testid="device-panel">
       <h2>Devices</h2>

@@ -38,6 +38,8 @@ interface Props {
   /** Asks the API for a fresh join token (expired token, rejoin, healing after a lost connection). */
   rejoin(): Promise<JoinResponse>;
   onExit(): void;
+  /** The end-to-end encryption key of an encrypted meeting (from the link's fragment). */
+  e2eeKey?: string | null;
 }
 
 /** Whether a key press happened in a text field, where shortcuts must not fire. */
@@ -47,7 +49,7 @@ function typing(e: KeyboardEvent): boolean {
 }
 
 /** The meeting: connects to LiveKit with the join token and renders the call full-window. */
-export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
+export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Props) {
   const [info, setInfo] = useState<RoomInfo>(join.room);
   const [state, dispatch] = useReducer(meetingReducer, initialMeeting);
   const [panel, setPanel] = useState<Panel>(null);
@@ -69,6 +71,13 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     (r: Room) => {
       const send = (topic: string, payload: Record<string, unknown>, to?: RemoteParticipant) =>
         r.localParticipant.publishData(encodeMessage(payload), { reliable: true, topic, destinationIdentities: to ? [to.identity] : undefined });
+      // Media that does not decrypt: someone joined with another key (or none).
+      let keyWarned = false;
+      r.on(RoomEvent.EncryptionError, () => {
+        if (keyWarned) return;
+        keyWarned = true;
+        push('Some audio or video could not be decrypted: everyone must join with the same link, including its key.');
+      });
       r.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
         const m = decodeMessage(topic, payload);
         if (!m || !participant) return;
@@ -113,6 +122,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
     wire,
     onNotice: notice,
     onHealed: () => push('Reconnected.'),
+    e2eeKey,
   });
   const moderation = moderationFor(session.role, isAdmin);
   moderateRef.current = moderation.moderate;
@@ -280,6 +290,11 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
           </span>
         )}
         {info.locked && <span className="badge">Locked</span>}
+        {e2eeKey && (
+          <span className="badge ok" data-testid="e2ee-badge" title="Audio and video are encrypted with a key the server never sees">
+            End-to-end encrypted
+          </span>
+        )}
         {room.state === ConnectionState.Reconnecting && (
           <span className="badge warn" role="status" data-testid="resuming">
             Reconnecting…
@@ -289,6 +304,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit }: Props) {
         {info.inviteCode !== undefined && <InviteButton room={info} />}
         {moderation.moderate && (
           <RoomControls
+            encrypted={!!e2eeKey}
             info={info}
             setInfo={setInfo}
             onNotice={notice}

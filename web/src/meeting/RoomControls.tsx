@@ -11,7 +11,10 @@ export function RoomControls({
   setInfo,
   onRecording,
   onNotice,
+  encrypted,
 }: {
+  /** An end-to-end encrypted meeting: the server cannot read its media, so it cannot record it. */
+  encrypted: boolean;
   info: Room;
   setInfo(r: Room): void;
   onRecording(active: boolean): void;
@@ -63,8 +66,9 @@ export function RoomControls({
       <button
         type="button"
         className={isRecording ? 'danger' : undefined}
-        disabled={busy || stopping}
+        disabled={busy || stopping || (encrypted && !isRecording)}
         aria-pressed={isRecording}
+        title={encrypted ? 'An end-to-end encrypted meeting cannot be recorded: the server never sees its audio and video.' : undefined}
         data-testid="recording-toggle"
         onClick={() =>
           act(isRecording ? 'Stop recording' : 'Start recording', async () => {

@@ -3,7 +3,6 @@ import {
   ConnectionError,
   ConnectionErrorReason,
   ConnectionState,
-  DefaultReconnectPolicy,
   DisconnectReason,
   Room,
   RoomEvent,
@@ -16,7 +15,8 @@ import { ApiError } from '../api';
 import { disconnectMessage, joinErrorMessage } from '../state/meeting';
 import { controlsFor, fromLiveKit } from '../state/permissions';
 import { errorText, lowResRequested } from '../ui';
-import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumeDelays } from './heal';
+import { encryptionFor } from './e2ee';
+import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
 
 declare global {
   interface Window {
@@ -74,12 +74,14 @@ interface Options {
   onNotice(msg: string): void;
   /** Called once a healed meeting is back. */
   onHealed(): void;
+  /** The meeting's end-to-end encryption key (from the link's fragment), if it is encrypted. */
+  e2eeKey?: string | null;
 }
 
 /** The meeting's connection: connects with the join token and, when the connection is lost
  * for any reason but a real end, fetches a fresh token and rejoins with the same microphone,
  * camera and screen choices, backing off while the server or the network is away. */
-export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, onHealed }: Options) {
+export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, onHealed, e2eeKey }: Options) {
   const [session, setSession] = useState(join);
   const [sessions, setSessions] = useState(1);
   // How often the meeting came back after a loss, by a rejoin or by livekit-client's own
@@ -140,10 +142,12 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
   useEffect(() => {
     const lowres = lowResRequested();
     const w = want.current;
+    const enc = e2eeKey ? encryptionFor(e2eeKey) : null;
     const r = new Room({
+      encryption: enc?.options,
       adaptiveStream: !lowres,
       dynacast: !lowres,
-      reconnectPolicy: new DefaultReconnectPolicy(resumeDelays),
+      reconnectPolicy: resumePolicy(),
       videoCaptureDefaults: {
         deviceId: w.videoDeviceId,
         resolution: lowres ? { width: 320, height: 240, frameRate: 15 } : VideoPresets.h720.resolution,
@@ -191,7 +195,10 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     if (!healing.current) setPhase({ kind: 'connecting' });
     setRoom(r);
     window.parleyRoom = r;
-    r.connect(session.url, session.token)
+    // An encrypted meeting sends nothing before its key is in place.
+    const ready = enc ? enc.ready.then(() => r.setE2EEEnabled(true)) : Promise.resolve();
+    ready
+      .then(() => r.connect(session.url, session.token))
       .then(async () => {
         if (cancelled) return;
         const healed = healing.current !== null;
@@ -229,7 +236,8 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       });
     return () => {
       cancelled = true;
-      void r.disconnect();
+      // livekit-client leaves the E2EE worker running: each Room's own ends with it.
+      void r.disconnect().finally(() => enc?.worker.terminate());
       if (window.parleyRoom === r) window.parleyRoom = undefined;
       setRoom(null);
     };

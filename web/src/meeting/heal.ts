@@ -1,3 +1,5 @@
+import type { ReconnectPolicy } from 'livekit-client';
+
 // When a meeting connection ends, whether it is over or should heal by itself, and how fast to retry.
 
 /** Disconnect reasons (livekit-client's DisconnectReason names) that end the meeting for good:
@@ -38,7 +40,17 @@ export function healDelay(attempt: number, random: () => number = Math.random): 
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
-/** livekit-client's own resume attempts (ms between tries). Kept short: a restarted LiveKit has
- * forgotten the session, so a resume cannot succeed and the app's rejoin with a fresh token
- * is what brings the meeting back; a brief network blip still resumes in place. */
-export const resumeDelays = [0, 300, 1200, 2700];
+/** livekit-client's own attempts (ms before each): a resume, or a restart of the session with
+ * the same token once LiveKit asks for one (a restarted LiveKit has forgotten the session and
+ * answers the resume with a leave). Dense at first, since a restarted LiveKit is back within a
+ * second; when they run out the app rejoins with a fresh token (healDelay). */
+export const resumeDelays = [0, 300, 600, 1200, 2400];
+
+/** The ReconnectPolicy over resumeDelays, with ±25 % jitter (livekit-client's default adds up
+ * to a whole second from the third try on, which is most of a quick restart's outage). */
+export function resumePolicy(random: () => number = Math.random): ReconnectPolicy {
+  return {
+    nextRetryDelayInMs: ({ retryCount }) =>
+      retryCount < resumeDelays.length ? Math.round(resumeDelays[retryCount] * (0.75 + random() * 0.5)) : null,
+  };
+}

@@ -1,14 +1,14 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from '../router';
-import { createLocalAudioTrack, createLocalVideoTrack, supportsAudioOutputSelection, type LocalAudioTrack, type LocalVideoTrack } from 'livekit-client';
 import { api, ApiError, path } from '../api';
 import type { JoinResponse, Room } from '../api/types';
 import { useAuth } from '../auth';
 import { Meeting, type Choices } from '../meeting/Meeting';
-import { LevelMeter } from '../meeting/DevicePanel';
-import { deviceLabel, useMediaDevices } from '../meeting/devices';
+import { Preview } from '../meeting/Preview';
 import { joinErrorMessage } from '../state/meeting';
-import { errorText, lowResRequested } from '../ui';
+import { errorText } from '../ui';
+import { keyFromLocation, newKey, setLocationKey } from '../e2eeKey';
+import { e2eeSupported } from '../meeting/e2ee';
 
 /** The join page: camera/mic preview and device choice, then the meeting itself. */
 export function JoinPage() {
@@ -24,6 +24,13 @@ export function JoinPage() {
   const [joining, setJoining] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [joined, setJoined] = useState<JoinResponse | null>(null);
+  // The meeting key lives in the link's fragment: a link with one joins encrypted.
+  const [e2eeKey, setE2eeKey] = useState<string | null>(() => keyFromLocation());
+  const toggleE2ee = (on: boolean) => {
+    const k = on ? newKey() : null;
+    setLocationKey(k);
+    setE2eeKey(k);
+  };
 
   useEffect(() => {
     if (loading) return;
@@ -73,6 +80,7 @@ export function JoinPage() {
         join={joined}
         choices={choices}
         isAdmin={user?.role === 'admin'}
+        e2eeKey={e2eeKey}
         rejoin={requestJoin}
         onExit={() => (user ? navigate('/') : setJoined(null))}
       />
@@ -123,6 +131,23 @@ export function JoinPage() {
               {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
             </p>
           )}
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={e2eeKey !== null}
+              disabled={!e2eeSupported()}
+              onChange={(e) => toggleE2ee(e.target.checked)}
+              data-testid="e2ee-toggle"
+            />
+            End-to-end encryption
+          </label>
+          <p className="muted small" data-testid="e2ee-note">
+            {!e2eeSupported()
+              ? 'This browser cannot encrypt media end to end.'
+              : e2eeKey
+                ? 'Encrypted with a key kept in this page’s link (after the #), which is never sent to the server. Everyone must join with the same link, including the key; the meeting cannot be recorded.'
+                : 'Turn on to encrypt audio and video with a key only the people with your link have.'}
+          </p>
           {error && (
             <p className="error" role="alert" data-testid="join-error" data-code={error.code}>
               {error.message}
@@ -134,103 +159,5 @@ export function JoinPage() {
         </form>
       </div>
     </section>
-  );
-}
-
-function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choices): void }) {
-  const videoRef = useRef<HTMLVideoElement>(null);
-  const [mic, setMic] = useState<LocalAudioTrack | undefined>();
-  const [problem, setProblem] = useState('');
-  // Device labels appear once a permission is granted: list again when a track starts.
-  const [granted, setGranted] = useState(0);
-  const cameras = useMediaDevices('videoinput', granted);
-  const mics = useMediaDevices('audioinput', granted);
-  const speakers = useMediaDevices('audiooutput', granted);
-
-  useEffect(() => {
-    if (!choices.video) return;
-    let track: LocalVideoTrack | undefined;
-    let stopped = false;
-    const lowres = lowResRequested();
-    createLocalVideoTrack({
-      deviceId: choices.videoDeviceId,
-      resolution: lowres ? { width: 320, height: 240, frameRate: 15 } : { width: 640, height: 360, frameRate: 30 },
-    })
-      .then((t) => {
-        if (stopped) return t.stop();
-        track = t;
-        if (videoRef.current) t.attach(videoRef.current);
-        setProblem('');
-        setGranted((n) => n + 1);
-      })
-      .catch((e) => setProblem(`Camera: ${errorText(e)}. Allow the camera in the browser's site settings, or join with it off.`));
-    return () => {
-      stopped = true;
-      if (track && videoRef.current) track.detach(videoRef.current);
-      track?.stop();
-    };
-  }, [choices.video, choices.videoDeviceId]);
-
-  useEffect(() => {
-    if (!choices.audio) return;
-    let track: LocalAudioTrack | undefined;
-    let stopped = false;
-    createLocalAudioTrack({ deviceId: choices.audioDeviceId })
-      .then((t) => {
-        if (stopped) return t.stop();
-        track = t;
-        setMic(t);
-        setGranted((n) => n + 1);
-      })
-      .catch((e) => setProblem(`Microphone: ${errorText(e)}. Allow the microphone in the browser's site settings, or join with it off.`));
-    return () => {
-      stopped = true;
-      track?.stop();
-      setMic(undefined);
-    };
-  }, [choices.audio, choices.audioDeviceId]);
-
-  const select = (label: string, noun: string, list: MediaDeviceInfo[], value: string | undefined, set: (id: string | undefined) => void, testId: string) => (
-    <label>
-      {label}
-      <select value={value ?? ''} onChange={(e) => set(e.target.value || undefined)} data-testid={testId}>
-        <option value="">Default</option>
-        {list.map((d, i) => (
-          <option key={d.deviceId} value={d.deviceId}>
-            {deviceLabel(d, i, noun)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-
-  return (
-    <div className="card preview">
-      <div className="preview-video">
-        <video ref={videoRef} autoPlay playsInline muted className="mirror" hidden={!choices.video} data-testid="preview-video" />
-        {!choices.video && <div className="avatar">Camera off</div>}
-      </div>
-      <LevelMeter track={choices.audio ? mic : undefined} />
-      <div className="row wrap">
-        <label className="check">
-          <input type="checkbox" checked={choices.video} onChange={(e) => setChoices({ ...choices, video: e.target.checked })} data-testid="preview-camera" />
-          Camera
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={choices.audio} onChange={(e) => setChoices({ ...choices, audio: e.target.checked })} data-testid="preview-mic" />
-          Microphone
-        </label>
-      </div>
-      {select('Camera device', 'Camera', cameras, choices.videoDeviceId, (id) => setChoices({ ...choices, videoDeviceId: id }), 'preview-camera-select')}
-      {select('Microphone device', 'Microphone', mics, choices.audioDeviceId, (id) => setChoices({ ...choices, audioDeviceId: id }), 'preview-mic-select')}
-      {supportsAudioOutputSelection() &&
-        speakers.length > 0 &&
-        select('Speaker', 'Speaker', speakers, choices.audioOutputId, (id) => setChoices({ ...choices, audioOutputId: id }), 'preview-speaker-select')}
-      {problem && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
-    </div>
   );
 }

@@ -1,0 +1,75 @@
+package browser
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestMeetingStageThree (issue 18): three people. The grid holds the three tiles; Bob's
+// screen share is everyone's main tile with the three people beside it; Carol pins Alice and
+// only Carol's main tile changes; in speaker view Alice's main tile is Bob, the one speaking.
+// Only Bob sends a camera and his screen: each encoder costs the shared 2-core machine.
+func TestMeetingStageThree(t *testing.T) {
+	browser := newBrowser(t)
+	s := startParley(t)
+
+	alice := newPage(t, browser, s, "alice")
+	// Bob captures his screen from a browser of his own (see TestMeetingStage), with a steady
+	// tone as his microphone so that LiveKit names him the active speaker.
+	bob := newPage(t, anotherBrowser(t, chromedp.Flag("use-file-for-fake-audio-capture", toneFile(t))), s, "bob")
+	carol := newPage(t, browser, s, "carol")
+	everyone := []*page{alice, bob, carol}
+	alice.register("Alice", uniq("alice")+"@example.com")
+	bob.register("Bob", uniq("bob")+"@example.com")
+	carol.register("Carol", uniq("carol")+"@example.com")
+
+	room := alice.createRoom("Three of us "+uniq(""), true, false)
+	// Carol joins before Bob: without a speaker, speaker view would show her (the first other).
+	alice.joinWith(room, "", false)
+	carol.joinWith(room, "", false)
+	bob.join(room, "")
+	aliceID, bobID := alice.identity(), bob.identity()
+	for _, p := range everyone {
+		p.waitJS("three tiles in a grid", `document.querySelector('[data-testid=stage]')?.dataset.layout === 'grid' && new Set([...document.querySelectorAll('[data-testid=tile]')].map((t) => t.dataset.identity)).size === 3 && document.querySelector('[data-testid=people-count]')?.textContent.trim() === '3'`, joinTimeout)
+	}
+	for _, p := range []*page{alice, carol} {
+		p.waitRemoteVideoPlaying(bobID)
+	}
+	// The grid fills the stage: its tiles are more than a third of its width together.
+	if got := alice.evalString(`(() => { const st = document.querySelector('[data-testid=stage]').getBoundingClientRect(); const w = [...document.querySelectorAll('[data-testid=tile]')].reduce((a, t) => a + t.getBoundingClientRect().width, 0); return w > st.width / 3 ? 'ok' : w + ' of ' + st.width; })()`); got != "ok" {
+		t.Errorf("the grid's tiles fill too little of the stage: %s px", got)
+	}
+	alice.screenshot("grid-three")
+
+	bob.click(`[data-testid=toggle-screen]`)
+	for _, p := range everyone {
+		p.waitJS("bob's screen is the main tile, the people beside it", fmt.Sprintf(
+			`document.querySelector('[data-testid=stage]')?.dataset.layout === 'screen' && !!document.querySelector('[data-testid=screen-tile][data-main=true][data-identity=%q]') && document.querySelectorAll('.strip [data-testid=tile]').length === 3`, bobID), joinTimeout)
+	}
+	carol.waitJS("bob's screen plays for carol", fmt.Sprintf(`(() => { const v = document.querySelector('[data-testid=screen-tile][data-identity=%q] video'); return !!v && v.videoWidth > 0 && v.currentTime > 0.3; })()`, bobID), firstFrameTimeout)
+	carol.screenshot("screen-share-main")
+
+	// Carol pins Alice: Alice is Carol's main tile; the others still see the share.
+	carol.click(fmt.Sprintf(`[data-testid=tile][data-identity=%q] [data-testid=pin]`, aliceID))
+	carol.waitJS("alice is carol's main tile", fmt.Sprintf(
+		`document.querySelector('[data-testid=stage]')?.dataset.layout === 'person' && !!document.querySelector('[data-testid=tile][data-main=true][data-pinned=true][data-identity=%q]')`, aliceID), 10*time.Second)
+	if got := alice.evalString(`document.querySelector('[data-testid=stage]').dataset.layout`); got != "screen" {
+		t.Errorf("carol's pin changed alice's stage to %q", got)
+	}
+	carol.screenshot("alice-pinned")
+	carol.click(fmt.Sprintf(`[data-testid=tile][data-identity=%q] [data-testid=pin]`, aliceID))
+	bob.click(`[data-testid=toggle-screen]`)
+	for _, p := range everyone {
+		p.waitJS("back to the grid", `document.querySelector('[data-testid=stage]')?.dataset.layout === 'grid'`, connectTimeout)
+	}
+
+	// Speaker view: Alice's main tile is whoever speaks, Bob and his tone.
+	alice.waitJS("bob speaking", fmt.Sprintf(`document.querySelector('[data-testid=tile][data-identity=%q]')?.dataset.speaking === 'true'`, bobID), firstFrameTimeout)
+	alice.click(`[data-testid=toggle-view]`)
+	alice.waitJS("bob, speaking, is alice's main tile", fmt.Sprintf(
+		`document.querySelector('[data-testid=stage]')?.dataset.layout === 'person' && !!document.querySelector('[data-testid=tile][data-main=true][data-identity=%q]') && document.querySelectorAll('.strip [data-testid=tile]').length === 2`, bobID), firstFrameTimeout)
+	alice.screenshot("speaker-view")
+}

@@ -1,0 +1,153 @@
+import { useState } from 'react';
+import { api, path } from '../api';
+import type { List } from '../api/types';
+import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+
+/** An API key as the server lists it (never its secret). */
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  hint: string;
+  createdAt: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+/** The scopes a key can hold (docs/API.md, "API keys"). */
+export const scopes = [
+  'rooms:read',
+  'rooms:write',
+  'participants:moderate',
+  'recordings:read',
+  'recordings:write',
+  'users:read',
+  'webhooks:manage',
+  'audit:read',
+] as const;
+
+/** API keys: create with scopes and an optional expiry (the secret is shown once), revoke. */
+export function AdminKeys() {
+  const keys = useLoad(() => api.get<List<ApiKey>>('/api/admin/api-keys'), []);
+  const [name, setName] = useState('');
+  const [chosen, setChosen] = useState<string[]>(['rooms:read']);
+  const [expires, setExpires] = useState('');
+  const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  async function create() {
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { name, scopes: chosen };
+      if (expires) body.expiresAt = new Date(`${expires}T23:59:59`).toISOString();
+      const k = await api.post<ApiKey & { key: string }>('/api/admin/api-keys', body);
+      setSecret({ name: k.name, key: k.key });
+      setName('');
+      keys.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <section aria-labelledby="keys-h">
+      <h2 id="keys-h">API keys</h2>
+      <form
+        className="row wrap"
+        aria-label="New API key"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create();
+        }}
+      >
+        <label>
+          Name <input value={name} required maxLength={100} onChange={(e) => setName(e.target.value)} data-testid="key-name" />
+        </label>
+        <fieldset className="row wrap">
+          <legend>Scopes</legend>
+          {scopes.map((s) => (
+            <label key={s}>
+              <input
+                type="checkbox"
+                checked={chosen.includes(s)}
+                onChange={(e) => setChosen(e.target.checked ? [...chosen, s] : chosen.filter((x) => x !== s))}
+              />{' '}
+              {s}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          Expires (optional) <input type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        </label>
+        <button type="submit" data-testid="key-create">
+          Create key
+        </button>
+      </form>
+      {secret && (
+        <div className="notice" role="status" data-testid="key-secret">
+          <p>
+            The key <strong>{secret.name}</strong>, shown only now: copy it into your integration.
+          </p>
+          <code className="secret">{secret.key}</code>{' '}
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.key)}>
+            Copy
+          </button>{' '}
+          <button type="button" onClick={() => setSecret(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      <ErrorBox error={keys.error || error} />
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys list">
+        <table data-testid="keys-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(keys.data?.items ?? []).map((k) => (
+              <tr key={k.id} data-testid="key-row">
+                <td>{k.name}</td>
+                <td>
+                  <code>{k.hint}…</code>
+                </td>
+                <td>{k.scopes.join(', ')}</td>
+                <td>{formatTime(k.createdAt)}</td>
+                <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
+                <td data-testid="key-last-used">{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'never'}</td>
+                <td>
+                  {k.revokedAt ? (
+                    `revoked ${formatTime(k.revokedAt)}`
+                  ) : (
+                    <ConfirmButton
+                      label="Revoke"
+                      confirmLabel="Revoke now"
+                      ariaLabel={`Revoke key ${k.name}`}
+                      testId="key-revoke"
+                      onConfirm={async () => {
+                        try {
+                          await api.del(path`/api/admin/api-keys/${k.id}`);
+                          keys.reload();
+                        } catch (e) {
+                          setError(e);
+                        }
+                      }}
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
