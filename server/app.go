@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/parley/parley/internal/api"
@@ -46,6 +47,8 @@ type app struct {
 	workers  []func(ctx context.Context) error
 	closers  []func(ctx context.Context) error
 
+	access *obs.AccessLog // one line per HTTP request, written off the request path
+
 	https httpsSide  // certificates, plain-HTTP and loopback webhook listeners (wire_tls.go)
 	edge  edgeWiring // signalling proxy and TURN/TLS on the public port (wire_edge.go)
 }
@@ -61,6 +64,10 @@ func newApp(ctx context.Context, cfg config.Config, stdout io.Writer, getenv fun
 		return nil, fmt.Errorf("%w (check database.driver and database.dsn)", err)
 	}
 	a := &app{cfg: cfg, log: log, stdout: stdout, getenv: getenv, db: g, reg: obs.NewRegistry()}
+	// The access log is the first closer, so it runs last: lines of requests drained during
+	// shutdown are flushed too.
+	a.access = obs.NewAccessLog(os.Stderr, cfg.Log.Level, cfg.Log.Format, a.reg)
+	a.closers = append(a.closers, a.access.Close)
 	applied, err := db.Migrate(g, a.migrations()...)
 	if err != nil {
 		_ = db.Close(g)
@@ -206,6 +213,10 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 			return err
 		}
 	}
+	// Start-up hashes passwords (the login dummy hash, the bootstrap admin) with argon2id,
+	// whose tens of MiB the runtime would otherwise hand back to the OS only minutes later:
+	// return them now so an idle server's RSS is its real size.
+	debug.FreeOSMemory()
 	fmt.Fprintf(stdout, "Parley is listening on %s (public URL %s)\n", urlOf(ln, cfg), cfg.Server.PublicURL)
 
 	g, gctx := errgroup.WithContext(workCtx)

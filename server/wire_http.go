@@ -19,7 +19,7 @@ func (a *app) httpOptions() api.HTTPOptions {
 	sc := a.cfg.Server
 	rl := sc.RateLimits
 	return api.HTTPOptions{
-		BodyLimit: sc.BodyLimit, AccessLog: true, TrustedProxies: sc.TrustedProxies,
+		BodyLimit: sc.BodyLimit, AccessLog: a.access, TrustedProxies: sc.TrustedProxies,
 		Limits: api.Limits{GuestJoins: rl.GuestJoins, Registrations: rl.Registrations,
 			RoomCreations: rl.RoomCreations, RecordingStarts: rl.RecordingStarts, EventStreams: rl.EventStreams},
 		Metrics: api.MetricsAccess{Token: sc.MetricsToken, Public: loopbackURL(sc.PublicURL),

@@ -28,7 +28,7 @@ type Keys struct {
 	LiveKitURL    string // returned in join answers
 }
 
-// New returns the Fiber app for kind "join" or "webhook".
+// New returns the Fiber app for kind "join", "me" or "webhook".
 func New(kind string, k Keys) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, BodyLimit: 1 << 20})
 	switch kind {
@@ -36,8 +36,10 @@ func New(kind string, k Keys) (*fiber.App, error) {
 		app.Post("/api/rooms/:name/join", joinHandler(k))
 	case "webhook":
 		app.Post("/api/livekit/webhook", webhookHandler(k))
+	case "me":
+		app.Get("/api/auth/me", meHandler(k))
 	default:
-		return nil, fmt.Errorf("ref: unknown kind %q (want join or webhook)", kind)
+		return nil, fmt.Errorf("ref: unknown kind %q (want join, me or webhook)", kind)
 	}
 	return app, nil
 }
@@ -49,6 +51,25 @@ func SignAccess(secret, userID string, ttl time.Duration) (string, error) {
 	}).SignedString([]byte(secret))
 }
 
+// bearerSubject returns a function verifying the request's bearer HS256 JWT and giving its
+// subject.
+func bearerSubject(k Keys) func(c *fiber.Ctx) (string, bool) {
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
+	keyFn := func(*jwt.Token) (any, error) { return []byte(k.JWTSecret), nil }
+	return func(c *fiber.Ctx) (string, bool) {
+		h := c.Get(fiber.HeaderAuthorization)
+		if len(h) < 8 || h[:7] != "Bearer " {
+			return "", false
+		}
+		tok, err := parser.Parse(h[7:], keyFn)
+		if err != nil {
+			return "", false
+		}
+		sub, _ := tok.Claims.GetSubject()
+		return sub, true
+	}
+}
+
 type joinBody struct {
 	DisplayName string `json:"displayName"`
 	InviteCode  string `json:"inviteCode"`
@@ -56,18 +77,12 @@ type joinBody struct {
 
 // joinHandler verifies the bearer JWT, binds the body strictly and signs a LiveKit token.
 func joinHandler(k Keys) fiber.Handler {
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
-	keyFn := func(*jwt.Token) (any, error) { return []byte(k.JWTSecret), nil }
+	bearer := bearerSubject(k)
 	return func(c *fiber.Ctx) error {
-		h := c.Get(fiber.HeaderAuthorization)
-		if len(h) < 8 || h[:7] != "Bearer " {
+		sub, ok := bearer(c)
+		if !ok {
 			return c.Status(401).JSON(fiber.Map{"error": fiber.Map{"code": "unauthorized"}})
 		}
-		tok, err := parser.Parse(h[7:], keyFn)
-		if err != nil {
-			return c.Status(401).JSON(fiber.Map{"error": fiber.Map{"code": "unauthorized"}})
-		}
-		sub, _ := tok.Claims.GetSubject()
 		var b joinBody
 		if len(c.Body()) > 0 {
 			dec := json.NewDecoder(bytes.NewReader(c.Body()))
@@ -89,6 +104,20 @@ func joinHandler(k Keys) fiber.Handler {
 		}
 		return c.JSON(fiber.Map{"token": lk, "url": k.LiveKitURL, "identity": sub, "name": name,
 			"role": "participant", "room": fiber.Map{"name": room}})
+	}
+}
+
+// meHandler verifies the bearer JWT and answers the user as JSON: GET /api/auth/me with
+// the user known without a database.
+func meHandler(k Keys) fiber.Handler {
+	bearer := bearerSubject(k)
+	return func(c *fiber.Ctx) error {
+		sub, ok := bearer(c)
+		if !ok {
+			return c.Status(401).JSON(fiber.Map{"error": fiber.Map{"code": "unauthorized"}})
+		}
+		return c.JSON(fiber.Map{"user": fiber.Map{"id": sub, "email": "bench-user@example.com",
+			"name": "bench user", "role": "user", "createdAt": time.Unix(0, 0).UTC()}})
 	}
 }
 

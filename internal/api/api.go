@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
 	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/obs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -51,7 +52,8 @@ type Deps struct {
 // HTTPOptions tune the Fiber app.
 type HTTPOptions struct {
 	BodyLimit int
-	AccessLog bool
+	// AccessLog receives one line per request; nil: no access log.
+	AccessLog *obs.AccessLog
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For names the client.
 	TrustedProxies []string
 	Limits         Limits
@@ -90,7 +92,7 @@ func New(d Deps) (*fiber.App, error) {
 		reg = prometheus.NewRegistry()
 	}
 	// The client address is resolved first: the access log and every limit key on it.
-	app.Use(proxies.ResolveClientIP(), noSniff, requestID(), observe(d.Log, newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
+	app.Use(proxies.ResolveClientIP(), noSniff, requestID(), observe(newMetrics(reg), d.HTTP.AccessLog), recoverPanics(d.Log))
 	s := &server{d: d, reg: reg, limits: newLimiter(d.HTTP.Limits), guests: newGuestIDs(d.HTTP.GuestKey)}
 	s.routes(app)
 	return app, nil

@@ -151,8 +151,14 @@ func (s *server) logout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// me answers the account the authentication just read (or took from its cache, which
+// every write to users invalidates): no second read on a route clients poll.
 func (s *server) me(c *fiber.Ctx) error {
-	u, err := s.d.Auth.User(c.UserContext(), httpx.PrincipalFrom(c).UserID)
+	p := httpx.PrincipalFrom(c)
+	if !p.IsKey() {
+		return c.JSON(toUserJSON(p.User()))
+	}
+	u, err := s.d.Auth.User(c.UserContext(), p.UserID) // a key's principal does not carry its creator's account
 	if err != nil {
 		return authError(err)
 	}

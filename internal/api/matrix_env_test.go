@@ -72,6 +72,9 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 		TokenTTL: time.Minute, DepartureTimeout: 20 * time.Second}, g, e.lk, e.seen, slog.New(slog.DiscardHandler), time.Now); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.rooms.UseBreakouts(breakoutFakes()); err != nil {
+		t.Fatal(err)
+	}
 	if e.fs, err = recording.NewFSStorage(t.TempDir(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		modsNone   = [9]int{unauth, unauth, forbid, forbid, none, none, none, off, none}
 		ownerNone  = [9]int{unauth, unauth, forbid, forbid, forbid, none, none, off, none}
 		admins     = [9]int{unauth, unauth, forbid, forbid, forbid, forbid, ok, off, forbid}
+		// Moderators' routes on something the cell does not have (no such ticket, no split).
+		modsNotFound = [9]int{unauth, unauth, forbid, forbid, notFound, notFound, notFound, off, notFound}
 		// The old room's recording: the recreator owns the name, not the recording.
 		oldRecording = [9]int{unauth, unauth, forbid, forbid, ok, ok, ok, off, forbid}
 	)
@@ -69,6 +71,31 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE", "/api/rooms/{r}/moderators/{mod}", "", nil, ownerNone},
 		{"POST", "/api/rooms/{r}/end", "", nil, modsNone},
 		{"GET", "/api/rooms/{r}/events", "", nil, moderators},
+
+		// The lobby (lobby.go): a ticket is its holder's only credential, so without one
+		// everybody gets 404; the waiting list and decisions are the moderators'.
+		{"GET", "/api/lobby/target", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"GET", "/api/lobby/target/events", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"DELETE", "/api/lobby/target", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"GET", "/api/rooms/{r}/lobby", "", nil, moderators},
+		{"POST", "/api/rooms/{r}/lobby/admit", "", nil, moderators},
+		{"POST", "/api/rooms/{r}/lobby/deny", "", nil, moderators},
+		{"POST", "/api/rooms/{r}/lobby/target/admit", "", nil, modsNotFound},
+		{"POST", "/api/rooms/{r}/lobby/target/deny", "", nil, modsNotFound},
+		// Breakout rooms (breakout.go); the join is the room's join, rules and all.
+		{"POST", "/api/rooms/{r}/breakouts", "", map[string]any{"rooms": 1, "assign": map[string]any{"target": 1}},
+			[9]int{unauth, unauth, forbid, forbid, created, created, created, off, created}},
+		{"GET", "/api/rooms/{r}/breakouts", "", nil, moderators},
+		{"DELETE", "/api/rooms/{r}/breakouts", "", nil, modsNotFound},
+		{"POST", "/api/rooms/{r}/breakouts/join", "", nil, [9]int{unauth, unauth, forbid, forbid, ok, ok, ok, off, ok}},
+		// Scheduled meetings (schedule.go).
+		{"POST", "/api/rooms/{r}/schedules", "", map[string]any{"start": "2030-01-01T09:00", "end": "2030-01-01T10:00", "timeZone": "UTC"},
+			[9]int{unauth, unauth, forbid, forbid, created, created, created, off, created}},
+		{"GET", "/api/rooms/{r}/schedules", "", nil, moderators},
+		{"DELETE", "/api/rooms/{r}/schedules/target", "", nil, modsNotFound},
+		{"GET", "/api/rooms/{r}/schedules/target/ics?start=2030-01-01T09:00:00Z", "", nil,
+			[9]int{unauth, unauth, notFound, notFound, notFound, notFound, notFound, off, notFound}},
+		{"GET", "/api/calendar.ics", "", nil, signedIn},
 
 		{"POST", "/api/livekit/webhook", "", map[string]any{"event": "room_started"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
 

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/obs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,9 +32,9 @@ func requestID() fiber.Handler {
 	return requestid.New(requestid.Config{ContextKey: "requestid"})
 }
 
-// observe answers errors through the app's error handler, then writes one slog access line
-// and the request metrics, so both see the final status.
-func observe(log *slog.Logger, m *metrics, accessLog bool) fiber.Handler {
+// observe answers errors through the app's error handler, then hands one access line to
+// the access log (nil: none) and records the request metrics, so both see the final status.
+func observe(m *metrics, access *obs.AccessLog) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		if err := c.Next(); err != nil {
@@ -50,11 +51,11 @@ func observe(log *slog.Logger, m *metrics, accessLog bool) fiber.Handler {
 		method := methodLabel(c.Method())
 		m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 		m.latency.WithLabelValues(method, route).Observe(dur.Seconds())
-		if accessLog {
-			log.LogAttrs(c.UserContext(), slog.LevelInfo, "http",
-				slog.String("method", c.Method()), slog.String("path", c.Path()),
-				slog.Int("status", status), slog.Duration("dur", dur), slog.String("ip", httpx.ClientIP(c)),
-				slog.String("request_id", httpx.RequestID(c)))
+		if access.Enabled() {
+			// The app is Immutable: these strings do not alias Fiber's buffers, so the
+			// access log's goroutine may format them after the request is over.
+			access.Log(obs.Access{Time: start, Method: c.Method(), Path: c.Path(), Status: status,
+				Dur: dur, IP: httpx.ClientIP(c), RequestID: httpx.RequestID(c)})
 		}
 		return nil
 	}

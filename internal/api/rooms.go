@@ -29,6 +29,9 @@ type RoomService interface {
 	// Access is the one answer to "what may this caller do in room X" (owner, moderator).
 	Access(ctx context.Context, name string, c room.Caller) (room.Access, error)
 	Count(ctx context.Context) (int64, error)
+	LobbyService    // lobby.go
+	BreakoutService // breakout.go
+	ScheduleService // schedule.go
 }
 
 type roomJSON struct {
@@ -40,6 +43,8 @@ type roomJSON struct {
 	Locked             bool            `json:"locked"`
 	MaxParticipants    int             `json:"maxParticipants"`
 	AutoRecord         bool            `json:"autoRecord"`
+	Lobby              bool            `json:"lobby"`
+	LobbyUsers         bool            `json:"lobbyUsers"`
 	DefaultPermissions permissionsJSON `json:"defaultPermissions"`
 	Moderators         []string        `json:"moderators"`
 	InviteCode         string          `json:"inviteCode,omitempty"`
@@ -52,6 +57,7 @@ type roomJSON struct {
 func toRoomJSON(v room.View) roomJSON {
 	out := roomJSON{Name: v.Name, Title: v.Title, OwnerID: v.OwnerID, Public: v.Public, AllowGuests: v.AllowGuests,
 		Locked: v.Locked, MaxParticipants: v.MaxParticipants, AutoRecord: v.AutoRecord,
+		Lobby: v.Lobby, LobbyUsers: v.LobbyUsers,
 		DefaultPermissions: toPermissionsJSON(v.Defaults),
 		Moderators:         orEmpty(v.Moderators), InviteCode: v.InviteCode, Active: v.Active,
 		NumParticipants: v.NumParticipants, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
@@ -82,13 +88,15 @@ type roomBody struct {
 	Locked             *bool            `json:"locked"`
 	MaxParticipants    *int             `json:"maxParticipants"`
 	AutoRecord         *bool            `json:"autoRecord"`
+	Lobby              *bool            `json:"lobby"`
+	LobbyUsers         *bool            `json:"lobbyUsers"`
 	DefaultPermissions *permissionsBody `json:"defaultPermissions"`
 	Moderators         *[]string        `json:"moderators"`
 }
 
 func (b roomBody) input() room.Input {
 	return room.Input{Name: b.Name, Title: b.Title, Public: b.Public, AllowGuests: b.AllowGuests, Locked: b.Locked,
-		MaxParticipants: b.MaxParticipants, AutoRecord: b.AutoRecord, Defaults: b.DefaultPermissions.input(),
+		MaxParticipants: b.MaxParticipants, AutoRecord: b.AutoRecord, Lobby: b.Lobby, LobbyUsers: b.LobbyUsers, Defaults: b.DefaultPermissions.input(),
 		Moderators: b.Moderators}
 }
 
@@ -207,6 +215,8 @@ type joinJSON struct {
 	Name     string   `json:"name"`
 	Role     string   `json:"role"`
 	Room     roomJSON `json:"room"`
+	// Breakout is set when the token is for one of the room's breakout rooms.
+	Breakout *breakoutJoinJSON `json:"breakout,omitempty"`
 }
 
 func (s *server) joinRoom(c *fiber.Ctx) error {
@@ -227,12 +237,24 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 	}
 	g, err := s.d.Rooms.Join(c.UserContext(), c.Params("name"), callerOf(c), req)
 	if err != nil {
-		return roomError(err)
+		return lobbyError(err)
 	}
 	if newGuest {
 		s.rememberGuest(c, req.GuestID)
 	}
-	return c.JSON(joinJSON{Token: g.Token, URL: g.URL, Identity: g.Identity, Name: g.Name, Role: g.Role, Room: toRoomJSON(g.Room)})
+	if t := g.Lobby; t != nil { // held in the lobby: a ticket, no token (lobby.go)
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"lobby": lobbyTicketJSON{Ticket: t.Holder, ID: t.ID,
+			Room: t.Room, Position: t.Position, ExpiresAt: t.ExpiresAt}})
+	}
+	return c.JSON(toJoinJSON(g))
+}
+
+func toJoinJSON(g room.Grant) joinJSON {
+	out := joinJSON{Token: g.Token, URL: g.URL, Identity: g.Identity, Name: g.Name, Role: g.Role, Room: toRoomJSON(g.Room)}
+	if g.Breakout > 0 {
+		out.Breakout = &breakoutJoinJSON{Room: g.Breakout, EndsAt: g.BreakoutEndsAt}
+	}
+	return out
 }
 
 func (s *server) listParticipants(c *fiber.Ctx) error {

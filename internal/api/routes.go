@@ -48,6 +48,30 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/rooms/:name/moderators/:userId", user, s.removeModerator)
 	api.Post("/rooms/:name/end", user, s.endMeeting)
 
+	// Lobby (lobby.go): the ticket is its holder's only credential
+	api.Get("/lobby/:ticket", s.lobbyStatus)
+	api.Delete("/lobby/:ticket", s.leaveLobby)
+	api.Get("/lobby/:ticket/events", streams, s.lobbyEvents)
+	api.Get("/rooms/:name/lobby", user, s.listLobby)
+	api.Post("/rooms/:name/lobby/admit", user, s.decideLobby(true))
+	api.Post("/rooms/:name/lobby/deny", user, s.decideLobby(false))
+	api.Post("/rooms/:name/lobby/:ticket/admit", user, s.decideLobby(true))
+	api.Post("/rooms/:name/lobby/:ticket/deny", user, s.decideLobby(false))
+
+	// Breakout rooms (breakout.go)
+	api.Post("/rooms/:name/breakouts", user, s.startBreakouts)
+	api.Get("/rooms/:name/breakouts", user, s.getBreakouts)
+	api.Delete("/rooms/:name/breakouts", user, s.endBreakouts)
+	api.Post("/rooms/:name/breakouts/join", optional, guestJoins, s.joinBreakout)
+
+	// Scheduled meetings (schedule.go); the .ics routes take ?access_token= like streams,
+	// since calendar apps and download links cannot send headers
+	api.Post("/rooms/:name/schedules", user, s.addSchedule)
+	api.Get("/rooms/:name/schedules", user, s.listSchedules)
+	api.Delete("/rooms/:name/schedules/:id", user, s.deleteSchedule)
+	api.Get("/rooms/:name/schedules/:id/ics", streamUser, s.occurrenceICS)
+	api.Get("/calendar.ics", streamUser, s.calendarFeed)
+
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)
 	api.Get("/rooms/:name/events", streamUser, streams, s.roomEvents)

@@ -39,6 +39,21 @@ var routeScopes = byRoute(map[string]string{
 	"POST /api/recordings/:id/retry":   apikey.ScopeRecordingsWrite,
 	"DELETE /api/recordings/:id":       apikey.ScopeRecordingsWrite,
 
+	"GET /api/rooms/:name/schedules":         apikey.ScopeRoomsRead,
+	"GET /api/rooms/:name/schedules/:id/ics": apikey.ScopeRoomsRead,
+	"POST /api/rooms/:name/schedules":        apikey.ScopeRoomsWrite,
+	"DELETE /api/rooms/:name/schedules/:id":  apikey.ScopeRoomsWrite,
+	"GET /api/rooms/:name/breakouts":         apikey.ScopeRoomsRead,
+	"POST /api/rooms/:name/breakouts/join":   apikey.ScopeRoomsWrite,
+	"POST /api/rooms/:name/breakouts":        apikey.ScopeParticipantsModerate,
+	"DELETE /api/rooms/:name/breakouts":      apikey.ScopeParticipantsModerate,
+
+	"GET /api/rooms/:name/lobby":                apikey.ScopeParticipantsModerate,
+	"POST /api/rooms/:name/lobby/admit":         apikey.ScopeParticipantsModerate,
+	"POST /api/rooms/:name/lobby/deny":          apikey.ScopeParticipantsModerate,
+	"POST /api/rooms/:name/lobby/:ticket/admit": apikey.ScopeParticipantsModerate,
+	"POST /api/rooms/:name/lobby/:ticket/deny":  apikey.ScopeParticipantsModerate,
+
 	"GET /api/admin/users":        apikey.ScopeUsersRead,
 	"GET /api/admin/audit":        apikey.ScopeAuditRead,
 	"GET /api/admin/audit/export": apikey.ScopeAuditRead,
@@ -52,7 +67,7 @@ const webhooksPrefix = "/api/admin/webhooks"
 var keysRefused = byRoute(map[string]bool{
 	"GET /api/auth/me": true, "PUT /api/auth/password": true,
 	"GET /api/admin/overview": true, "PATCH /api/admin/users/:id": true, "GET /api/admin/events": true,
-	"GET /api/admin/doctor":    true,
+	"GET /api/admin/doctor": true, "GET /api/calendar.ics": true, // a person's own feed
 	"POST /api/admin/api-keys": true, "GET /api/admin/api-keys": true, "DELETE /api/admin/api-keys/:id": true,
 })
 

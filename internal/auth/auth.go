@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/fielderr"
 )
 
@@ -83,6 +84,15 @@ type Principal struct {
 	SessionID string
 	KeyID     string
 	Scopes    []string
+	// CreatedAt is the account's creation time, so the account can be answered (User)
+	// without another read; zero for an API key.
+	CreatedAt time.Time
+}
+
+// User is the account of an authenticated principal, as of its authentication (enabled,
+// or it would have been refused).
+func (p *Principal) User() User {
+	return User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt}
 }
 
 // IsKey reports whether the caller is an API key rather than a signed-in user.
@@ -146,6 +156,12 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 	if now == nil {
 		now = time.Now
 	}
+	// Several instances may share PostgreSQL, and this process would not see another's
+	// revocation: there every request reads the database.
+	var checks *checkCache
+	if !db.IsPostgres(g) {
+		checks = newCheckCache(checkCacheTTL)
+	}
 	h := newHasher(cfg.Hash, cfg.MaxConcurrentHashes)
 	dummy, err := h.hash(randomToken(24))
 	if err != nil {
@@ -153,7 +169,7 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 	}
 	return &Service{
 		cfg:       cfg,
-		store:     newStore(g),
+		store:     newStore(g, checks),
 		hasher:    h,
 		tokens:    &tokenCodec{secret: cfg.JWTSecret, now: now},
 		limiter:   newLimiter(cfg.LoginRate, now),

@@ -223,7 +223,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	return s.session(ctx, c.Subject, c.SID)
+	return s.session(ctx, c.Subject, c.SID, true)
 }
 
 // Recheck reads an authenticated principal's session and user again: long-lived requests
@@ -231,12 +231,25 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 // takes effect while they last, not only when they opened. The access token's own expiry
 // is not checked again: it was valid when the request began.
 func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
-	return s.session(ctx, p.UserID, p.SessionID)
+	return s.session(ctx, p.UserID, p.SessionID, false)
 }
 
 // session is the principal of userID's session sid, if that session is still live.
-func (s *Service) session(ctx context.Context, userID, sid string) (Principal, error) {
-	row, found, err := s.store.checkSession(ctx, sid)
+// cached allows a check this process read since its last write to sessions or users.
+func (s *Service) session(ctx context.Context, userID, sid string, cached bool) (Principal, error) {
+	now := s.now()
+	row, found := sessionCheck{}, false
+	if cached {
+		row, found = s.store.checks.get(sid, now)
+	}
+	var err error
+	if !found {
+		gen := s.store.checks.generation()
+		row, found, err = s.store.checkSession(ctx, sid)
+		if err == nil && found && row.RevokedAt == nil && !row.Disabled {
+			s.store.checks.put(sid, row, gen, now)
+		}
+	}
 	switch {
 	case err != nil:
 		return Principal{}, err
@@ -248,10 +261,10 @@ func (s *Service) session(ctx context.Context, userID, sid string) (Principal, e
 		return Principal{}, fmt.Errorf("user %s: %w", userID, ErrUserDisabled)
 	case row.RevokedAt != nil:
 		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrSessionRevoked)
-	case !s.now().Before(row.ExpiresAt):
+	case !now.Before(row.ExpiresAt):
 		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrTokenExpired)
 	}
-	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid}, nil
+	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid, CreatedAt: row.CreatedAt}, nil
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and

@@ -78,11 +78,14 @@ type store struct {
 	checkOnce sync.Once
 	check     *sql.Stmt
 	checkErr  error
+	// checks is the cache of session checks (nil when off); every committed transaction
+	// invalidates it.
+	checks *checkCache
 }
 
-func newStore(g *gorm.DB) *store { return &store{g: g} }
+func newStore(g *gorm.DB, checks *checkCache) *store { return &store{g: g, checks: checks} }
 
-const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled
+const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled, u.created_at
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
 
 func (s *store) checkStmt(ctx context.Context) (*sql.Stmt, error) {
@@ -110,6 +113,7 @@ type sessionCheck struct {
 	Name      string
 	Role      string
 	Disabled  bool
+	CreatedAt time.Time
 }
 
 // checkSession reads a session and its user in ONE indexed query (the primary key of
@@ -122,7 +126,7 @@ func (s *store) checkSession(ctx context.Context, sessionID string) (sessionChec
 	}
 	var revoked sql.NullTime
 	err = stmt.QueryRowContext(ctx, sessionID).Scan(&row.UserID, &row.ExpiresAt, &revoked,
-		&row.Email, &row.Name, &row.Role, &row.Disabled)
+		&row.Email, &row.Name, &row.Role, &row.Disabled, &row.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	}
@@ -175,6 +179,9 @@ func (s *store) createSession(ctx context.Context, sess *sessionRow, tokenHash s
 // fn is part of that transaction, which commits when fn returns nil. (checkSession is for
 // the request hot path and is not meant to run inside one.)
 func (s *store) inTx(ctx context.Context, fn func(st *store) error) error {
+	// Invalidated after the commit (or rollback): a check read before then carries the old
+	// generation and is not cached; one read after it sees the committed rows.
+	defer s.checks.invalidate()
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(&store{g: tx})
 	})

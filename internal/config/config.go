@@ -16,6 +16,7 @@ type Config struct {
 	Recording Recording `yaml:"recording"`
 	Webhooks  Webhooks  `yaml:"webhooks"`
 	Audit     Audit     `yaml:"audit"`
+	Rooms     Rooms     `yaml:"rooms"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -35,6 +36,12 @@ type Audit struct {
 	// RetentionDays removes entries older than this many days (0: keep them all); the
 	// chain stays verifiable from the last removed entry.
 	RetentionDays int `yaml:"retentionDays"`
+}
+
+// Rooms tunes meeting features of every room.
+type Rooms struct {
+	// LobbyTimeout is how long a request to be let in waits before it expires.
+	LobbyTimeout Duration `yaml:"lobbyTimeout"`
 }
 
 // Server is the HTTP side.
@@ -238,6 +245,7 @@ func Default() Config {
 		},
 		Webhooks: Webhooks{RetryBase: Duration(5 * time.Second), RetryMax: Duration(time.Hour),
 			RetryFor: Duration(24 * time.Hour), Timeout: Duration(10 * time.Second)},
-		Log: Log{Level: "info", Format: "text"},
+		Rooms: Rooms{LobbyTimeout: Duration(10 * time.Minute)},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }

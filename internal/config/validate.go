@@ -141,6 +141,9 @@ func (c *Config) validateLiveKit(bad func(key, format string, args ...any)) {
 	if lk.TokenTTL.D() < 10_000_000_000 {
 		bad("livekit.tokenTTL", "must be at least 10s: clients need time to connect")
 	}
+	if c.Rooms.LobbyTimeout.D() < 10_000_000_000 {
+		bad("rooms.lobbyTimeout", "must be at least 10s: a moderator needs time to answer")
+	}
 }
 
 func (c *Config) validateRecording(bad func(key, format string, args ...any)) {

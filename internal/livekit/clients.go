@@ -158,6 +158,11 @@ func (c *RoomClient) UpdateParticipant(ctx context.Context, req *lkp.UpdateParti
 	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.ParticipantInfo, error) { return c.svc.UpdateParticipant(ctx, req) })
 }
 
+// SendData sends a data packet to a room's participants (all, or the identities named).
+func (c *RoomClient) SendData(ctx context.Context, req *lkp.SendDataRequest) (*lkp.SendDataResponse, error) {
+	return call(ctx, c.b, auth.VideoGrant{RoomAdmin: true, Room: req.Room}, func(ctx context.Context) (*lkp.SendDataResponse, error) { return c.svc.SendData(ctx, req) })
+}
+
 // IsNotFound reports LiveKit's answer that a room, participant or egress does not exist.
 func IsNotFound(err error) bool {
 	var te twirp.Error

@@ -82,6 +82,10 @@ func (g *Gatekeeper) judge(ctx context.Context, name string, p *livekit.Particip
 	if json.Unmarshal([]byte(p.GetMetadata()), &md) != nil || md.Role == "" {
 		return verdict{}, nil // not a Parley token: whoever holds the API secret minted it
 	}
+	// A breakout room is judged by its main room's rules; the lock does not apply there
+	// (only people the main room let in are sent to it).
+	lkRoom := name
+	name, breakout := MainRoomName(lkRoom)
 	r, isMod, _, err := g.s.lookup(ctx, name, md.UserID, "")
 	if errors.Is(err, ErrNotFound) && md.RoomID != "" {
 		return verdict{remove: true, reason: "the room no longer exists"}, nil
@@ -116,9 +120,9 @@ func (g *Gatekeeper) judge(ctx context.Context, name string, p *livekit.Particip
 	if md.UserID == "" && !r.AllowGuests {
 		return verdict{remove: true, reason: "the room no longer admits guests"}, nil
 	}
-	if fresh && r.Locked {
+	if fresh && r.Locked && breakout == 0 {
 		since := g.s.now().Add(-max(g.s.cfg.DepartureTimeout, time.Minute))
-		in, err := g.attend.WasIn(ctx, name, p.GetIdentity(), p.GetSid(), since)
+		in, err := g.attend.WasIn(ctx, lkRoom, p.GetIdentity(), p.GetSid(), since)
 		if err != nil {
 			return verdict{}, fmt.Errorf("room %q: live state: %w", name, err)
 		}
@@ -156,7 +160,8 @@ func (g *Gatekeeper) act(ctx context.Context, name string, p *livekit.Participan
 	var md Metadata
 	_ = json.Unmarshal([]byte(cur.GetMetadata()), &md)
 	md.Role = RoleParticipant
-	r, _, _, err := g.s.lookup(ctx, name, "", "")
+	main, _ := MainRoomName(name)
+	r, _, _, err := g.s.lookup(ctx, main, "", "")
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,9 @@ type JoinRequest struct {
 	// GuestID is the id the guest's browser keeps (see NewGuestID); its identity derives
 	// from it, so its bans hold. Empty: a new id.
 	GuestID string
+	// admitted is a join a moderator let in from the lobby: it is not held again, and the
+	// invitation it showed when it asked is not asked again.
+	admitted bool
 }
 
 // Grant is a join token and what it says.
@@ -32,6 +35,11 @@ type Grant struct {
 	Name     string
 	Role     string
 	Room     View
+	// Lobby is set, and Token empty, when the caller waits in the room's lobby.
+	Lobby *LobbyTicket
+	// Breakout is the breakout room the token is for (0: the main room); see breakout.go.
+	Breakout       int
+	BreakoutEndsAt *time.Time
 }
 
 // Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,
@@ -82,7 +90,7 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 		}
 	}
 	if !a.Moderator {
-		if err := s.admit(ctx, r, c, req.InviteCode, banned); err != nil {
+		if err := s.admit(ctx, r, c, req, banned); err != nil {
 			return Grant{}, err
 		}
 	}
@@ -91,6 +99,16 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	}
 	if display == "" {
 		display = identity
+	}
+	if held(r, a, guest) && !req.admitted {
+		t, err := s.hold(ctx, r, c.UserID, identity, display)
+		if err != nil {
+			return Grant{}, fmt.Errorf("room %q: lobby: %w", name, err)
+		}
+		if t != nil {
+			r.InviteCode = ""
+			return Grant{Identity: identity, Name: display, Role: role, Room: View{Room: r}, Lobby: t}, nil
+		}
 	}
 	if err := s.ensureLiveKitRoom(ctx, r); err != nil {
 		return Grant{}, err
@@ -111,11 +129,12 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 
 // admit applies the rules for everyone but moderators: bans, invitation, lock, capacity.
 // A user already in the meeting (a reconnect) passes the lock and the capacity check.
-func (s *Service) admit(ctx context.Context, r Room, c Caller, code string, banned bool) error {
+func (s *Service) admit(ctx context.Context, r Room, c Caller, req JoinRequest, banned bool) error {
 	if banned {
 		return fmt.Errorf("room %q: %w", r.Name, ErrBanned)
 	}
-	if !r.Public && (code == "" || subtle.ConstantTimeCompare([]byte(code), []byte(r.InviteCode)) != 1) {
+	code := req.InviteCode
+	if !r.Public && !req.admitted && (code == "" || subtle.ConstantTimeCompare([]byte(code), []byte(r.InviteCode)) != 1) {
 		return fmt.Errorf("room %q: a valid invite code is required: %w", r.Name, ErrNotInvited)
 	}
 	if !r.Locked && r.MaxParticipants == 0 {

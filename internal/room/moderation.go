@@ -289,6 +289,12 @@ func (s *Service) End(ctx context.Context, name string, c Caller) error {
 }
 
 func (s *Service) endMeeting(ctx context.Context, name string) error {
+	// Breakout rooms end with the main meeting.
+	if r, _, _, err := s.lookup(ctx, name, "", ""); err == nil {
+		if _, err := s.closeBreakouts(ctx, r, true); err != nil {
+			s.log.Warn("could not close the breakout rooms", "room", name, "err", err)
+		}
+	}
 	s.created.forget(name)
 	_, err := s.lk.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: name})
 	if err != nil && !lk.IsNotFound(err) {

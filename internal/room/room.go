@@ -22,11 +22,15 @@ type Room struct {
 	Locked          bool
 	MaxParticipants int // 0: no limit; Parley enforces it at join, moderators excepted
 	AutoRecord      bool
-	Defaults        Permissions
-	Moderators      []string
-	InviteCode      string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Lobby holds guests (and, with LobbyUsers, signed-in users who do not moderate the
+	// room) in a waiting list until a moderator admits them; see lobby.go.
+	Lobby      bool
+	LobbyUsers bool
+	Defaults   Permissions
+	Moderators []string
+	InviteCode string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Permissions are what a participant may do in LiveKit.

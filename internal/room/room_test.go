@@ -180,3 +180,43 @@ func TestRecreateLiveKitRoom(t *testing.T) {
 		t.Errorf("recreate of a deleted room: %v, want ErrNotFound", err)
 	}
 }
+
+func TestMainRoomName(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		main string
+		n    int
+	}{
+		{"standup", "standup", 0},
+		{BreakoutRoomName("standup", 3), "standup", 3},
+		{"standup_breakout_x", "standup_breakout_x", 0},
+		{"standup_breakout_0", "standup_breakout_0", 0},
+	} {
+		if main, n := MainRoomName(tc.in); main != tc.main || n != tc.n {
+			t.Errorf("MainRoomName(%q) = %q, %d; want %q, %d", tc.in, main, n, tc.main, tc.n)
+		}
+	}
+}
+
+// The lobby never holds the owner, moderators or admins, whatever the room's settings.
+func TestHeld(t *testing.T) {
+	r := Room{Lobby: true, LobbyUsers: true, Locked: true}
+	for _, tc := range []struct {
+		name  string
+		a     Access
+		guest bool
+		want  bool
+	}{
+		{"guest", Access{}, true, true},
+		{"user", Access{}, false, true},
+		{"moderator", Access{Moderator: true}, false, false},
+		{"owner", Access{Owner: true, Moderator: true}, false, false},
+	} {
+		if got := held(r, tc.a, tc.guest); got != tc.want {
+			t.Errorf("%s: held = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if held(Room{Lobby: true}, Access{}, false) {
+		t.Error("a signed-in user is held without lobbyUsers")
+	}
+}

@@ -25,15 +25,17 @@ type Config struct {
 
 // Service manages rooms, join tokens and moderation.
 type Service struct {
-	cfg     Config
-	st      store
-	lk      LiveKit
-	live    Live
-	log     *slog.Logger
-	now     func() time.Time
-	created *createdRooms
-	sf      singleflight.Group
-	rooms   *roomCache
+	cfg      Config
+	st       store
+	lk       LiveKit
+	live     Live
+	log      *slog.Logger
+	now      func() time.Time
+	created  *createdRooms
+	sf       singleflight.Group
+	rooms    *roomCache
+	lobby    lobby
+	breakout BreakoutOptions
 }
 
 // New builds the service; the LiveKit client and the live state are required.
@@ -54,7 +56,7 @@ func New(cfg Config, g *gorm.DB, lk LiveKit, live Live, log *slog.Logger, now fu
 		now = time.Now
 	}
 	return &Service{cfg: cfg, st: store{g}, rooms: newRoomCache(roomCacheTTL), lk: lk, live: live, log: log.With("component", "room"), now: now,
-		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout))}, nil
+		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout)), lobby: defaultLobby()}, nil
 }
 
 // View is a room as one caller sees it, with its live figures.

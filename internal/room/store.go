@@ -48,7 +48,7 @@ func Migrations() []db.Migration {
 	}
 	return []db.Migration{{ID: "room_0001_rooms", Up: func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&rooms{}, &roomModerators{}, &roomBans{})
-	}}}
+	}}, lobbyMigration(), breakoutMigration(), scheduleMigration()}
 }
 
 type roomRow struct {
@@ -61,6 +61,8 @@ type roomRow struct {
 	Locked          bool
 	MaxParticipants int
 	AutoRecord      bool
+	Lobby           bool
+	LobbyUsers      bool
 	CanPublish      bool
 	CanSubscribe    bool
 	CanPublishData  bool
@@ -93,7 +95,7 @@ func (banRow) TableName() string { return "room_bans" }
 func toRow(r Room) roomRow {
 	return roomRow{ID: r.ID, Name: r.Name, Title: r.Title, OwnerID: r.OwnerID, Public: r.Public,
 		AllowGuests: r.AllowGuests, Locked: r.Locked, MaxParticipants: r.MaxParticipants,
-		AutoRecord: r.AutoRecord, CanPublish: r.Defaults.CanPublish, CanSubscribe: r.Defaults.CanSubscribe,
+		AutoRecord: r.AutoRecord, Lobby: r.Lobby, LobbyUsers: r.LobbyUsers, CanPublish: r.Defaults.CanPublish, CanSubscribe: r.Defaults.CanSubscribe,
 		CanPublishData: r.Defaults.CanPublishData, PublishSources: strings.Join(r.Defaults.Sources, ","),
 		InviteCode: r.InviteCode, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
@@ -105,6 +107,7 @@ func (w roomRow) room() Room {
 	}
 	return Room{ID: w.ID, Name: w.Name, Title: w.Title, OwnerID: w.OwnerID, Public: w.Public,
 		AllowGuests: w.AllowGuests, Locked: w.Locked, MaxParticipants: w.MaxParticipants, AutoRecord: w.AutoRecord,
+		Lobby: w.Lobby, LobbyUsers: w.LobbyUsers,
 		Defaults: Permissions{CanPublish: w.CanPublish, CanSubscribe: w.CanSubscribe,
 			CanPublishData: w.CanPublishData, Sources: sources},
 		InviteCode: w.InviteCode, CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC()}
@@ -212,7 +215,7 @@ func (s store) update(ctx context.Context, r Room, setMods bool) error {
 
 func (s store) delete(ctx context.Context, id string) error {
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, m := range []any{&moderatorRow{}, &banRow{}} {
+		for _, m := range []any{&moderatorRow{}, &banRow{}, &lobbyRow{}, &breakoutRow{}, &breakoutMemberRow{}, &scheduleRow{}} {
 			if err := tx.Where("room_id = ?", id).Delete(m).Error; err != nil {
 				return fmt.Errorf("delete room %s: %w", id, err)
 			}

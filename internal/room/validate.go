@@ -18,6 +18,8 @@ type Input struct {
 	Locked          *bool
 	MaxParticipants *int
 	AutoRecord      *bool
+	Lobby           *bool
+	LobbyUsers      *bool
 	Defaults        *PermissionsInput
 	Moderators      *[]string
 }
@@ -76,6 +78,8 @@ func (in Input) apply(r *Room) error {
 	setBool(&next.AllowGuests, in.AllowGuests)
 	setBool(&next.Locked, in.Locked)
 	setBool(&next.AutoRecord, in.AutoRecord)
+	setBool(&next.Lobby, in.Lobby)
+	setBool(&next.LobbyUsers, in.LobbyUsers)
 	if d := in.Defaults; d != nil {
 		setBool(&next.Defaults.CanPublish, d.CanPublish)
 		setBool(&next.Defaults.CanSubscribe, d.CanSubscribe)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/parley/parley/bench/load"
 	"github.com/parley/parley/bench/ref"
 )
@@ -71,7 +72,10 @@ func (h *harness) throughputFigures(group, what string, ceil, got []load.Result,
 			}
 		}
 		rf := stat(group, what+" / ceiling", "ratio", ratios)
-		rf.Note = "target >= 0.5"
+		rf.Note = "target >= 0.8"
+		if group == "webhook" {
+			rf.Note = "target >= 0.75"
+		}
 		h.rep.add(rf)
 	}
 }
@@ -95,6 +99,8 @@ func (h *harness) benchJoin(ctx context.Context) {
 		h.rep.na("memory", "Parley RSS under join load", "MiB", "join: "+naReason(err))
 		return
 	}
+	leave := h.occupy(ctx, roomJoin)
+	defer leave()
 	refAddr, stopRef, err := h.startRef(ctx, "join")
 	if err != nil {
 		h.rep.na(g, name, "req/s", err.Error())
@@ -121,6 +127,23 @@ func (h *harness) benchJoin(ctx context.Context) {
 	if h.suffix == "" {
 		h.rep.add(stat("memory", "Parley RSS under join load (peak)", "MiB", peaks))
 	}
+}
+
+// occupy puts the admin in room as a real participant until the returned function is
+// called: a join into a meeting that has begun, as most joins are (Parley asks LiveKit to
+// create an empty room again on each join, in case LiveKit just closed it).
+func (h *harness) occupy(ctx context.Context, room string) (leave func()) {
+	j, err := newAPI(h.main.base).join(ctx, h.admin.AccessToken, room)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "warning: the join room stays empty:", err)
+		return func() {}
+	}
+	r, err := lksdk.ConnectToRoomWithToken(j.URL, j.Token, &lksdk.RoomCallback{}, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "warning: the join room stays empty:", err)
+		return func() {}
+	}
+	return r.Disconnect
 }
 
 func joinRequests(bearer, room string) []load.Request {
@@ -163,15 +186,25 @@ func (h *harness) benchMe(ctx context.Context) {
 		h.rep.na(g, "GET /api/auth/me", "req/s", h.authNA)
 		return
 	}
-	req := []load.Request{{Method: "GET", Path: "/api/auth/me", Header: [][2]string{{"Authorization", "Bearer " + h.user.AccessToken}}}}
-	_, got, err := h.loadRuns(ctx, nil, func(int) (load.Result, error) {
-		return load.Run(ctx, h.opts([]string{h.main.addr}, h.conns, req, true))
-	})
+	refAddr, stopRef, err := h.startRef(ctx, "me")
 	if err != nil {
 		h.rep.na(g, "GET /api/auth/me", "req/s", err.Error())
 		return
 	}
-	h.throughputFigures(g, "GET /api/auth/me", nil, got, false)
+	defer stopRef()
+	refTok, _ := ref.SignAccess(refJWTSecret, "user-1", time.Hour)
+	refReq := []load.Request{{Method: "GET", Path: "/api/auth/me", Header: [][2]string{{"Authorization", "Bearer " + refTok}}}}
+	req := []load.Request{{Method: "GET", Path: "/api/auth/me", Header: [][2]string{{"Authorization", "Bearer " + h.user.AccessToken}}}}
+	ceil, got, err := h.loadRuns(ctx,
+		func(int) (load.Result, error) { return load.Run(ctx, h.opts([]string{refAddr}, h.conns, refReq, true)) },
+		func(int) (load.Result, error) {
+			return load.Run(ctx, h.opts([]string{h.main.addr}, h.conns, req, true))
+		})
+	if err != nil {
+		h.rep.na(g, "GET /api/auth/me", "req/s", err.Error())
+		return
+	}
+	h.throughputFigures(g, "GET /api/auth/me", ceil, got, false)
 }
 
 // benchLogin: POST /api/auth/login with the right password (dominated by password hashing).

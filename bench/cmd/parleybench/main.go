@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "me", "login", "webhook", "hooks", "live", "signal", "recorder", "restart", "heal", "cold", "pg"}
+var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "hooks", "live", "ctrl", "signal", "recorder", "restart", "heal", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -42,6 +42,7 @@ type harness struct {
 	authNA, roomsNA             string // why auth / rooms features cannot be benchmarked
 	idleRSS                     float64
 	recorderTest                bool
+	pprofAddr                   string // PARLEY_PPROF_ADDR of the instances (a -tags pprof build)
 	// suffix names the figures of a repeated run under other conditions (benchHooks).
 	suffix string
 }
@@ -75,6 +76,7 @@ func run(ctx context.Context) error {
 	out := flag.String("out", "bench/results/latest.json", "where the JSON report goes")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs, data) for inspection")
 	flag.BoolVar(&h.recorderTest, "recorder-test", true, "also run internal/recording/builtin's TestBenchRecorder (compiles it with go test)")
+	flag.StringVar(&h.pprofAddr, "pprof", "", "PARLEY_PPROF_ADDR for the main instance (profiles under load need go build -tags pprof ./server)")
 	flag.Parse()
 
 	want := map[string]bool{}
@@ -112,7 +114,7 @@ func run(ctx context.Context) error {
 		AdminEmail: "bench-admin@example.com", AdminPassword: "bench-" + randHex(8)}
 	h.rep = &Report{StartedAt: time.Now().UTC(), Host: hostInfo(), Settings: map[string]string{
 		"conns": fmt.Sprint(h.conns), "webhookSenders": "16", "warmup": h.warmup.String(),
-		"duration": h.duration.String(), "runs": fmt.Sprint(h.runs), "generator": "bench/load (Go, fasthttp client, keep-alive)",
+		"duration": h.duration.String(), "runs": fmt.Sprint(h.runs), "generator": "bench/load (Go, fasthttp client, keep-alive); wrk -t2 -c32 for the wrk figures", "parleyConfig": "defaults (log.level info: access log on), SQLite, embedded LiveKit",
 	}}
 	defer func() {
 		for _, in := range h.instances {
@@ -133,8 +135,8 @@ func run(ctx context.Context) error {
 		}
 	}
 	steps := map[string]func(context.Context){
-		"join": h.benchJoin, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
-		"live": h.benchLive, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
+		"join": h.benchJoin, "wrk": h.benchWrk, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
+		"live": h.benchLive, "ctrl": h.benchCtrl, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)
 			if h.recorderTest {
@@ -162,8 +164,9 @@ func run(ctx context.Context) error {
 		time.Sleep(time.Second)
 		if v, err := rssMB(h.main.pid()); err == nil {
 			f := stat("memory", "Parley RSS idle, after the benchmarks", "MiB", []float64{v})
-			f.Note = "the idle figure above includes start-up garbage (migrations, bootstrap admin's password hash)"
+			f.Note = "what the load left behind: the Go runtime returns freed memory to the OS over minutes"
 			h.rep.add(f)
+			h.addHeap("Parley Go heap in use idle, after the benchmarks")
 		}
 	}
 	h.rep.Seconds = time.Since(h.rep.StartedAt).Seconds()

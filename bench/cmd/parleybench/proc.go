@@ -75,8 +75,10 @@ func (h *harness) startInstance(ctx context.Context, name string, extra ...strin
 		"PARLEY_AUTH_BOOTSTRAP_ADMIN_PASSWORD="+h.sec.AdminPassword,
 		"PARLEY_AUTH_LOGIN_RATE=1000000000", // the login benchmark must not hit the limiter
 		"PARLEY_AUTH_ACCESS_TTL=2h",
-		"PARLEY_LOG_LEVEL=warn",
 	)
+	if h.pprofAddr != "" && len(h.instances) == 0 {
+		env = append(env, "PARLEY_PPROF_ADDR="+h.pprofAddr)
+	}
 	env = append(env, extra...)
 	logf, err := os.Create(in.logPath)
 	if err != nil {

@@ -32,6 +32,7 @@ func (h *harness) setupMain(ctx context.Context) error {
 		f := stat("memory", "Parley RSS idle", "MiB", []float64{h.idleRSS})
 		f.Note = "just ready, before any request"
 		h.rep.add(f)
+		h.addHeap("Parley Go heap in use idle")
 	}
 	a := newAPI(in.base)
 	if h.admin, err = a.login(ctx, h.sec.AdminEmail, h.sec.AdminPassword); err != nil {
@@ -55,6 +56,13 @@ func (h *harness) setupMain(ctx context.Context) error {
 }
 
 // naReason says why a feature answered an error, short enough for the table.
+// addHeap adds the main instance's go_memstats_heap_inuse_bytes, the Go heap beside RSS.
+func (h *harness) addHeap(name string) {
+	if v, ok := h.main.metrics()["go_memstats_heap_inuse_bytes"]; ok {
+		h.rep.add(stat("memory", name, "MiB", []float64{v / (1 << 20)}))
+	}
+}
+
 func naReason(err error) string {
 	var ae *apiError
 	if !errors.As(err, &ae) {

@@ -48,7 +48,7 @@ var param = regexp.MustCompile(`\{([^}]+)\}`)
 
 func load(yaml []byte) (*Doc, error) {
 	// Recording files and audit exports are checked for their status and type, not decoded.
-	for _, ct := range []string{"video/mp4", "application/octet-stream", "application/x-ndjson"} {
+	for _, ct := range []string{"video/mp4", "application/octet-stream", "application/x-ndjson", "text/calendar"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	l := openapi3.NewLoader()

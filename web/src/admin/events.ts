@@ -13,6 +13,8 @@ const eventTypes: EventType[] = [
   'track_muted',
   'recording_status',
   'livekit_state',
+  'lobby_changed',
+  'breakouts_changed',
 ];
 
 /** What a stream hands its listener: a server event, or 'open' once the stream (re)connects. */

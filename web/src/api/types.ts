@@ -41,6 +41,9 @@ export interface Room {
   locked: boolean;
   maxParticipants: number;
   autoRecord: boolean;
+  /** Guests (and with lobbyUsers signed-in users who do not moderate) wait to be let in. */
+  lobby: boolean;
+  lobbyUsers: boolean;
   defaultPermissions: Permissions;
   moderators: string[];
   /** Only for the owner, moderators and admins of a private room. */
@@ -59,6 +62,58 @@ export interface JoinResponse {
   name: string;
   role: JoinRole;
   room: Room;
+  /** Set when the token is for one of the room's breakout rooms. */
+  breakout?: { room: number; endsAt?: string };
+}
+
+/** scheduleJSON: a planned meeting; start and end are local times in timeZone. */
+export interface Schedule {
+  id: string;
+  room: string;
+  title: string;
+  start: string;
+  end: string;
+  timeZone: string;
+  rrule?: string;
+  invitees: string[];
+  lobbyOpensMinutes: number;
+  next: string[];
+}
+
+/** breakoutsJSON: a running split of a meeting into breakout rooms (no rooms: none runs). */
+export interface BreakoutSet {
+  rooms: { number: number; livekitRoom: string; identities: string[] }[];
+  endsAt?: string;
+  startedAt?: string;
+}
+
+/** lobbyTicketJSON: the answer (202, under `lobby`) of a join that waits in the lobby. */
+export interface LobbyTicket {
+  ticket: string;
+  id: string;
+  room: string;
+  position: number;
+  expiresAt: string;
+}
+
+/** lobbyStatusJSON: a ticket as its holder sees it. */
+export interface LobbyStatus {
+  status: 'waiting' | 'admitted' | 'denied' | 'expired' | 'error';
+  room: string;
+  position?: number;
+  moderatorPresent: boolean;
+  expiresAt: string;
+  join?: JoinResponse;
+  error?: { code: string; message: string };
+}
+
+/** lobbyEntryJSON: one waiting person, for moderators. */
+export interface LobbyEntry {
+  ticket: string;
+  name: string;
+  guest: boolean;
+  since: string;
+  expiresAt: string;
 }
 
 /** trackJSON */
@@ -175,7 +230,9 @@ export type EventType =
   | 'track_unpublished'
   | 'track_muted'
   | 'recording_status'
-  | 'livekit_state';
+  | 'livekit_state'
+  | 'lobby_changed'
+  | 'breakouts_changed';
 
 /** eventJSON: one event's data. */
 export interface LiveEvent {

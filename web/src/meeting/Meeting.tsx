@@ -16,6 +16,8 @@ import {
 import { controlsFor, fromLiveKit, moderationFor } from '../state/permissions';
 import { errorText } from '../ui';
 import { InviteButton } from './InviteButton';
+import { LobbyList } from './Lobby';
+import { BreakoutBadge, BreakoutControls } from './Breakouts';
 import { ChatPanel } from './ChatPanel';
 import { useMeetingConnection, type Choices } from './connection';
 import { DevicePanel } from './DevicePanel';
@@ -37,10 +39,16 @@ interface Props {
   isAdmin: boolean;
   /** Asks the API for a fresh join token (expired token, rejoin, healing after a lost connection). */
   rejoin(): Promise<JoinResponse>;
+  /** Asks where to be now (a breakout room, or the main room; `want` for moderators visiting)
+   * and moves there when it is elsewhere. */
+  onMove(want?: number): void;
   onExit(): void;
   /** The end-to-end encryption key of an encrypted meeting (from the link's fragment). */
   e2eeKey?: string | null;
 }
+
+/** The data topic of Parley's own move messages (room.BreakoutTopic). */
+const breakoutTopic = 'parley.breakout';
 
 /** Whether a key press happened in a text field, where shortcuts must not fire. */
 function typing(e: KeyboardEvent): boolean {
@@ -49,7 +57,7 @@ function typing(e: KeyboardEvent): boolean {
 }
 
 /** The meeting: connects to LiveKit with the join token and renders the call full-window. */
-export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Props) {
+export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKey }: Props) {
   const [info, setInfo] = useState<RoomInfo>(join.room);
   const [state, dispatch] = useReducer(meetingReducer, initialMeeting);
   const [panel, setPanel] = useState<Panel>(null);
@@ -65,6 +73,8 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
   const recordingRef = useRef(false);
   const selfToggleAt = useRef(0);
   const moderateRef = useRef(false);
+  const moveRef = useRef(() => onMove());
+  moveRef.current = () => onMove();
   const notice = useCallback((msg: string, kind: 'info' | 'error' = 'error') => push(msg, kind), [push]);
 
   const wire = useCallback(
@@ -79,6 +89,8 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
         push('Some audio or video could not be decrypted: everyone must join with the same link, including its key.');
       });
       r.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+        // Sent by Parley itself (no participant): the breakout rooms started or ended.
+        if (topic === breakoutTopic && !participant) return moveRef.current();
         const m = decodeMessage(topic, payload);
         if (!m || !participant) return;
         if (m.topic === 'chat') {
@@ -131,9 +143,13 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
   // Moderators follow the room's event stream (only they may read it) for the recording
   // indicator; everyone else relies on LiveKit's recording flag and the moderators' data messages.
   const followEvents = moderation.moderate && api.tokens !== null && phase.kind === 'live';
+  const [lobbyVersion, setLobbyVersion] = useState(0);
+  const [breakoutVersion, setBreakoutVersion] = useState(0);
   useEventStream(
     followEvents ? path`/api/rooms/${info.name}/events` : null,
     (e) => {
+      if (e.type === 'lobby_changed' || e.type === 'open') setLobbyVersion((n) => n + 1);
+      if (e.type === 'breakouts_changed' || e.type === 'open') setBreakoutVersion((n) => n + 1);
       const active = recordingActiveFromEvent(e);
       if (active !== undefined) dispatch({ type: 'recording', active });
     },
@@ -295,6 +311,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
             End-to-end encrypted
           </span>
         )}
+        {join.breakout && <BreakoutBadge n={join.breakout.room} endsAt={join.breakout.endsAt} />}
         {room.state === ConnectionState.Reconnecting && (
           <span className="badge warn" role="status" data-testid="resuming">
             Reconnecting…
@@ -302,6 +319,9 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
         )}
         <span className="grow" />
         {info.inviteCode !== undefined && <InviteButton room={info} />}
+        {moderation.moderate && (
+          <BreakoutControls name={info.name} room={room} version={breakoutVersion} current={join.breakout?.room ?? 0} onVisit={(n) => onMove(n)} onNotice={notice} />
+        )}
         {moderation.moderate && (
           <RoomControls
             encrypted={!!e2eeKey}
@@ -316,6 +336,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onExit, e2eeKey }: Pro
           />
         )}
       </header>
+      {moderation.moderate && <LobbyList room={info.name} version={lobbyVersion} onNotice={notice} />}
       <div className="meeting-body">
         <Stage
           room={room}

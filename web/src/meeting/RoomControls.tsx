@@ -97,6 +97,19 @@ export function RoomControls({
       >
         {info.locked ? 'Unlock room' : 'Lock room'}
       </button>
+      <button
+        type="button"
+        disabled={busy}
+        aria-pressed={info.lobby}
+        data-testid="lobby-toggle"
+        onClick={() =>
+          act(info.lobby ? 'Lobby off' : 'Lobby on', async () => {
+            setInfo(await api.patch<Room>(path`/api/rooms/${info.name}`, { lobby: !info.lobby }));
+          })
+        }
+      >
+        {info.lobby ? 'Lobby on' : 'Lobby off'}
+      </button>
       <ConfirmButton
         label="End meeting"
         confirmLabel="Confirm end"

@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from '../router';
 import { api, ApiError, path } from '../api';
-import type { JoinResponse, Room } from '../api/types';
+import type { JoinResponse, LobbyTicket, Room } from '../api/types';
 import { useAuth } from '../auth';
 import { Meeting, type Choices } from '../meeting/Meeting';
 import { Preview } from '../meeting/Preview';
+import { LobbyWait } from '../meeting/Lobby';
 import { joinErrorMessage } from '../state/meeting';
 import { errorText } from '../ui';
 import { keyFromLocation, newKey, setLocationKey } from '../e2eeKey';
@@ -31,6 +32,7 @@ export function JoinPage() {
     setLocationKey(k);
     setE2eeKey(k);
   };
+  const [waiting, setWaiting] = useState<LobbyTicket | null>(null);
 
   useEffect(() => {
     if (loading) return;
@@ -47,20 +49,53 @@ export function JoinPage() {
     if (user) setDisplayName((n) => n || user.name);
   }, [user]);
 
-  async function requestJoin(): Promise<JoinResponse> {
+  /** Asks to join: a join answer, or (202) a lobby ticket to wait with. */
+  async function askToJoin(): Promise<JoinResponse | { lobby: LobbyTicket }> {
     const body: { displayName?: string; inviteCode?: string } = {};
     const dn = displayName.trim();
     if (!user || (dn && dn !== user.name)) body.displayName = dn;
     if (invite) body.inviteCode = invite;
-    return api.post<JoinResponse>(path`/api/rooms/${name}/join`, body, { auth: user ? 'user' : 'none' });
+    return api.post<JoinResponse | { lobby: LobbyTicket }>(path`/api/rooms/${name}/join`, body, { auth: user ? 'user' : 'none' });
   }
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  // A rejoin of someone already admitted is let straight in (the server remembers the admission).
+  async function requestJoin(): Promise<JoinResponse> {
+    const j = await askToJoin();
+    if ('lobby' in j) throw new ApiError(409, 'lobby', 'A moderator has to let you in again.');
+    return j;
+  }
+
+  /** Where this person belongs now: their breakout room while a split runs, else the main room. */
+  async function whereNow(want?: number): Promise<JoinResponse> {
+    const body: { displayName?: string; inviteCode?: string; room?: number } = { room: want };
+    const dn = displayName.trim();
+    if (!user || (dn && dn !== user.name)) body.displayName = dn;
+    if (invite) body.inviteCode = invite;
+    return api.post<JoinResponse>(path`/api/rooms/${name}/breakouts/join`, body, { auth: user ? 'user' : 'none' });
+  }
+
+  // A move message, or a moderator's visit: reconnect only when the answer is another room.
+  // Messages can come in bursts (Parley repeats them): only the latest question's answer
+  // counts, so an answer overtaken by a later one never moves anyone back.
+  const moves = useRef(0);
+  function move(want?: number) {
+    const seq = ++moves.current;
+    whereNow(want)
+      .then((j) => {
+        if (seq !== moves.current) return;
+        setJoined((cur) => (cur && want === undefined && (cur.breakout?.room ?? 0) === (j.breakout?.room ?? 0) ? cur : j));
+      })
+      .catch(() => undefined); // stays where it is; the next move message or rejoin asks again
+  }
+
+  async function submit(e?: FormEvent) {
+    e?.preventDefault();
     setJoining(true);
     setError(null);
     try {
-      setJoined(await requestJoin());
+      const j = await askToJoin();
+      if ('lobby' in j) setWaiting(j.lobby);
+      else setJoined(j);
     } catch (err) {
       if (err instanceof ApiError) {
         const guestRefused = !user && (err.status === 401 || (err.status === 403 && err.code !== 'banned'));
@@ -77,17 +112,35 @@ export function JoinPage() {
   if (joined) {
     return (
       <Meeting
+        key={joined.breakout?.room ?? 0}
         join={joined}
         choices={choices}
         isAdmin={user?.role === 'admin'}
         e2eeKey={e2eeKey}
-        rejoin={requestJoin}
+        rejoin={joined.breakout ? () => whereNow() : requestJoin}
+        onMove={move}
         onExit={() => (user ? navigate('/') : setJoined(null))}
       />
     );
   }
 
   const title = room?.title || name;
+  if (waiting)
+    return (
+      <LobbyWait
+        ticket={waiting}
+        title={title}
+        onAdmitted={(j) => {
+          setWaiting(null);
+          setJoined(j);
+        }}
+        onAgain={() => {
+          setWaiting(null);
+          void submit();
+        }}
+        onLeave={() => setWaiting(null)}
+      />
+    );
   if (error?.code === 'room_not_found' && !room)
     return (
       <section className="card narrow" data-testid="room-missing">
@@ -127,6 +180,7 @@ export function JoinPage() {
           {room && (
             <p className="muted small">
               {room.locked && 'This room is locked. '}
+              {room.lobby && 'A moderator lets guests in. '}
               {room.maxParticipants > 0 && `Up to ${room.maxParticipants} people. `}
               {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
             </p>

@@ -3,7 +3,7 @@ import type { Permissions, Room, Source } from '../api/types';
 import { allSources, sourceLabels } from '../state/permissions';
 import { ErrorBox } from '../ui';
 
-export type RoomInput = Pick<Room, 'title' | 'public' | 'allowGuests' | 'maxParticipants'> & {
+export type RoomInput = Pick<Room, 'title' | 'public' | 'allowGuests' | 'maxParticipants' | 'lobby' | 'lobbyUsers'> & {
   defaultPermissions: Permissions;
 };
 
@@ -12,6 +12,8 @@ const defaults: RoomInput = {
   public: false,
   allowGuests: false,
   maxParticipants: 0,
+  lobby: false,
+  lobbyUsers: false,
   defaultPermissions: { canPublish: true, canSubscribe: true, canPublishData: true, canPublishSources: [...allSources] },
 };
 
@@ -58,6 +60,20 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
             onChange={(e) => setV({ ...v, allowGuests: e.target.checked })}
           />
           Allow guests without an account
+        </label>
+        <label className="check">
+          <input type="checkbox" name="lobby" checked={v.lobby} onChange={(e) => setV({ ...v, lobby: e.target.checked })} />
+          Lobby: a moderator lets guests in
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            name="lobbyUsers"
+            disabled={!v.lobby}
+            checked={v.lobbyUsers}
+            onChange={(e) => setV({ ...v, lobbyUsers: e.target.checked })}
+          />
+          Signed-in users wait in the lobby too
         </label>
         <label className="inline">
           Max participants (0 = no limit)

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, useNavigate } from '../router';
 import { api, path } from '../api';
 import type { List, Room } from '../api/types';
@@ -7,12 +7,17 @@ import { ErrorBox, useLoad } from '../ui';
 import { RoomForm, type RoomInput } from './RoomForm';
 import { CopyInvite } from '../invite';
 
+// The waiting list loads with the first lobby room only: the rooms page is in the first script.
+const LobbyList = lazy(() => import('../meeting/Lobby').then((m) => ({ default: m.LobbyList })));
+const SchedulePanel = lazy(() => import('./SchedulePanel').then((m) => ({ default: m.SchedulePanel })));
+
 export function RoomsPage() {
   const { user } = useAuth();
   const navigate = useNavigate();
   const rooms = useLoad(() => api.get<List<Room>>('/api/rooms'), []);
   const [showForm, setShowForm] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [scheduling, setScheduling] = useState<string | null>(null);
 
   async function create(v: RoomInput) {
     const r = await api.post<Room>('/api/rooms', v);
@@ -50,15 +55,31 @@ export function RoomsPage() {
                 {r.public && ' · public'}
                 {r.allowGuests && ' · guests welcome'}
                 {r.locked && ' · locked'}
+                {r.lobby && ' · lobby'}
                 {r.maxParticipants > 0 && ` · max ${r.maxParticipants}`}
                 {r.active && ` · live now (${r.numParticipants ?? 0})`}
               </p>
+              {r.lobby && r.inviteCode !== undefined && (
+                <Suspense fallback={null}>
+                  <LobbyList room={r.name} follow onNotice={(m) => setDeleteError(new Error(m))} />
+                </Suspense>
+              )}
+              {scheduling === r.name && (
+                <Suspense fallback={null}>
+                  <SchedulePanel room={r.name} />
+                </Suspense>
+              )}
             </div>
             <div className="row wrap">
               <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={`Join ${r.title || r.name}`}>
                 Join
               </Link>
               {r.inviteCode !== undefined && <CopyInvite room={r} />}
+              {r.inviteCode !== undefined && (
+                <button type="button" aria-expanded={scheduling === r.name} onClick={() => setScheduling(scheduling === r.name ? null : r.name)}>
+                  Schedule
+                </button>
+              )}
               {(r.ownerId === user?.id || user?.role === 'admin') && (
                 <button
                   type="button"
