@@ -87,7 +87,11 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	liveSvc, err := a.wireLive(sup)
+	hooks, err := a.wireOutbox()
+	if err != nil {
+		return err
+	}
+	liveSvc, err := a.wireLive(sup, hooks)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms)
+	recordings, rejoin, err := a.wireRecording(ctx, sup, liveSvc, rooms, hooks)
 	if err != nil {
 		return err
 	}
@@ -116,6 +120,7 @@ func (a *app) wire(ctx context.Context) error {
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
 		Auth: gated, SSO: a.wireSSO(authSvc), Recovery: a.wireRecovery(authSvc), Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		Webhooks:      hooks,
 		LiveKitStatus: sup.Status, Doctor: doctorRun,
 		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:     a.caPages(web.Handler()),

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/api/openapitest"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/parley/parley/internal/testenv"
 )
@@ -89,7 +91,8 @@ func adminOverviewLiveKit(t *testing.T, addr string) overviewLiveKit {
 // adminGet logs in as the bootstrap admin and decodes the 200 answer of GET path into out.
 func adminGet(t *testing.T, addr, path string, out any) {
 	t.Helper()
-	resp, err := http.Post("http://"+addr+"/api/auth/login", "application/json",
+	client := openapitest.Client(http.DefaultClient, api.OpenAPIYAML(), t.Errorf)
+	resp, err := client.Post("http://"+addr+"/api/auth/login", "application/json",
 		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1234"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +102,7 @@ func adminGet(t *testing.T, addr, path string, out any) {
 	resp.Body.Close()
 	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 	req.Header.Set("Authorization", "Bearer "+login.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

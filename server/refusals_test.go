@@ -13,6 +13,8 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/parley/parley/internal/api"
+	"github.com/parley/parley/internal/api/openapitest"
 )
 
 // Refusals that hold: the real parley binary with its embedded LiveKit, which signs and
@@ -28,7 +30,8 @@ type browser struct {
 
 func newBrowser(t *testing.T, p *proc) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: "http://" + p.addr, http: &http.Client{Jar: jar}}
+	// Every answer is held to the OpenAPI document (internal/api/openapi.yaml).
+	return &browser{t: t, base: "http://" + p.addr, http: openapitest.Client(&http.Client{Jar: jar}, api.OpenAPIYAML(), t.Errorf)}
 }
 
 func (b *browser) do(method, path string, body any) (int, map[string]any, http.Header) {

@@ -7,12 +7,13 @@ import (
 
 	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/outbox"
 )
 
 // wireLive builds the live state (the webhook endpoint, participants, the event bus, the
 // admin figures) and its reconciler, a worker re-run on every LiveKit (re)start. Every
 // supervisor state change is a livekit_state event.
-func (a *app) wireLive(sup *livekit.Supervisor) (*live.Service, error) {
+func (a *app) wireLive(sup *livekit.Supervisor, hooks *outbox.Service) (*live.Service, error) {
 	// With a LiveKit cluster's Redis the reconciler also reads LiveKit's node registry: a
 	// dead node's rooms stay listed by the RoomService, and only Redis shows the node is gone.
 	var nodes live.NodeHealth
@@ -26,7 +27,7 @@ func (a *app) wireLive(sup *livekit.Supervisor) (*live.Service, error) {
 	}
 	svc, err := live.New(live.Options{
 		DB: a.db, APIKey: a.cfg.LiveKit.APIKey, APISecret: a.cfg.LiveKit.APISecret,
-		LiveKit: sup.RoomClient(), Nodes: nodes,
+		LiveKit: sup.RoomClient(), Nodes: nodes, Outbox: liveOutbox{hooks},
 		ReconcileInterval: time.Duration(a.cfg.LiveKit.ReconcileInterval),
 		Registry:          a.reg, Log: a.log, Now: time.Now,
 	})

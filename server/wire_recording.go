@@ -10,6 +10,7 @@ import (
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/live"
 	"github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/outbox"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
 )
@@ -18,7 +19,7 @@ import (
 // recorder or LiveKit Egress), and adds its workers: start timeouts, retries,
 // reconciliation, the daily retention sweep and auto-record on room_started /
 // room_finished. rejoin tells the built-in recorder a room LiveKit lost exists again.
-func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service) (g *recording.Guard, rejoin func(room string), err error) {
+func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *live.Service, rooms *room.Service, hooks *outbox.Service) (g *recording.Guard, rejoin func(room string), err error) {
 	rc := a.cfg.Recording
 	rejoin = func(string) {} // only the built-in recorder is told: Egress workers are LiveKit's
 	store, s3cfg, err := a.recordingStorage()
@@ -42,6 +43,7 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 		// LiveKit Egress writes its own manifest (DisableManifest is passed on to it).
 		WriteManifest: !rc.DisableManifest && !egress,
 		Notify:        func(r recording.Recording) { publishRecording(l, r) },
+		OnTransition:  recordingOutbox(hooks),
 		Instance:      instance,
 		LocalBackend:  !egress,
 		RetryBackoff:  time.Duration(rc.RetryBackoff), MaxAttempts: rc.MaxAttempts,

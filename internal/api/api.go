@@ -32,6 +32,7 @@ type Deps struct {
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
+	Webhooks   WebhookService
 	// Keys are the API keys (apikeys.go); Audit records audited actions and reads them back
 	// (audit.go, audittrail.go).
 	Keys  KeyService
@@ -112,7 +113,7 @@ func (d Deps) check() error {
 		missing bool
 	}{
 		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Recovery", d.Recovery == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
-		{"Recordings", d.Recordings == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
+		{"Recordings", d.Recordings == nil}, {"Webhooks", d.Webhooks == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil}, {"Keys", d.Keys == nil}, {"Audit", d.Audit == nil},
 	} {

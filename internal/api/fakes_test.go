@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/parley/parley/internal/doctor"
+	"github.com/parley/parley/internal/outbox"
 	"log/slog"
 	"testing"
 
@@ -38,11 +39,19 @@ func (f fakeLiveState) Participants(ctx context.Context, room string) ([]live.Pa
 	return f.participants(ctx, room)
 }
 
+// fakeWebhooks lists no endpoint; tests of the webhook routes use the real outbox.
+type fakeWebhooks struct{ WebhookService }
+
+func (fakeWebhooks) Endpoints(context.Context) ([]outbox.Endpoint, map[string][2]int, error) {
+	return nil, nil, nil
+}
+
 // testDeps are Deps made of fakes; each test replaces the services it exercises.
 func testDeps() Deps {
 	return Deps{
 		Log:  slog.New(slog.DiscardHandler),
 		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
+		Webhooks:      fakeWebhooks{},
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor: func(context.Context) []doctor.Result {

@@ -7,18 +7,21 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/api/openapitest"
 	"github.com/parley/parley/internal/apikey"
 	"github.com/parley/parley/internal/audit"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/auth/authtest"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/outbox"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
 )
@@ -36,25 +39,27 @@ type retryingBackend struct{ recBackend }
 func (retryingBackend) Retry(context.Context, string) error { return nil }
 
 type matrixEnv struct {
-	t     *testing.T
-	base  string
-	app   *fiber.App
-	auth  *auth.Service
-	rooms *room.Service
-	rec   *recording.Service
-	fs    *recording.FSStorage
-	lk    *fakeLiveKit
-	seen  *fakeLive
-	ids   map[string]string // caller -> user id
-	token map[string]string // caller -> access token
-	guest string            // the guest's parley_guest cookie
-	audit *audit.Log
+	t            *testing.T
+	base         string
+	app          *fiber.App
+	auth         *auth.Service
+	rooms        *room.Service
+	rec          *recording.Service
+	fs           *recording.FSStorage
+	lk           *fakeLiveKit
+	seen         *fakeLive
+	ids          map[string]string // caller -> user id
+	token        map[string]string // caller -> access token
+	guest        string            // the guest's parley_guest cookie
+	hook         string            // a registered webhook endpoint, and one of its deliveries
+	hookDelivery string
+	audit        *audit.Log
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
 	g := dbtest.SQLite(t, auth.Migrations(), room.Migrations(), live.Migrations(), recording.Migrations(),
-		apikey.Migrations(), audit.Migrations())
+		apikey.Migrations(), audit.Migrations(), outbox.Migrations())
 	e := &matrixEnv{t: t, auth: authtest.Service(t, g, nil), ids: map[string]string{}, token: map[string]string{},
 		lk: &fakeLiveKit{participants: map[string]*livekit.ParticipantInfo{}}, seen: &fakeLive{joined: map[string][]string{}}}
 	var err error
@@ -77,8 +82,23 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 		t.Fatal(err)
 	}
 	e.rec.SetBackend(&retryingBackend{recBackend{name: "builtin"}}, "")
+	// The outbound webhooks, real but with no worker: nothing is delivered.
+	hooks, err := outbox.New(outbox.Options{DB: g, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := hooks.Register(context.Background(), outbox.NewEndpoint{URL: "http://127.0.0.1:9/hooks", Events: []string{outbox.AllTypes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := hooks.SendTest(context.Background(), ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hook, e.hookDelivery = ep.ID, strconv.FormatInt(dl.ID, 10)
 	d := testDeps()
 	d.Auth, d.Rooms, d.Live, d.Recordings = e.auth, e.rooms, lv, recording.NewGuard(e.rec, recordingRooms{e.rooms})
+	d.Webhooks = hooks
 	if d.Keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +222,8 @@ func (e *matrixEnv) do(method, path string, body any, caller string) matrixResp 
 	default:
 		req.Header.Set("Authorization", "Bearer "+e.token[caller])
 	}
-	res, err := http.DefaultClient.Do(req)
+	// Every cell's answer, refusals included, is held to the OpenAPI document.
+	res, err := openapitest.Client(http.DefaultClient, openapiYAML, e.t.Errorf).Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}

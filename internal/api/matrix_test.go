@@ -132,6 +132,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE", "/api/admin/api-keys/{u}", "", nil, [9]int{unauth, unauth, forbid, forbid, forbid, forbid, notFound, off, forbid}},
 		{"GET", "/api/admin/audit", "", nil, admins},
 		{"GET", "/api/admin/audit/export", "", nil, admins},
+
+		{"GET", "/api/openapi.json", "", nil, everyone},
+		{"GET", "/api/admin/webhooks", "", nil, admins},
+		{"POST", "/api/admin/webhooks", "", map[string]any{"url": "http://127.0.0.1:9/{r}", "events": []string{"*"}},
+			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, created, off, forbid}},
+		{"GET", "/api/admin/webhooks/{wh}/deliveries", "", nil, admins},
+		{"POST", "/api/admin/webhooks/{wh}/deliveries/{whd}/replay", "", nil, admins},
+		{"POST", "/api/admin/webhooks/{wh}/test", "", nil, [9]int{unauth, unauth, forbid, forbid, forbid, forbid, 202, off, forbid}},
+		{"DELETE", "/api/admin/webhooks/{wh}", "", nil, [9]int{unauth, unauth, forbid, forbid, forbid, forbid, none, off, forbid}},
 		{"GET", "/api/no-such-route", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
 	}
 	e := newMatrixEnv(t)
@@ -150,7 +159,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %s as %s", rt.method, rt.path, caller), func(t *testing.T) {
 				n++
 				c := e.seed(fmt.Sprintf("matrix-%03d", n), rt.rec, caller)
-				r := strings.NewReplacer("{r}", c.room, "{rec}", c.rec, "{mod}", e.ids["moderator"], "{u}", e.ids["user"])
+				r := strings.NewReplacer("{r}", c.room, "{rec}", c.rec, "{mod}", e.ids["moderator"], "{u}", e.ids["user"],
+					"{whd}", e.hookDelivery, "{wh}", e.hook)
 				var body any = rt.body
 				if m, isMap := rt.body.(map[string]any); isMap {
 					filled := map[string]any{}

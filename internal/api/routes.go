@@ -4,7 +4,7 @@ import "github.com/gofiber/fiber/v2"
 
 // routes lists every route of docs/API.md in one place. Handlers live in one file per
 // resource: health.go, auth.go, sso.go, recovery.go, admin_users.go, rooms.go, moderation.go,
-// webhook.go, events.go, admin.go, recordings.go, apikeys.go, audit.go.
+// webhook.go, events.go, admin.go, recordings.go, apikeys.go, audit.go, webhooks.go, openapi.go.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -112,6 +112,17 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/admin/api-keys/:id", admin, s.revokeKey)
 	api.Get("/admin/audit", admin, s.listAudit)
 	api.Get("/admin/audit/export", admin, s.exportAudit)
+
+	// Outbound webhooks (webhooks.go)
+	api.Get("/admin/webhooks", admin, s.listWebhooks)
+	api.Post("/admin/webhooks", admin, s.createWebhook)
+	api.Delete("/admin/webhooks/:id", admin, s.deleteWebhook)
+	api.Get("/admin/webhooks/:id/deliveries", admin, s.listDeliveries)
+	api.Post("/admin/webhooks/:id/deliveries/:deliveryId/replay", admin, s.replayDelivery)
+	api.Post("/admin/webhooks/:id/test", admin, s.testWebhook)
+
+	// The API's own description (openapi.go)
+	api.Get("/openapi.json", s.openAPI)
 
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.signallingRoutes(app) // signalling.go

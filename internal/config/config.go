@@ -15,9 +15,21 @@ type Config struct {
 	SMTP      SMTP      `yaml:"smtp"`
 	LiveKit   LiveKit   `yaml:"livekit"`
 	Recording Recording `yaml:"recording"`
+	Webhooks  Webhooks  `yaml:"webhooks"`
 	Audit     Audit     `yaml:"audit"`
 	Rooms     Rooms     `yaml:"rooms"`
 	Log       Log       `yaml:"log"`
+}
+
+// Webhooks tunes the delivery of outbound webhooks (the endpoints are registered by admins
+// through the API): the first retry waits retryBase, each later one twice as long up to
+// retryMax, for retryFor in all, then the delivery is dead-lettered; timeout bounds one
+// attempt.
+type Webhooks struct {
+	RetryBase Duration `yaml:"retryBase"`
+	RetryMax  Duration `yaml:"retryMax"`
+	RetryFor  Duration `yaml:"retryFor"`
+	Timeout   Duration `yaml:"timeout"`
 }
 
 // Audit is the audit log.
@@ -266,6 +278,8 @@ func Default() Config {
 			RetryBackoff:              Duration(time.Minute),
 			MaxAttempts:               6,
 		},
+		Webhooks: Webhooks{RetryBase: Duration(5 * time.Second), RetryMax: Duration(time.Hour),
+			RetryFor: Duration(24 * time.Hour), Timeout: Duration(10 * time.Second)},
 		Rooms: Rooms{LobbyTimeout: Duration(10 * time.Minute)},
 		Log:   Log{Level: "info", Format: "text"},
 	}

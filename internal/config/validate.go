@@ -90,6 +90,7 @@ func (c *Config) Validate() error {
 	c.validateRecording(bad)
 	c.validateOIDC(bad)
 	c.validateSMTP(bad)
+	c.validateWebhooks(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -178,6 +179,22 @@ func (c *Config) validateRecording(bad func(key, format string, args ...any)) {
 	}
 	if r.MaxAttempts < 1 {
 		bad("recording.maxAttempts", "must be 1 (never retry) or more")
+	}
+}
+
+func (c *Config) validateWebhooks(bad func(key, format string, args ...any)) {
+	w := c.Webhooks
+	if w.RetryBase <= 0 {
+		bad("webhooks.retryBase", "must be positive (e.g. 5s)")
+	}
+	if w.RetryMax < w.RetryBase {
+		bad("webhooks.retryMax", "must be at least webhooks.retryBase (e.g. 1h)")
+	}
+	if w.RetryFor <= 0 {
+		bad("webhooks.retryFor", "must be positive (e.g. 24h)")
+	}
+	if w.Timeout <= 0 || w.Timeout > Duration(time.Minute) {
+		bad("webhooks.timeout", "must be from 1ms to 1m (e.g. 10s): a receiver that holds a delivery longer holds its queue")
 	}
 }
 

@@ -145,6 +145,10 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 	emit := func(typ, identity string, data any) {
 		out = append(out, Event{Type: typ, Room: room.GetName(), Participant: identity, Data: data, At: msTime(at)})
 	}
+	emitHidden := func(typ, identity string, data any, hidden bool) {
+		emit(typ, identity, data)
+		out[len(out)-1].Hidden = hidden
+	}
 	switch ev.Event {
 	case "room_started":
 		ok, err := s.roomStarted(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen)
@@ -153,7 +157,10 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		}
 		return out, err
 	case "room_finished":
-		ok, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
+		ok, ended, err := s.roomFinished(ctx, tx, room.GetName(), room.GetSid(), saneMs(roomStartedAt(room, at), seen, at), at, seen, "room_finished")
+		for _, e := range ended {
+			emitHidden(EventParticipantLeft, e.identity, map[string]string{"sid": e.sid, "reason": "room_finished"}, e.hidden)
+		}
 		if ok {
 			emit(EventRoomFinished, "", map[string]string{"sid": room.GetSid()})
 		}
@@ -162,9 +169,12 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		sess := sessionOf(room, ev.Participant)
 		sess.State = StateJoined
 		sess.JoinedAt = saneMs(sess.JoinedAt, seen, at)
-		ok, err := s.sessionJoined(ctx, tx, sess, at, seen)
+		ok, started, err := s.sessionJoined(ctx, tx, sess, at, seen)
+		if started {
+			emit(EventRoomStarted, "", map[string]string{"sid": room.GetSid()})
+		}
 		if ok {
-			emit(EventParticipantJoined, sess.Identity, participantData(sess))
+			emitHidden(EventParticipantJoined, sess.Identity, participantData(sess), sess.Hidden)
 		}
 		return out, err
 	case "participant_left", "participant_connection_aborted":
@@ -177,7 +187,7 @@ func (s *store) applyEvent(ctx context.Context, tx execer, ev *livekit.WebhookEv
 		sess.LeftAt = at
 		ok, err := s.sessionLeft(ctx, tx, sess, at, seen)
 		if ok {
-			emit(EventParticipantLeft, sess.Identity, participantData(sess))
+			emitHidden(EventParticipantLeft, sess.Identity, participantData(sess), sess.Hidden)
 		}
 		return out, err
 	case "track_published":
@@ -245,8 +255,35 @@ func (s *store) roomStillRunning(ctx context.Context, x execer, name, sid string
 	return n > 0, err
 }
 
+// endedSession is a session that ended with its room: it gets a participant_left of its own,
+// so that whoever follows the events sees every session end, whatever ended it.
+type endedSession struct {
+	sid, identity string
+	hidden        bool
+}
+
+// closeSessions runs an UPDATE ... RETURNING sid, identity and returns the sessions it ended.
+func (s *store) closeSessions(ctx context.Context, x execer, query string, args ...any) ([]endedSession, error) {
+	rows, err := x.QueryContext(ctx, s.q(query+` RETURNING sid, identity, hidden`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []endedSession
+	for rows.Next() {
+		var e endedSession
+		var hidden int
+		if err := rows.Scan(&e.sid, &e.identity, &hidden); err != nil {
+			return nil, err
+		}
+		e.hidden = hidden != 0
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // roomFinished ends the room instance sid and every session still open in it.
-func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, error) {
+func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, startedAt, at, seen int64, reason string) (bool, []endedSession, error) {
 	s.forgetRooms(name)
 	n, err := s.exec(ctx, x, `INSERT INTO live_rooms (name, sid, active, started_at, finished_at, updated_at, seen_at)
 		VALUES (?, ?, 0, ?, ?, ?, ?)
@@ -256,31 +293,33 @@ func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, st
 			OR (live_rooms.sid <> excluded.sid AND live_rooms.started_at <= excluded.started_at)`,
 		name, sid, startedAt, at, at, seen)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	_, err = s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
+	ended, err := s.closeSessions(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
 			left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
 		WHERE room = ? AND (room_sid = ? OR room_sid = '') AND state <> 'left'`,
 		reason, at, seen, at, at, name, sid)
-	return n > 0, err
+	return n > 0, ended, err
 }
 
 // sessionJoined records a joining or joined session; see the ordering rules above.
-func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, seen int64) (bool, error) {
+// started reports that the join made its room the running instance (its room_started was
+// late or lost).
+func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, seen int64) (joined, started bool, err error) {
 	// Other open sessions of this identity in the room: the newest join, and how many.
 	var newest sql.NullInt64
 	var open int
-	err := x.QueryRowContext(ctx, s.q(`SELECT MAX(joined_at), COUNT(*)
+	err = x.QueryRowContext(ctx, s.q(`SELECT MAX(joined_at), COUNT(*)
 		FROM live_participants WHERE room = ? AND identity = ? AND state <> 'left' AND sid <> ?`),
 		sess.Room, sess.Identity, sess.Sid).Scan(&newest, &open)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if newest.Valid && newest.Int64 > sess.JoinedAt {
 		// A late joined of a session already replaced by a rejoin: history only.
 		sess.State, sess.Reason, sess.LeftAt = StateLeft, "replaced", sess.JoinedAt
 		_, err := s.sessionLeft(ctx, x, sess, at, seen)
-		return false, err
+		return false, false, err
 	}
 	n, err := s.exec(ctx, x, `INSERT INTO live_participants (sid, room, room_sid, identity, name, user_id, role, state,
 			joined_at, left_at, leave_reason, hidden, updated_at, seen_at)
@@ -291,25 +330,25 @@ func (s *store) sessionJoined(ctx context.Context, x execer, sess session, at, s
 		sess.Sid, sess.Room, sess.RoomSid, sess.Identity, sess.Name, sess.UserID, sess.Role, sess.State,
 		sess.JoinedAt, boolInt(sess.Hidden), at, seen)
 	if err != nil || n == 0 {
-		return false, err
+		return false, false, err
 	}
 	if open > 0 {
 		if _, err := s.exec(ctx, x, `UPDATE live_participants SET state = 'left', leave_reason = 'replaced', left_at = ?,
 				updated_at = ?, seen_at = ?
 			WHERE room = ? AND identity = ? AND sid <> ? AND state <> 'left' AND joined_at <= ?`,
 			sess.JoinedAt, at, seen, sess.Room, sess.Identity, sess.Sid, sess.JoinedAt); err != nil {
-			return false, err
+			return false, false, err
 		}
 	}
 	// A participant proves its room runs, should room_started be late or lost. The writer
 	// remembers rooms it already ensured: for a known sid the upsert is a no-op anyway.
 	if sess.RoomSid != "" && s.knownRoomSid(sess.Room) != sess.RoomSid {
-		if _, err := s.roomStarted(ctx, x, sess.Room, sess.RoomSid, sess.JoinedAt, at, seen); err != nil {
-			return false, err
+		if started, err = s.roomStarted(ctx, x, sess.Room, sess.RoomSid, sess.JoinedAt, at, seen); err != nil {
+			return false, false, err
 		}
 		s.rememberRoomSid(sess.Room, sess.RoomSid)
 	}
-	return true, nil
+	return true, started, nil
 }
 
 // sessionLeft ends a session (creating it, already left, when its joined never came).

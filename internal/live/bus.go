@@ -27,6 +27,9 @@ type Event struct {
 	Participant string
 	Data        any
 	At          time.Time
+	// Hidden marks a participant event of a recorder (hidden, recorder or egress), which
+	// the lists never show: outbound webhooks leave it out.
+	Hidden bool
 }
 
 // Bus is an in-process publish/subscribe of Events. Publish never blocks: a subscriber

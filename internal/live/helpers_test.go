@@ -83,7 +83,9 @@ func newFixture(t testing.TB, g *gorm.DB, mod func(*live.Options)) *fixture {
 type (
 	fakeRecordings struct{ api.RecordingService }
 	// fakeRooms says who moderates a room.
-	fakeRooms struct {
+	// fakeWebhooks: the live tests never call the outbound webhook routes.
+	fakeWebhooks struct{ api.WebhookService }
+	fakeRooms    struct {
 		api.RoomService
 		moderates func(room, userID string) bool
 	}
@@ -118,6 +120,7 @@ func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string)
 	t.Helper()
 	app, err := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), HTTP: api.HTTPOptions{BodyLimit: 4 << 20},
 		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
+		Webhooks:      fakeWebhooks{},
 		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},
 		Doctor:        func(context.Context) []doctor.Result { return nil },

@@ -8,6 +8,7 @@ package live
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,18 @@ type EgressSink interface {
 	HandleEgress(ctx context.Context, info *livekit.EgressInfo) error
 }
 
+// Execer is an open transaction handed to an Outbox: its writes commit or roll back with
+// the state change.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Outbox records state changes for outbound webhooks inside the transaction that makes
+// them (internal/outbox, through the wiring); an error rolls the change back.
+type Outbox interface {
+	Enqueue(ctx context.Context, x Execer, events []Event) error
+}
+
 // Options configure the service. DB, APIKey and APISecret are required.
 type Options struct {
 	DB        *gorm.DB
@@ -51,7 +64,9 @@ type Options struct {
 	// Nodes reports rooms lost with a dead cluster node; nil trusts the RoomService alone.
 	Nodes NodeHealth
 	// Egress receives egress_* webhooks; nil drops them (acknowledged).
-	Egress            EgressSink
+	Egress EgressSink
+	// Outbox receives every committed state change inside its transaction; nil: none.
+	Outbox            Outbox
 	ReconcileInterval time.Duration // default 10 s
 	// Instance names this process in the reconciler lease (default: random).
 	Instance string
@@ -71,6 +86,7 @@ type Service struct {
 	rec      *reconciler
 	egress   EgressSink
 	gate     *gateQueue
+	outbox   Outbox
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -109,12 +125,15 @@ func New(o Options) (*Service, error) {
 		verifier: NewVerifier(map[string]string{o.APIKey: o.APISecret}),
 		egress:   o.Egress,
 		gate:     newGateQueue(),
+		outbox:   o.Outbox,
 		log:      log,
 		now:      o.Now,
 	}
 	m := newMetrics(o.Registry)
 	s.w = newWriter(st, s.Bus, m, log, o.Now, o.MaxBatch)
+	s.w.outbox = o.Outbox
 	s.rec = newReconciler(st, s.Bus, o.LiveKit, m, log, o.Now, o.ReconcileInterval, o.Instance)
+	s.rec.outbox = o.Outbox
 	s.rec.nodes = o.Nodes
 	s.rec.gate = s.gate
 	return s, nil

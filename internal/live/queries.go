@@ -224,25 +224,44 @@ func (s *Service) MarkRoomEnded(ctx context.Context, room string) error {
 	if err != nil && err != sql.ErrNoRows {
 		return wrapUnavailable("end room "+room, err)
 	}
-	var finished bool
+	var events []Event
 	err = s.st.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.st.exec(ctx, tx, `UPDATE live_participants SET state = 'left', leave_reason = 'room_ended', updated_at = ?, seen_at = ?,
+		events = nil
+		ended, err := s.st.closeSessions(ctx, tx, `UPDATE live_participants SET state = 'left', leave_reason = 'room_ended', updated_at = ?, seen_at = ?,
 				left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END WHERE room = ? AND state <> 'left'`,
-			now, now, now, now, room); err != nil {
+			now, now, now, now, room)
+		if err != nil {
 			return err
+		}
+		for _, e := range ended {
+			events = append(events, Event{Type: EventParticipantLeft, Room: room, Participant: e.identity,
+				Data: map[string]string{"sid": e.sid, "reason": "room_ended"}, At: msTime(now)})
 		}
 		n, err := s.st.exec(ctx, tx, `UPDATE live_rooms SET active = 0, finished_at = ?, updated_at = ?, seen_at = ? WHERE name = ? AND active = 1`,
 			now, now, now, room)
-		finished = n > 0
-		return err
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			events = append(events, Event{Type: EventRoomFinished, Room: room, Data: map[string]string{"sid": sid, "reason": "room_ended"}, At: msTime(now)})
+		}
+		return s.enqueue(ctx, tx, events)
 	})
 	if err != nil {
 		return wrapUnavailable("end room "+room, err)
 	}
-	if finished {
-		s.Publish(Event{Type: EventRoomFinished, Room: room, Data: map[string]string{"sid": sid, "reason": "room_ended"}, At: msTime(now)})
+	for _, e := range events {
+		s.Publish(e)
 	}
 	return nil
+}
+
+// enqueue hands committed-to-be events to the outbox inside their transaction.
+func (s *Service) enqueue(ctx context.Context, x Execer, events []Event) error {
+	if s.outbox == nil || len(events) == 0 {
+		return nil
+	}
+	return s.outbox.Enqueue(ctx, x, events)
 }
 
 // RoomState is a running room with its participants, for GET /api/admin/rooms.

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -74,6 +75,7 @@ type reconciler struct {
 	hooks    *webhookHealth
 	nodes    NodeHealth
 	gate     *gateQueue
+	outbox   Outbox
 	// nodesWarned is when an unanswered node health check was last logged (unix ms; passMu).
 	nodesWarned int64
 	// lastPrune is when webhook ids were last pruned (unix ms; guarded by passMu).
@@ -233,7 +235,50 @@ func fetchLiveKit(ctx context.Context, lk LiveKitRooms) (map[string]lkRoom, erro
 // webhook racing this pass) are newer than what LiveKit told us and are left alone.
 // Sessions and rooms lost with a dead node end with reason node_lost, sessions first so each
 // is counted and published.
+//
+// The repairs commit in one transaction, with their outbound webhook events (Outbox); the bus
+// hears of them once they committed.
 func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[string]LostRoom, snapshot int64) (map[string]int, error) {
+	var repairs map[string]int
+	var events []Event
+	hidden := map[string]bool{} // room + identity of LiveKit's recorders, for Event.Hidden
+	for name, cur := range lk {
+		for _, p := range cur.participants {
+			if sessionOf(cur.room, p).Hidden {
+				hidden[name+"\x00"+p.GetIdentity()] = true
+			}
+		}
+	}
+	err := r.st.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		events = events[:0]
+		publish := func(typ, room, identity string, data any) {
+			ev := Event{Type: typ, Room: room, Participant: identity, Data: data, At: msTime(r.now().UnixMilli())}
+			if typ == EventParticipantJoined || typ == EventParticipantLeft {
+				ev.Hidden = hidden[room+"\x00"+identity]
+			}
+			events = append(events, ev)
+		}
+		if repairs, err = r.repairIn(ctx, tx, lk, lost, snapshot, publish); err != nil {
+			return err
+		}
+		if r.outbox != nil && len(events) > 0 {
+			return r.outbox.Enqueue(ctx, tx, events)
+		}
+		return nil
+	})
+	if err != nil {
+		r.st.forgetRooms("") // the cache may name rows the rollback undid
+		return repairs, err
+	}
+	for _, e := range events {
+		r.bus.Publish(e)
+	}
+	return repairs, nil
+}
+
+func (r *reconciler) repairIn(ctx context.Context, x execer, lk map[string]lkRoom, lost map[string]LostRoom, snapshot int64,
+	publish func(typ, room, identity string, data any)) (map[string]int, error) {
 	repairs := map[string]int{}
 	rooms, err := r.st.openRooms(ctx)
 	if err != nil {
@@ -248,16 +293,18 @@ func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[
 		return repairs, err
 	}
 	now := r.now().UnixMilli()
-	publish := func(typ, room, identity string, data any) {
-		r.bus.Publish(Event{Type: typ, Room: room, Participant: identity, Data: data, At: msTime(now)})
-	}
-	x := r.st.db
 	// Rooms LiveKit no longer runs are finished (their open sessions end with them).
 	finish := func(rows []roomRow, reason string) error {
 		for _, row := range rows {
-			if ok, err := r.st.roomFinished(ctx, x, row.name, row.sid, row.startedAt, now, now, reason); err != nil {
+			ok, ended, err := r.st.roomFinished(ctx, x, row.name, row.sid, row.startedAt, now, now, reason)
+			if err != nil {
 				return err
-			} else if ok {
+			}
+			for _, e := range ended {
+				repairs[RepairParticipantLeft]++
+				publish(EventParticipantLeft, row.name, e.identity, map[string]string{"sid": e.sid, "reason": reason})
+			}
+			if ok {
 				repairs[RepairRoomFinished]++
 				publish(EventRoomFinished, row.name, "", map[string]string{"sid": row.sid, "reason": reason})
 			}
@@ -302,9 +349,12 @@ func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[
 			}
 			old, known := sessions[sess.Sid]
 			if !known || old.state != sess.State {
-				ok, err := r.st.sessionJoined(ctx, x, sess, now, now)
+				ok, started, err := r.st.sessionJoined(ctx, x, sess, now, now)
 				if err != nil {
 					return repairs, err
+				}
+				if started { // the room's own repair above came first: normally never
+					publish(EventRoomStarted, name, "", map[string]string{"sid": cur.room.GetSid()})
 				}
 				if ok {
 					kind := RepairParticipantAdded
@@ -315,7 +365,7 @@ func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[
 					publish(EventParticipantJoined, name, sess.Identity, participantData(sess))
 				}
 			}
-			if err := r.repairTracks(ctx, name, p, tracks, snapshot, now, repairs, publish); err != nil {
+			if err := r.repairTracks(ctx, x, name, p, tracks, snapshot, now, repairs, publish); err != nil {
 				return repairs, err
 			}
 		}
@@ -340,9 +390,8 @@ func (r *reconciler) repair(ctx context.Context, lk map[string]lkRoom, lost map[
 	return repairs, finish(nodeLost, ReasonNodeLost)
 }
 
-func (r *reconciler) repairTracks(ctx context.Context, room string, p *livekit.ParticipantInfo, tracks map[string]trackRow,
+func (r *reconciler) repairTracks(ctx context.Context, x execer, room string, p *livekit.ParticipantInfo, tracks map[string]trackRow,
 	snapshot, now int64, repairs map[string]int, publish func(typ, room, identity string, data any)) error {
-	x := r.st.db
 	live := map[string]bool{}
 	for _, ti := range p.GetTracks() {
 		t := trackOf(ti)

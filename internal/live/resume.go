@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -113,20 +114,30 @@ func (s *Service) roomResumed(ctx context.Context, row roomRow, sid string) erro
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := st.exec(ctx, st.db, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
-			left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
-		WHERE room = ? AND room_sid = ? AND state <> 'left'`, ReasonLiveKitLost, now, now, now, now, row.name, row.sid); err != nil {
-		return err
+	var events []Event
+	for _, g := range lost {
+		events = append(events, Event{Type: EventParticipantLeft, Room: row.name, Participant: g.identity,
+			Data: map[string]string{"sid": g.sid, "reason": ReasonLiveKitLost}, At: msTime(now)})
 	}
-	// A room_started webhook of the new instance may have been first: then it holds the sid.
-	if _, err := st.exec(ctx, st.db, `UPDATE live_rooms SET sid = ?, updated_at = ?, seen_at = ?
-		WHERE name = ? AND sid = ? AND active = 1`, sid, now, now, row.name, row.sid); err != nil {
+	err = st.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := st.exec(ctx, tx, `UPDATE live_participants SET state = 'left', leave_reason = ?, updated_at = ?, seen_at = ?,
+				left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
+			WHERE room = ? AND room_sid = ? AND state <> 'left'`, ReasonLiveKitLost, now, now, now, now, row.name, row.sid); err != nil {
+			return err
+		}
+		// A room_started webhook of the new instance may have been first: then it holds the sid.
+		if _, err := st.exec(ctx, tx, `UPDATE live_rooms SET sid = ?, updated_at = ?, seen_at = ?
+			WHERE name = ? AND sid = ? AND active = 1`, sid, now, now, row.name, row.sid); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, events)
+	})
+	if err != nil {
 		return err
 	}
 	st.forgetRooms(row.name)
-	for _, g := range lost {
-		s.Publish(Event{Type: EventParticipantLeft, Room: row.name, Participant: g.identity,
-			Data: map[string]string{"sid": g.sid, "reason": ReasonLiveKitLost}, At: msTime(now)})
+	for _, e := range events {
+		s.Publish(e)
 	}
 	s.log.Info("meeting resumed in a new LiveKit room", "room", row.name, "sid", sid, "sessions_lost", len(lost))
 	return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/db"
+	"github.com/parley/parley/internal/lease"
 	"gorm.io/gorm"
 )
 
@@ -197,18 +198,18 @@ func (s *store) pruneEvents(ctx context.Context, before int64) (int64, error) {
 }
 
 // acquireLease takes or renews the named lease for holder until expires; it reports whether
-// holder has it. One conditional upsert: it works the same on SQLite and PostgreSQL.
+// holder has it (internal/lease).
 func (s *store) acquireLease(ctx context.Context, name, holder string, now, expires int64) (bool, error) {
-	n, err := s.exec(ctx, s.db, `INSERT INTO live_leases (name, holder, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-		WHERE live_leases.holder = excluded.holder OR live_leases.expires_at < ?`, name, holder, expires, now)
-	return n == 1, err
+	return s.leases().Acquire(ctx, name, holder, now, expires)
 }
 
 // releaseLease gives the lease up so another instance can take it at once.
 func (s *store) releaseLease(ctx context.Context, name, holder string) error {
-	_, err := s.exec(ctx, s.db, `DELETE FROM live_leases WHERE name = ? AND holder = ?`, name, holder)
-	return err
+	return s.leases().Release(ctx, name, holder)
+}
+
+func (s *store) leases() lease.Table {
+	return lease.Table{DB: s.db, Postgres: s.postgres, Name: "live_leases"}
 }
 
 // LastWebhookAt is when the newest verified webhook still in the log (ids are kept an hour)

@@ -19,14 +19,16 @@ type writer struct {
 	st   *store
 	conn writeConn // used by run's goroutine only
 	bus  *Bus
-	m    *metrics
-	log  *slog.Logger
-	now  func() time.Time
-	max  int
-	jobs chan *job
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	// outbox, when set, records each committed event inside the batch's transaction.
+	outbox Outbox
+	m      *metrics
+	log    *slog.Logger
+	now    func() time.Time
+	max    int
+	jobs   chan *job
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 type job struct {
@@ -181,6 +183,20 @@ func (w *writer) commitTx(batch []*job) error {
 				return err
 			}
 		}
-		return nil
+		return w.enqueue(ctx, x, batch)
 	})
+}
+
+func (w *writer) enqueue(ctx context.Context, x execer, batch []*job) error {
+	if w.outbox == nil {
+		return nil
+	}
+	var evs []Event
+	for _, j := range batch {
+		evs = append(evs, j.out...)
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	return w.outbox.Enqueue(ctx, x, evs)
 }

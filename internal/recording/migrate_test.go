@@ -38,7 +38,7 @@ func testBackfill(t *testing.T, g *gorm.DB) {
 			t.Fatal(err)
 		}
 	}
-	st := store{g}
+	st := store{db: g}
 	for _, r := range []Recording{
 		{ID: "rec-standup", Room: "standup", StartedAt: day.Add(time.Hour)},
 		{ID: "rec-old-retro", Room: "retro", StartedAt: day.Add(time.Hour)}, // before room-b existed

@@ -61,7 +61,7 @@ func TestStoreTransitions(t *testing.T) {
 		"postgres": func(t *testing.T) *gorm.DB { return dbtest.Postgres(t, Migrations()) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			st := store{open(t)}
+			st := store{db: open(t)}
 			ctx := context.Background()
 			for _, from := range allStatuses {
 				for _, to := range allStatuses {
@@ -104,7 +104,7 @@ func TestTransitionRace(t *testing.T) {
 		"postgres": func(t *testing.T) *gorm.DB { return dbtest.Postgres(t, Migrations()) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			st := store{open(t)}
+			st := store{db: open(t)}
 			seed(t, st, "race", "room", StatusActive)
 			var wins atomic.Int32
 			var wg sync.WaitGroup
@@ -135,7 +135,7 @@ func TestTransitionRace(t *testing.T) {
 }
 
 func TestOneLiveRecordingPerRoom(t *testing.T) {
-	st := store{dbtest.SQLite(t, Migrations())}
+	st := store{db: dbtest.SQLite(t, Migrations())}
 	ctx := context.Background()
 	seed(t, st, "a", "standup", StatusStarting)
 	now := time.Now().UTC()

@@ -48,6 +48,9 @@ type Options struct {
 	Room func(ctx context.Context, room string) (RoomRef, error)
 	// Notify is called after every applied transition (the live event bus).
 	Notify func(Recording)
+	// OnTransition runs inside the transaction of every applied transition, with the
+	// recording as it is afterwards (outbound webhooks); an error rolls the transition back.
+	OnTransition func(ctx context.Context, x Execer, r Recording) error
 	// Instance names this Parley instance (stable across restarts). With LocalBackend (the
 	// built-in recorder, which records on the instance that started it) the reconciler only
 	// judges this instance's recordings; LiveKit Egress is cluster-wide.
@@ -107,7 +110,7 @@ func New(g *gorm.DB, o Options) (*Service, error) {
 			return nil, fmt.Errorf("recording.autoRooms: pattern %q: %v: %w", p, err, ErrInvalid)
 		}
 	}
-	return &Service{o: o, st: store{g}, log: o.Log.With("component", "recording"), unavailable: "no recording backend is configured"}, nil
+	return &Service{o: o, st: store{db: g, onChange: o.OnTransition}, log: o.Log.With("component", "recording"), unavailable: "no recording backend is configured"}, nil
 }
 
 // SetBackend installs the backend, or records why there is none (start then answers

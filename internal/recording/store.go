@@ -2,6 +2,7 @@ package recording
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -166,8 +167,17 @@ func (w row) recording() Recording {
 	return r
 }
 
-// store is the only gorm user of the package.
-type store struct{ db *gorm.DB }
+// store is the only gorm user of the package. onChange runs inside the transaction of every
+// applied transition (Options.OnTransition).
+type store struct {
+	db       *gorm.DB
+	onChange func(ctx context.Context, x Execer, r Recording) error
+}
+
+// Execer is an open transaction handed to Options.OnTransition.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
 
 func (s store) insert(ctx context.Context, r Recording) error {
 	w := toRow(r)
@@ -248,15 +258,28 @@ func (s store) transition(ctx context.Context, id string, u Update, now time.Tim
 	if u.Status != StatusFailed { // a retry's outcome: no longer scheduled
 		set["retryable"], set["next_retry_at"] = false, nil
 	}
-	res := s.db.WithContext(ctx).Model(&row{}).Where("id = ? AND status IN ?", id, statusStrings(sourcesOf(u.Status))).Updates(set)
-	if res.Error != nil {
-		return Recording{}, fmt.Errorf("recording %s: -> %s: %w", id, u.Status, res.Error)
-	}
-	cur, err := s.get(ctx, id)
+	var cur Recording
+	var moved bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&row{}).Where("id = ? AND status IN ?", id, statusStrings(sourcesOf(u.Status))).Updates(set)
+		if res.Error != nil {
+			return fmt.Errorf("recording %s: -> %s: %w", id, u.Status, res.Error)
+		}
+		var err error
+		if cur, err = (store{db: tx}).get(ctx, id); err != nil {
+			return err
+		}
+		moved = res.RowsAffected > 0
+		if moved && s.onChange != nil {
+			// The outbound webhook is written with the change: both commit or neither does.
+			return s.onChange(ctx, tx.Statement.ConnPool, cur)
+		}
+		return nil
+	})
 	if err != nil {
 		return Recording{}, err
 	}
-	if res.RowsAffected == 0 {
+	if !moved {
 		return cur, transitionError(id, cur.Status, u.Status)
 	}
 	return cur, nil

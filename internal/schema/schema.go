@@ -8,6 +8,7 @@ import (
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/outbox"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
 )
@@ -21,5 +22,6 @@ func Migrations() [][]db.Migration {
 		recording.Migrations(),
 		apikey.Migrations(),
 		audit.Migrations(),
+		outbox.Migrations(),
 	}
 }

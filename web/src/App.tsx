@@ -10,6 +10,7 @@ import { RequireUser } from './ui';
 const JoinPage = lazy(() => import('./pages/JoinPage').then((m) => ({ default: m.JoinPage })));
 const RecordingsPage = lazy(() => import('./pages/RecordingsPage').then((m) => ({ default: m.RecordingsPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ApiReferencePage = lazy(() => import('./pages/ApiReferencePage').then((m) => ({ default: m.ApiReferencePage })));
 const CheckPage = lazy(() => import('./pages/CheckPage').then((m) => ({ default: m.CheckPage })));
 const ForgotPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ForgotPage })));
 const ResetPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ResetPage })));
@@ -94,6 +95,9 @@ export function App() {
             <RequireUser admin>
               <AdminPage />
             </RequireUser>
+          </Route>
+          <Route path="/reference">
+            <ApiReferencePage />
           </Route>
           <Route path="/profile">
             <RequireUser>

@@ -88,13 +88,14 @@ func (h *harness) opts(addrs []string, conns int, reqs []load.Request, cycle boo
 // same load on the reference join server; also Parley's RSS idle and under that load.
 func (h *harness) benchJoin(ctx context.Context) {
 	const g = "join"
+	name := "join" + h.suffix
 	if reason := h.authNA + h.roomsNA; reason != "" {
-		h.rep.na(g, "join", "req/s", reason)
+		h.rep.na(g, name, "req/s", reason)
 		h.rep.na("memory", "Parley RSS under join load", "MiB", reason)
 		return
 	}
 	if _, err := newAPI(h.main.base).join(ctx, h.user.AccessToken, roomJoin); err != nil {
-		h.rep.na(g, "join", "req/s", "join: "+naReason(err))
+		h.rep.na(g, name, "req/s", "join: "+naReason(err))
 		h.rep.na("memory", "Parley RSS under join load", "MiB", "join: "+naReason(err))
 		return
 	}
@@ -102,7 +103,7 @@ func (h *harness) benchJoin(ctx context.Context) {
 	defer leave()
 	refAddr, stopRef, err := h.startRef(ctx, "join")
 	if err != nil {
-		h.rep.na(g, "join", "req/s", err.Error())
+		h.rep.na(g, name, "req/s", err.Error())
 		return
 	}
 	defer stopRef()
@@ -119,11 +120,13 @@ func (h *harness) benchJoin(ctx context.Context) {
 			return load.Run(ctx, h.opts([]string{h.main.addr}, h.conns, req, true))
 		})
 	if err != nil {
-		h.rep.na(g, "join", "req/s", err.Error())
+		h.rep.na(g, name, "req/s", err.Error())
 		return
 	}
-	h.throughputFigures(g, "join", ceil, got, true)
-	h.rep.add(stat("memory", "Parley RSS under join load (peak)", "MiB", peaks))
+	h.throughputFigures(g, name, ceil, got, true)
+	if h.suffix == "" {
+		h.rep.add(stat("memory", "Parley RSS under join load (peak)", "MiB", peaks))
+	}
 }
 
 // occupy puts the admin in room as a real participant until the returned function is

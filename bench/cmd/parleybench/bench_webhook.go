@@ -74,7 +74,7 @@ func webhookEvents(key, secret, room, tag string, n int) ([]load.Request, error)
 // really ingested.
 func (h *harness) benchWebhook(ctx context.Context) {
 	const g = "webhook"
-	name := "webhook ingestion"
+	name := "webhook ingestion" + h.suffix
 	pre, err := webhookEvents(h.sec.LKKey, h.sec.LKSecret, roomHooks, "probe", 2)
 	if err != nil {
 		h.rep.na(g, name, "events/s", err.Error())

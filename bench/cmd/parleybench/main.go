@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "live", "ctrl", "signal", "recorder", "restart", "heal", "cold", "pg"}
+var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "hooks", "live", "ctrl", "signal", "recorder", "restart", "heal", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -43,6 +43,8 @@ type harness struct {
 	idleRSS                     float64
 	recorderTest                bool
 	pprofAddr                   string // PARLEY_PPROF_ADDR of the instances (a -tags pprof build)
+	// suffix names the figures of a repeated run under other conditions (benchHooks).
+	suffix string
 }
 
 func main() {
@@ -133,7 +135,7 @@ func run(ctx context.Context) error {
 		}
 	}
 	steps := map[string]func(context.Context){
-		"join": h.benchJoin, "wrk": h.benchWrk, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook,
+		"join": h.benchJoin, "wrk": h.benchWrk, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
 		"live": h.benchLive, "ctrl": h.benchCtrl, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)

@@ -9,6 +9,7 @@ import { AdminAudit } from './AdminAudit';
 import { AdminDoctor } from './AdminDoctor';
 import { AdminKeys } from './AdminKeys';
 import { AdminUsers } from './AdminUsers';
+import { AdminWebhooks } from './AdminWebhooks';
 import { debounce, useAdminEvents, type StreamStatus } from './events';
 import { UsageChart } from './UsageChart';
 
@@ -77,6 +78,7 @@ export function AdminPage() {
         </ul>
       </section>
       <AdminUsers />
+      <AdminWebhooks />
       <AdminKeys />
       <AdminAudit />
       <section aria-labelledby="rec-h">

@@ -250,3 +250,45 @@ export interface LiveEvent {
   data?: unknown;
   at: string;
 }
+
+/** An outbound webhook event type an endpoint can subscribe to ('*' for all). */
+export const webhookEventTypes = [
+  'room.started',
+  'room.finished',
+  'participant.joined',
+  'participant.left',
+  'track.published',
+  'track.unpublished',
+  'recording.started',
+  'recording.completed',
+  'recording.failed',
+  'recording.aborted',
+] as const;
+
+/** webhookJSON: a registered endpoint; secret only in the answer to its creation. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  secret?: string;
+  pending: number;
+  dead: number;
+  createdAt: string;
+}
+
+/** deliveryJSON: one event's delivery to one endpoint, with its last attempt. */
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  room?: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  createdAt: string;
+  nextAttemptAt?: string;
+  lastAttemptAt?: string;
+  lastStatus?: number;
+  lastError?: string;
+  deliveredAt?: string;
+  payload: string;
+}
