@@ -21,6 +21,7 @@ type AuthService interface {
 	// Recheck reads the principal's session and user again (long-lived event streams).
 	Recheck(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	ChangePassword(ctx context.Context, p auth.Principal, current, next string) error
+	SetName(ctx context.Context, userID, name string) (auth.User, error)
 	User(ctx context.Context, id string) (auth.User, error)
 	ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, string, error)
 	UpdateUser(ctx context.Context, id string, p auth.UserPatch) (auth.User, error)
@@ -159,6 +160,21 @@ func (s *server) me(c *fiber.Ctx) error {
 		return c.JSON(toUserJSON(p.User()))
 	}
 	u, err := s.d.Auth.User(c.UserContext(), p.UserID) // a key's principal does not carry its creator's account
+	if err != nil {
+		return authError(err)
+	}
+	return c.JSON(toUserJSON(u))
+}
+
+// updateMe changes the caller's own display name (API keys never reach it: scopes.go).
+func (s *server) updateMe(c *fiber.Ctx) error {
+	var in struct {
+		Name string `json:"name"` // the one field a person changes here; others are refused as unknown
+	}
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.d.Auth.SetName(c.UserContext(), httpx.PrincipalFrom(c).UserID, in.Name)
 	if err != nil {
 		return authError(err)
 	}

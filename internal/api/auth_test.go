@@ -67,6 +67,13 @@ func TestAuthBadInput(t *testing.T) {
 		{"password missing new", "PUT", "/api/auth/password", map[string]any{"currentPassword": authtest.Password}, alice.AccessToken, 400, "invalid_field"},
 		{"password missing current", "PUT", "/api/auth/password", map[string]any{"newPassword": "new password 1"}, alice.AccessToken, 400, "invalid_field"},
 		{"password unknown field", "PUT", "/api/auth/password", map[string]any{"currentPassword": authtest.Password, "newPassword": "new password 1", "all": true}, alice.AccessToken, 400, "unknown_field"},
+		{"rename without token", "PATCH", "/api/auth/me", map[string]any{"name": "Alice"}, "", 401, "unauthorized"},
+		{"rename missing name", "PATCH", "/api/auth/me", map[string]any{}, alice.AccessToken, 400, "invalid_field"},
+		{"rename blank name", "PATCH", "/api/auth/me", map[string]any{"name": "   "}, alice.AccessToken, 400, "invalid_field"},
+		{"rename too-long name", "PATCH", "/api/auth/me", map[string]any{"name": long(101)}, alice.AccessToken, 400, "invalid_field"},
+		{"rename control chars", "PATCH", "/api/auth/me", map[string]any{"name": "a\nb"}, alice.AccessToken, 400, "invalid_field"},
+		{"rename wrong type", "PATCH", "/api/auth/me", map[string]any{"name": 5}, alice.AccessToken, 400, "invalid_field"},
+		{"rename email too", "PATCH", "/api/auth/me", map[string]any{"name": "A", "email": "x@example.com"}, alice.AccessToken, 400, "unknown_field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.snapshot()
@@ -221,6 +228,30 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 	e.do("POST", "/api/auth/refresh", map[string]any{"refreshToken": b.str("refreshToken")}, "").want(t, 401, "session_revoked")
 	e.do("POST", "/api/auth/login", map[string]any{"email": "erin@example.com", "password": authtest.Password}, "").want(t, 401, "invalid_credentials")
 	e.do("POST", "/api/auth/login", map[string]any{"email": "erin@example.com", "password": "a much better one"}, "").want(t, 200, "")
+}
+
+// TestRenameMe: a person changes their own name (trimmed), and every later read shows it.
+func TestRenameMe(t *testing.T) {
+	e := newAuthEnv(t)
+	a := e.user("gina@example.com", false)
+	other := e.user("hal@example.com", false)
+	r := e.do("PATCH", "/api/auth/me", map[string]any{"name": "  Gina Ortiz  "}, a.AccessToken)
+	r.want(t, 200, "")
+	if got := r.str("name"); got != "Gina Ortiz" {
+		t.Errorf("answered name %q, want the trimmed %q", got, "Gina Ortiz")
+	}
+	if got := e.do("GET", "/api/auth/me", nil, a.AccessToken).str("name"); got != "Gina Ortiz" {
+		t.Errorf("GET /api/auth/me after the change: name %q", got)
+	}
+	// The longest name allowed passes (100 characters, counted as characters, not bytes).
+	longest := strings.Repeat("é", auth.MaxNameLen)
+	e.do("PATCH", "/api/auth/me", map[string]any{"name": longest}, a.AccessToken).want(t, 200, "")
+	if got := e.do("GET", "/api/auth/me", nil, a.AccessToken).str("name"); got != longest {
+		t.Errorf("name %q after setting the longest allowed", got)
+	}
+	if got := e.do("GET", "/api/auth/me", nil, other.AccessToken).str("name"); got != "hal@example.com" {
+		t.Errorf("another user's name changed to %q", got)
+	}
 }
 
 func TestRegistrationDisabled(t *testing.T) {

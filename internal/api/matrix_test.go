@@ -53,6 +53,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/auth/refresh", "", map[string]any{"refreshToken": "not-a-token"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
 		{"POST", "/api/auth/logout", "", map[string]any{"refreshToken": "not-a-token"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
 		{"GET", "/api/auth/me", "", nil, signedIn},
+		{"PATCH", "/api/auth/me", "", map[string]any{"name": "  Matrix Caller  "}, signedIn},
 		{"PUT", "/api/auth/password", "", map[string]any{"currentPassword": "not-it-at-all", "newPassword": "another-long-one-123"},
 			[9]int{unauth, unauth, forbid, forbid, forbid, forbid, forbid, off, forbid}},
 

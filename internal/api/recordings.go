@@ -89,6 +89,8 @@ func recordingError(err error, backend string) error {
 		return httpx.Conflict("already_recording", "the room is already being recorded: stop that recording first")
 	case errors.Is(err, recording.ErrRoomNotActive):
 		return httpx.Unprocessable("room_not_active", "the room has no meeting in progress to record")
+	case errors.Is(err, recording.ErrEncryptedRoom):
+		return httpx.Conflict("e2ee_room", "the meeting is end-to-end encrypted: the server cannot record encrypted media (it never holds the key)")
 	case errors.Is(err, recording.ErrNotLive):
 		return httpx.Conflict("recording_not_live", "the recording has already finished")
 	case errors.Is(err, recording.ErrLive):

@@ -189,6 +189,11 @@ func TestRecordingStartFailures(t *testing.T) {
 	if r := e.call("POST", "/api/rooms/standup/recordings", nil, "owner"); r.status != 422 || r.errCode() != "room_not_active" {
 		t.Fatalf("no meeting: %d %s", r.status, r.raw)
 	}
+	e.be.startErr = fmt.Errorf("alice publishes an encrypted track: %w", recording.ErrEncryptedRoom)
+	if r := e.call("POST", "/api/rooms/standup/recordings", nil, "owner"); r.status != 409 || r.errCode() != "e2ee_room" ||
+		!strings.Contains(r.raw, "cannot record encrypted media") {
+		t.Fatalf("encrypted room: %d %s", r.status, r.raw)
+	}
 	e.rec.SetBackend(nil, "the built-in recorder is not available in this build")
 	if r := e.call("POST", "/api/rooms/standup/recordings", nil, "owner"); r.status != 503 || r.errCode() != "recording_unavailable" {
 		t.Fatalf("no backend: %d %s", r.status, r.raw)

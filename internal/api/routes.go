@@ -28,6 +28,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/auth/refresh", s.refresh)
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", user, s.me)
+	api.Patch("/auth/me", user, s.updateMe)
 	api.Put("/auth/password", user, s.changePassword)
 
 	// Single sign-on (sso.go)

@@ -65,7 +65,7 @@ const webhooksPrefix = "/api/admin/webhooks"
 // keysRefused are the authenticated routes no key may call: a key managing keys or
 // accounts could raise its own rights, and the session routes belong to a person.
 var keysRefused = byRoute(map[string]bool{
-	"GET /api/auth/me": true, "PUT /api/auth/password": true,
+	"GET /api/auth/me": true, "PATCH /api/auth/me": true, "PUT /api/auth/password": true,
 	"GET /api/admin/overview": true, "PATCH /api/admin/users/:id": true, "GET /api/admin/events": true,
 	"GET /api/admin/doctor": true, "GET /api/calendar.ics": true, // a person's own feed
 	"GET /api/auth/oidc/logout": true, "POST /api/admin/users/invite": true,

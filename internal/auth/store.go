@@ -239,6 +239,15 @@ func (s *store) revokeSession(ctx context.Context, sessionID string, now time.Ti
 	return s.g.WithContext(ctx).Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", sessionID).Update("revoked_at", now).Error
 }
 
+func (s *store) setName(ctx context.Context, userID, name string, now time.Time) error {
+	res := s.g.WithContext(ctx).Model(&userRow{}).Where("id = ?", userID).
+		Updates(map[string]any{"name": name, "updated_at": now})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return fmt.Errorf("user %s: %w", userID, ErrUserNotFound)
+	}
+	return res.Error
+}
+
 func (s *store) setPasswordHash(ctx context.Context, userID, hash string, now time.Time) error {
 	return s.g.WithContext(ctx).Model(&userRow{}).Where("id = ?", userID).
 		Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error

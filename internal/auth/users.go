@@ -121,6 +121,29 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User,
 	return out.toUser(), nil
 }
 
+// SetName changes the caller's own display name, checked as registration checks it. It
+// applies to the next request at once (the write invalidates the session-check cache);
+// names already in a meeting's token stay until the person joins again.
+func (s *Service) SetName(ctx context.Context, userID, name string) (User, error) {
+	n, err := normalizeName(name)
+	if err != nil {
+		return User{}, err
+	}
+	var out userRow
+	err = s.store.inTx(ctx, func(st *store) error {
+		if err := st.setName(ctx, userID, n, s.now()); err != nil {
+			return err
+		}
+		out, err = st.userByID(ctx, userID)
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	s.log.Info("user renamed", "user_id", out.ID)
+	return out.toUser(), nil
+}
+
 // NewUser is an account created by an operator (CLI, bootstrap).
 type NewUser struct {
 	Email    string

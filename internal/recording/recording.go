@@ -26,6 +26,9 @@ var (
 	ErrBackendUnavailable = errors.New("recording backend unavailable")
 	// ErrRoomNotActive: the room has no meeting in progress to record.
 	ErrRoomNotActive = errors.New("room has no meeting in progress")
+	// ErrEncryptedRoom: the room's media is end-to-end encrypted, and the recorder holds no
+	// key: it could only store ciphertext.
+	ErrEncryptedRoom = errors.New("room's media is end-to-end encrypted")
 	// ErrStorage: the storage refused or failed an operation (full disk, S3 down).
 	ErrStorage = errors.New("recording storage failed")
 	// ErrNotRetryable: the recording is not failed, or its inputs are gone, or the recorder

@@ -167,7 +167,7 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Recording, error) {
 	callCtx, cancel := context.WithTimeout(ctx, s.o.CallTimeout)
 	handle, err := b.Start(callCtx, StartRequest{RecordingID: r.ID, Room: r.Room, StartedAt: now, FileKey: FileKey(r.Room, r.ID, now)})
 	cancel()
-	if errors.Is(err, ErrRoomNotActive) { // nothing to record: as if never asked
+	if errors.Is(err, ErrRoomNotActive) || errors.Is(err, ErrEncryptedRoom) { // nothing to record: as if never asked
 		if derr := s.st.delete(ctx, r.ID); derr != nil {
 			s.log.Error("cannot remove a recording that never started", "recording", r.ID, "err", derr)
 		}

@@ -197,6 +197,9 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		err = s.connect(jctx)
 		cancel()
 	}
+	if err == nil {
+		err = s.refuseEncrypted()
+	}
 	if err != nil {
 		r.mu.Lock()
 		delete(r.sessions, req.RecordingID)

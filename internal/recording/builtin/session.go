@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	lkc "github.com/parley/parley/internal/livekit"
+	"github.com/parley/parley/internal/recording"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -220,8 +221,33 @@ func (s *session) leave(lk *lksdk.Room) {
 	}
 }
 
+// refuseEncrypted leaves a room where a track is end-to-end encrypted: the recorder holds
+// no key, so it could only store ciphertext.
+func (s *session) refuseEncrypted() error {
+	s.mu.Lock()
+	lk := s.lk
+	s.mu.Unlock()
+	for _, rp := range lk.GetRemoteParticipants() {
+		for _, pub := range rp.TrackPublications() {
+			if encrypted(pub) {
+				s.leave(lk)
+				return fmt.Errorf("%s publishes an encrypted track: %w", rp.Identity(), recording.ErrEncryptedRoom)
+			}
+		}
+	}
+	return nil
+}
+
+func encrypted(pub lksdk.TrackPublication) bool {
+	return pub.TrackInfo().GetEncryption() != livekit.Encryption_NONE
+}
+
 // onTrack starts writing a newly subscribed track to its own file.
 func (s *session) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
+	if encrypted(pub) { // published after the recording started: its frames are ciphertext
+		s.log.Warn("recorder: skipping an end-to-end encrypted track", "participant", rp.Identity())
+		return
+	}
 	codec := codecOf(track.Codec().MimeType)
 	if codec == "" {
 		s.log.Warn("recorder: skipping a track with an unsupported codec", "mime", track.Codec().MimeType, "participant", rp.Identity())

@@ -3,8 +3,8 @@ import { api } from '../api';
 import { useAuth } from '../auth';
 import { ErrorBox, formatTime } from '../ui';
 
-/** The signed-in user's profile: who they are, and a password change that signs out every
- * other session (PUT /api/auth/password). */
+/** The signed-in user's profile: who they are, a change of display name (PATCH /api/auth/me)
+ * and a password change that signs out every other session (PUT /api/auth/password). */
 export function ProfilePage() {
   const { user } = useAuth();
   const [current, setCurrent] = useState('');
@@ -50,6 +50,7 @@ export function ProfilePage() {
         <dt>Member since</dt>
         <dd>{formatTime(user.createdAt)}</dd>
       </dl>
+      <NameForm name={user.name} />
       <form className="card" onSubmit={submit} data-testid="password-form">
         <h2>Change password</h2>
         <p className="muted small">Changing your password signs you out everywhere else; this browser stays signed in.</p>
@@ -76,5 +77,50 @@ export function ProfilePage() {
         </button>
       </form>
     </section>
+  );
+}
+
+/** The display name others see in meetings; the server trims and checks it. */
+function NameForm({ name }: { name: string }) {
+  const { reload } = useAuth();
+  const [value, setValue] = useState(name);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(false);
+    try {
+      await api.patch('/api/auth/me', { name: value });
+      await reload();
+      setDone(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card" onSubmit={submit} data-testid="name-form">
+      <h2>Display name</h2>
+      <p className="muted small">Others see this name in meetings you join from now on.</p>
+      <label>
+        Name
+        <input name="name" autoComplete="name" required value={value} onChange={(e) => setValue(e.target.value)} />
+      </label>
+      <ErrorBox error={error} testId="name-error" />
+      {done && (
+        <p className="ok" role="status" data-testid="name-changed">
+          Name saved.
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={busy} data-testid="name-submit">
+        {busy ? 'Saving…' : 'Save name'}
+      </button>
+    </form>
   );
 }
