@@ -4,6 +4,7 @@ import { useAuth } from '../auth';
 import { api } from '../api';
 import type { AuthProviders } from '../api/types';
 import { ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 /** Where to go after a single sign-on: kept across the trip to the provider. */
 const nextKey = 'parley.sso.next';
@@ -66,7 +67,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
     }
   }
 
-  const title = mode === 'login' ? 'Sign in' : 'Create an account';
+  const title = mode === 'login' ? t('Sign in') : t('Create an account');
   const showPassword = ways?.password ?? true;
   return (
     <section className="card narrow">
