@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/invite"
 	"github.com/parley/parley/internal/mail"
+	"github.com/parley/parley/internal/room"
 )
 
 // wireSSO builds single sign-on on the auth service from auth.oidc (the config package has
@@ -23,8 +25,8 @@ func (a *app) wireSSO(svc *auth.Service) *auth.SSO {
 }
 
 // wireRecovery builds password reset and invitations; with smtp.host set, mail leaves
-// through an outbox worker.
-func (a *app) wireRecovery(svc *auth.Service) *auth.Recovery {
+// through an outbox worker, which also carries scheduled meetings' invitations.
+func (a *app) wireRecovery(svc *auth.Service, rooms *room.Service) *auth.Recovery {
 	publicURL := strings.TrimSuffix(a.cfg.Server.PublicURL, "/")
 	m := a.cfg.SMTP
 	if m.Host == "" {
@@ -34,5 +36,6 @@ func (a *app) wireRecovery(svc *auth.Service) *auth.Recovery {
 		From: m.From, Security: m.Security}, time.Now)
 	outbox := mail.NewOutbox(sender.Send, a.log)
 	a.workers = append(a.workers, outbox.Run)
+	rooms.SetScheduleNotifier(invite.New(outbox, publicURL, m.From, a.log))
 	return auth.NewRecovery(svc, outbox, publicURL)
 }

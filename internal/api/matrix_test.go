@@ -106,6 +106,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			[9]int{unauth, unauth, forbid, forbid, created, created, created, off, created}},
 		{"GET", "/api/rooms/{r}/schedules", "", nil, moderators},
 		{"DELETE", "/api/rooms/{r}/schedules/target", "", nil, modsNotFound},
+		{"PATCH", "/api/rooms/{r}/schedules/target", "", map[string]any{"title": "Renamed"}, modsNotFound},
+		{"POST", "/api/rooms/{r}/schedules/target/cancel", "", map[string]any{"start": "2030-01-01T09:00:00Z"}, modsNotFound},
 		{"GET", "/api/rooms/{r}/schedules/target/ics?start=2030-01-01T09:00:00Z", "", nil,
 			[9]int{unauth, unauth, notFound, notFound, notFound, notFound, notFound, off, notFound}},
 		{"GET", "/api/calendar.ics", "", nil, signedIn},

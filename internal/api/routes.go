@@ -82,6 +82,8 @@ func (s *server) routes(app *fiber.App) {
 	// since calendar apps and download links cannot send headers
 	api.Post("/rooms/:name/schedules", user, s.addSchedule)
 	api.Get("/rooms/:name/schedules", user, s.listSchedules)
+	api.Patch("/rooms/:name/schedules/:id", user, s.updateSchedule)
+	api.Post("/rooms/:name/schedules/:id/cancel", user, s.cancelOccurrence)
 	api.Delete("/rooms/:name/schedules/:id", user, s.deleteSchedule)
 	api.Get("/rooms/:name/schedules/:id/ics", streamUser, s.occurrenceICS)
 	api.Get("/calendar.ics", streamUser, s.calendarFeed)

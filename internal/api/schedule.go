@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/parley/parley/internal/httpx"
+	"github.com/parley/parley/internal/icalendar"
 	"github.com/parley/parley/internal/room"
 )
 
@@ -19,6 +19,8 @@ const feedHorizon = 366 * 24 * time.Hour
 type ScheduleService interface {
 	AddSchedule(ctx context.Context, name string, c room.Caller, in room.ScheduleInput) (room.Schedule, error)
 	Schedules(ctx context.Context, name string, c room.Caller) ([]room.Schedule, error)
+	UpdateSchedule(ctx context.Context, name, id string, c room.Caller, p room.SchedulePatch) (room.Schedule, error)
+	CancelOccurrence(ctx context.Context, name, id string, start time.Time, c room.Caller) (room.Schedule, error)
 	DeleteSchedule(ctx context.Context, name, id string, c room.Caller) error
 	Calendar(ctx context.Context, c room.Caller, email string) ([]room.Schedule, error)
 	Occurrence(ctx context.Context, name, id string, start time.Time, c room.Caller, email string) (room.Schedule, error)
@@ -35,6 +37,8 @@ type scheduleJSON struct {
 	Invitees          []string    `json:"invitees"`
 	LobbyOpensMinutes int         `json:"lobbyOpensMinutes"`
 	Next              []time.Time `json:"next"`
+	Cancelled         []time.Time `json:"cancelled"`
+	Sequence          int         `json:"sequence"`
 }
 
 func toScheduleJSON(sc room.Schedule, now time.Time) scheduleJSON {
@@ -42,10 +46,11 @@ func toScheduleJSON(sc room.Schedule, now time.Time) scheduleJSON {
 	if next == nil {
 		next = []time.Time{}
 	}
+	cancelled := append([]time.Time{}, sc.ExDates...)
 	return scheduleJSON{ID: sc.ID, Room: sc.Room, Title: sc.Title, Start: sc.Start.Format("2006-01-02T15:04"),
 		End: sc.Start.Add(sc.Duration).Format("2006-01-02T15:04"), TimeZone: sc.TimeZone, RRule: sc.RRule,
 		Invitees: orEmpty(sc.Invitees), LobbyOpensMinutes: int(sc.LobbyOpens / time.Minute),
-		Next: next}
+		Next: next, Cancelled: cancelled, Sequence: sc.Sequence}
 }
 
 func scheduleError(err error) error {
@@ -96,6 +101,46 @@ func (s *server) listSchedules(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
+func (s *server) updateSchedule(c *fiber.Ctx) error {
+	var b struct {
+		Title             *string   `json:"title"`
+		Start             *string   `json:"start"`
+		End               *string   `json:"end"`
+		TimeZone          *string   `json:"timeZone"`
+		RRule             *string   `json:"rrule"`
+		Invitees          *[]string `json:"invitees"`
+		LobbyOpensMinutes *int      `json:"lobbyOpensMinutes"`
+	}
+	if err := httpx.BindJSON(c, &b); err != nil {
+		return err
+	}
+	sc, err := s.d.Rooms.UpdateSchedule(c.UserContext(), c.Params("name"), c.Params("id"), callerOf(c), room.SchedulePatch{Title: b.Title,
+		Start: b.Start, End: b.End, TimeZone: b.TimeZone, RRule: b.RRule, Invitees: b.Invitees, LobbyOpensMinutes: b.LobbyOpensMinutes})
+	if err != nil {
+		return scheduleError(err)
+	}
+	return c.JSON(toScheduleJSON(sc, time.Now()))
+}
+
+// cancelOccurrence cancels one occurrence ({"start": RFC 3339}); the others stay.
+func (s *server) cancelOccurrence(c *fiber.Ctx) error {
+	var b struct {
+		Start string `json:"start"`
+	}
+	if err := httpx.BindJSON(c, &b); err != nil {
+		return err
+	}
+	start, err := time.Parse(time.RFC3339, b.Start)
+	if err != nil {
+		return httpx.BadRequest("invalid_field", "start: an RFC 3339 time of one occurrence is required")
+	}
+	sc, err := s.d.Rooms.CancelOccurrence(c.UserContext(), c.Params("name"), c.Params("id"), start, callerOf(c))
+	if err != nil {
+		return scheduleError(err)
+	}
+	return c.JSON(toScheduleJSON(sc, time.Now()))
+}
+
 func (s *server) deleteSchedule(c *fiber.Ctx) error {
 	if err := s.d.Rooms.DeleteSchedule(c.UserContext(), c.Params("name"), c.Params("id"), callerOf(c)); err != nil {
 		return scheduleError(err)
@@ -111,13 +156,13 @@ func (s *server) calendarFeed(c *fiber.Ctx) error {
 		return scheduleError(err)
 	}
 	now := time.Now()
-	var events []icalEvent
+	var events []icalendar.Event
 	for _, sc := range list {
 		for _, at := range sc.Occurrences(now, now.Add(feedHorizon), 100) {
 			events = append(events, s.event(c, sc, at))
 		}
 	}
-	return sendICS(c, "parley.ics", "Parley meetings", events)
+	return sendICS(c, "parley.ics", icalendar.Calendar{Name: "Parley meetings", Events: events})
 }
 
 // occurrenceICS is one occurrence as an .ics file, for an invitation or "add to calendar".
@@ -130,63 +175,19 @@ func (s *server) occurrenceICS(c *fiber.Ctx) error {
 	if err != nil {
 		return scheduleError(err)
 	}
-	return sendICS(c, "meeting.ics", sc.Title, []icalEvent{s.event(c, sc, start)})
+	return sendICS(c, "meeting.ics", icalendar.Calendar{Name: sc.Title, Events: []icalendar.Event{s.event(c, sc, start)}})
 }
 
-func (s *server) event(c *fiber.Ctx, sc room.Schedule, at time.Time) icalEvent {
+// event is one occurrence as a feed lists it: its own UID (the schedule's and its start),
+// so a cancelled occurrence simply leaves the feed.
+func (s *server) event(c *fiber.Ctx, sc room.Schedule, at time.Time) icalendar.Event {
 	link := c.BaseURL() + "/r/" + sc.Room
-	return icalEvent{UID: fmt.Sprintf("%s-%s@parley", sc.ID, at.UTC().Format("20060102T150405Z")), Start: at, End: at.Add(sc.Duration),
-		Summary: sc.Title, URL: link, Description: "Join the meeting: " + link}
+	return icalendar.Event{UID: fmt.Sprintf("%s-%s@parley", sc.ID, at.UTC().Format("20060102T150405Z")), Start: at, End: at.Add(sc.Duration),
+		Summary: sc.Title, URL: link, Description: "Join the meeting: " + link, Sequence: sc.Sequence}
 }
 
-type icalEvent struct {
-	UID, Summary, URL, Description string
-	Start, End                     time.Time
-}
-
-func sendICS(c *fiber.Ctx, file, name string, events []icalEvent) error {
-	var b strings.Builder
-	line := func(s string) { b.WriteString(foldICal(s)) }
-	line("BEGIN:VCALENDAR")
-	line("VERSION:2.0")
-	line("PRODID:-//Parley//Parley meetings//EN")
-	line("CALSCALE:GREGORIAN")
-	line("X-WR-CALNAME:" + escapeICal(name))
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	for _, e := range events {
-		line("BEGIN:VEVENT")
-		line("UID:" + e.UID)
-		line("DTSTAMP:" + stamp)
-		line("DTSTART:" + e.Start.UTC().Format("20060102T150405Z"))
-		line("DTEND:" + e.End.UTC().Format("20060102T150405Z"))
-		line("SUMMARY:" + escapeICal(e.Summary))
-		line("DESCRIPTION:" + escapeICal(e.Description))
-		line("URL:" + e.URL)
-		line("END:VEVENT")
-	}
-	line("END:VCALENDAR")
+func sendICS(c *fiber.Ctx, file string, cal icalendar.Calendar) error {
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+file+`"`)
-	return c.SendString(b.String())
-}
-
-// escapeICal escapes a TEXT value (RFC 5545 3.3.11).
-func escapeICal(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`, "\r", "").Replace(s)
-}
-
-// foldICal ends a content line with CRLF, folded at 75 octets without splitting a character.
-func foldICal(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if w := len(string(r)); n+w > 75 {
-			b.WriteString("\r\n ")
-			n = 1
-		}
-		b.WriteRune(r)
-		n += len(string(r))
-	}
-	b.WriteString("\r\n")
-	return b.String()
+	return c.SendString(cal.String())
 }

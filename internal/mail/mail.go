@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"net"
 	"net/mail"
@@ -27,8 +26,19 @@ type Config struct {
 	Security                       string // starttls | tls | none
 }
 
-// Message is one plain-text e-mail.
-type Message struct{ To, Subject, Body string }
+// Message is one plain-text e-mail, with attachments if any.
+type Message struct {
+	To, Subject, Body string
+	Attachments       []Attachment
+	attempts          int // failed sends so far (the outbox retries)
+}
+
+// Attachment is a file sent with a message; ContentType may carry parameters (an
+// invitation's text/calendar says its iTIP method).
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
+}
 
 // Sender speaks SMTP to one server.
 type Sender struct {
@@ -121,46 +131,15 @@ func (s *Sender) render(m Message) ([]byte, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d.parley@%s>\r\n",
 		from.String(), to.String(), mime.QEncoding.Encode("utf-8", m.Subject), s.now().Format(time.RFC1123Z), s.now().UnixNano(), domain)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n"))
+	b.WriteString("MIME-Version: 1.0\r\n")
+	body := strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")
+	if len(m.Attachments) == 0 {
+		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+		b.WriteString(body)
+		return []byte(b.String()), nil
+	}
+	if err := writeMultipart(&b, body, m.Attachments); err != nil {
+		return nil, err
+	}
 	return []byte(b.String()), nil
-}
-
-// Outbox queues messages for one worker that sends them.
-type Outbox struct {
-	send func(context.Context, Message) error
-	ch   chan Message
-	log  *slog.Logger
-}
-
-// NewOutbox queues up to 100 messages for send.
-func NewOutbox(send func(context.Context, Message) error, log *slog.Logger) *Outbox {
-	return &Outbox{send: send, ch: make(chan Message, 100), log: log.With("component", "mail")}
-}
-
-// Send queues a message (it satisfies auth.Mailer); ErrBusy when the queue is full.
-func (o *Outbox) Send(to, subject, body string) error {
-	select {
-	case o.ch <- Message{To: to, Subject: subject, Body: body}:
-		return nil
-	default:
-		return ErrBusy
-	}
-}
-
-// Run sends queued messages until ctx ends. A failed message is logged with its cause and
-// dropped: the person asks again, and the log says why the mail did not arrive.
-func (o *Outbox) Run(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-o.ch:
-			if err := o.send(ctx, m); err != nil {
-				o.log.Error("mail not sent", "to", m.To, "subject", m.Subject, "err", err)
-			} else {
-				o.log.Info("mail sent", "to", m.To, "subject", m.Subject)
-			}
-		}
-	}
 }

@@ -41,7 +41,12 @@ type Schedule struct {
 	Invitees []string
 	// LobbyOpens is how long before each start the room takes people in (0: any time).
 	LobbyOpens time.Duration
-	CreatedAt  time.Time
+	// ExDates are the starts of occurrences cancelled one by one (RFC 5545 EXDATE).
+	ExDates []time.Time
+	// Sequence counts the changes invitees were told of (RFC 5545 SEQUENCE): an update
+	// with a higher one replaces the invitation in their calendar.
+	Sequence  int
+	CreatedAt time.Time
 }
 
 // ScheduleInput is a schedule as given: Start and End are local times ("2026-03-02T09:00")
@@ -59,7 +64,7 @@ type ScheduleInput struct {
 // running counts) to `to`, at most n, in its time zone.
 func (sc Schedule) Occurrences(from, to time.Time, n int) []time.Time {
 	if sc.RRule == "" {
-		if sc.Start.Add(sc.Duration).After(from) && sc.Start.Before(to) {
+		if sc.Start.Add(sc.Duration).After(from) && sc.Start.Before(to) && !sc.Cancelled(sc.Start) {
 			return []time.Time{sc.Start}
 		}
 		return nil
@@ -68,11 +73,28 @@ func (sc Schedule) Occurrences(from, to time.Time, n int) []time.Time {
 	if err != nil {
 		return nil
 	}
-	out := r.Between(from.Add(-sc.Duration), to, true)
+	// Between's bounds are exclusive: an occurrence starting exactly at from-duration has
+	// ended by from and is left out, as it should be.
+	var out []time.Time
+	for _, at := range r.Between(from.Add(-sc.Duration), to, true) {
+		if !sc.Cancelled(at) {
+			out = append(out, at)
+		}
+	}
 	if len(out) > n {
 		out = out[:n]
 	}
 	return out
+}
+
+// Cancelled says whether the occurrence starting at at was cancelled on its own.
+func (sc Schedule) Cancelled(at time.Time) bool {
+	for _, x := range sc.ExDates {
+		if x.Equal(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func (sc Schedule) rule() (*rrule.RRule, error) {
@@ -148,6 +170,7 @@ func (s *Service) AddSchedule(ctx context.Context, name string, c Caller, in Sch
 	if err := s.st.addSchedule(ctx, a.Room.ID, c.UserID, sc); err != nil {
 		return Schedule{}, fmt.Errorf("room %q: %w", name, err)
 	}
+	s.scheduleChanged(a.Room, nil, &sc)
 	return sc, nil
 }
 
@@ -160,13 +183,21 @@ func (s *Service) Schedules(ctx context.Context, name string, c Caller) ([]Sched
 	return s.st.schedules(ctx, "room_id = ?", a.Room.ID)
 }
 
-// DeleteSchedule removes a planned meeting (moderators).
+// DeleteSchedule removes a planned meeting (moderators); its invitees are told.
 func (s *Service) DeleteSchedule(ctx context.Context, name, id string, c Caller) error {
 	a, err := s.requireModerator(ctx, name, c, "change the schedule")
 	if err != nil {
 		return err
 	}
-	return s.st.deleteSchedule(ctx, a.Room.ID, id)
+	old, err := s.schedule(ctx, a.Room, id)
+	if err != nil {
+		return err
+	}
+	if err := s.st.deleteSchedule(ctx, a.Room.ID, id); err != nil {
+		return err
+	}
+	s.scheduleChanged(a.Room, &old, nil)
+	return nil
 }
 
 // Calendar lists the schedules a user sees in their feed: of the rooms they own or
@@ -187,19 +218,14 @@ func (s *Service) Occurrence(ctx context.Context, name, id string, start time.Ti
 	if err != nil {
 		return Schedule{}, err
 	}
-	list, err := s.st.schedules(ctx, "room_id = ? AND id = ?", a.Room.ID, id)
+	sc, err := s.schedule(ctx, a.Room, id)
 	if err != nil {
 		return Schedule{}, err
 	}
-	if len(list) == 0 {
-		return Schedule{}, fmt.Errorf("room %q: %w", name, ErrScheduleNotFound)
-	}
-	sc := list[0]
 	if !a.Moderator && (email == "" || !strings.Contains(","+strings.Join(sc.Invitees, ",")+",", ","+strings.ToLower(email)+",")) {
 		return Schedule{}, fmt.Errorf("room %q: schedule: %w", name, ErrForbidden)
 	}
-	occ := sc.Occurrences(start, start.Add(time.Second), 1)
-	if len(occ) == 0 || !occ[0].Equal(start) {
+	if !sc.HasOccurrence(start) {
 		return Schedule{}, fmt.Errorf("room %q: no occurrence at %s: %w", name, start.UTC().Format(time.RFC3339), ErrScheduleNotFound)
 	}
 	return sc, nil

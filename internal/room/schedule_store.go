@@ -28,6 +28,23 @@ func scheduleMigration() db.Migration {
 	return db.Migration{ID: "room_0004_schedules", Up: func(tx *gorm.DB) error { return tx.AutoMigrate(&roomSchedules{}) }}
 }
 
+// scheduleEditMigration adds what editing needs: the occurrences cancelled one by one
+// (UTC starts, comma-separated) and the sequence of changes invitees were told of.
+func scheduleEditMigration() db.Migration {
+	type roomSchedules struct {
+		ExDates  string `gorm:"type:text;not null;default:''"`
+		Sequence int    `gorm:"not null;default:0"`
+	}
+	return db.Migration{ID: "room_0005_schedule_edits", Up: func(tx *gorm.DB) error {
+		for _, col := range []string{"ExDates", "Sequence"} {
+			if err := tx.Migrator().AddColumn(&roomSchedules{}, col); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
 type scheduleRow struct {
 	ID         string
 	RoomID     string
@@ -38,16 +55,26 @@ type scheduleRow struct {
 	RRule      string
 	Invitees   string
 	LobbyOpens int
+	ExDates    string
+	Sequence   int
 	CreatedBy  string
 	CreatedAt  time.Time
 }
 
 func (scheduleRow) TableName() string { return "room_schedules" }
 
-func (s store) addSchedule(ctx context.Context, roomID, by string, sc Schedule) error {
-	row := scheduleRow{ID: sc.ID, RoomID: roomID, Title: sc.Title, StartLocal: sc.Start.Format("2006-01-02T15:04"),
+func toScheduleRow(roomID, by string, sc Schedule) scheduleRow {
+	ex := make([]string, len(sc.ExDates))
+	for i, x := range sc.ExDates {
+		ex[i] = x.UTC().Format(time.RFC3339)
+	}
+	return scheduleRow{ID: sc.ID, RoomID: roomID, Title: sc.Title, StartLocal: sc.Start.Format("2006-01-02T15:04"),
 		Minutes: int(sc.Duration / time.Minute), TimeZone: sc.TimeZone, RRule: sc.RRule, Invitees: strings.Join(sc.Invitees, ","),
-		LobbyOpens: int(sc.LobbyOpens / time.Minute), CreatedBy: by, CreatedAt: sc.CreatedAt}
+		LobbyOpens: int(sc.LobbyOpens / time.Minute), ExDates: strings.Join(ex, ","), Sequence: sc.Sequence, CreatedBy: by, CreatedAt: sc.CreatedAt}
+}
+
+func (s store) addSchedule(ctx context.Context, roomID, by string, sc Schedule) error {
+	row := toScheduleRow(roomID, by, sc)
 	if err := s.g.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("schedule: add: %w", err)
 	}
@@ -86,8 +113,15 @@ func (s store) schedules(ctx context.Context, where string, args ...any) ([]Sche
 		if r.Invitees != "" {
 			inv = strings.Split(r.Invitees, ",")
 		}
+		var ex []time.Time
+		for _, x := range strings.Split(r.ExDates, ",") {
+			if at, err := time.Parse(time.RFC3339, x); err == nil {
+				ex = append(ex, at.In(loc))
+			}
+		}
 		out = append(out, Schedule{ID: r.ID, Room: names[r.RoomID], Title: r.Title, Start: start, Duration: time.Duration(r.Minutes) * time.Minute,
-			TimeZone: r.TimeZone, RRule: r.RRule, Invitees: inv, LobbyOpens: time.Duration(r.LobbyOpens) * time.Minute, CreatedAt: r.CreatedAt})
+			TimeZone: r.TimeZone, RRule: r.RRule, Invitees: inv, LobbyOpens: time.Duration(r.LobbyOpens) * time.Minute,
+			ExDates: ex, Sequence: r.Sequence, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }
@@ -96,6 +130,20 @@ func (s store) deleteSchedule(ctx context.Context, roomID, id string) error {
 	res := s.g.WithContext(ctx).Where("room_id = ? AND id = ?", roomID, id).Delete(&scheduleRow{})
 	if res.Error != nil {
 		return fmt.Errorf("schedule: delete: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrScheduleNotFound
+	}
+	return nil
+}
+
+// updateSchedule stores a changed schedule (its creator and creation time stay).
+func (s store) updateSchedule(ctx context.Context, roomID string, sc Schedule) error {
+	row := toScheduleRow(roomID, "", sc)
+	res := s.g.WithContext(ctx).Model(&scheduleRow{}).Where("room_id = ? AND id = ?", roomID, sc.ID).Select(
+		"Title", "StartLocal", "Minutes", "TimeZone", "RRule", "Invitees", "LobbyOpens", "ExDates", "Sequence").Updates(&row)
+	if res.Error != nil {
+		return fmt.Errorf("schedule: update: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return ErrScheduleNotFound

@@ -3,6 +3,7 @@ package testenv
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,4 +130,30 @@ func (m *Mailpit) get(t testing.TB, path string, out any) {
 	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
 		t.Fatalf("mailpit %s: %v", path, err)
 	}
+}
+
+// Attachment is the content of the attachment named name of message id.
+func (m *Mailpit) Attachment(t testing.TB, id, name string) (contentType string, data []byte) {
+	t.Helper()
+	var msg struct {
+		Attachments []struct{ PartID, FileName, ContentType string }
+	}
+	m.get(t, "/api/v1/message/"+id, &msg)
+	for _, a := range msg.Attachments {
+		if a.FileName != name {
+			continue
+		}
+		res, err := http.Get(m.API + "/api/v1/message/" + id + "/part/" + a.PartID)
+		if err != nil {
+			t.Fatalf("mailpit: attachment %s: %v", name, err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("mailpit: attachment %s: %s %v", name, res.Status, err)
+		}
+		return a.ContentType, b
+	}
+	t.Fatalf("mailpit: message %s has no attachment %s (it has %+v)", id, name, msg.Attachments)
+	return "", nil
 }
