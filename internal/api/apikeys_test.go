@@ -183,6 +183,8 @@ func TestEveryRouteHasAKeyRule(t *testing.T) {
 		"POST /api/auth/oidc/exchange": true, "POST /api/auth/password/forgot": true, "POST /api/auth/password/reset": true,
 		// the lobby ticket is its own credential: a waiting guest has no account
 		"GET /api/lobby/:ticket": true, "GET /api/lobby/:ticket/events": true, "DELETE /api/lobby/:ticket": true,
+		// the calendar feed URL's token is its credential: calendar apps send no headers
+		"GET /api/calendar/feed/:token/parley.ics": true,
 	}
 	app := newTestApp(t, testDeps())
 	for _, r := range app.GetRoutes(true) {

@@ -111,6 +111,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/rooms/{r}/schedules/target/ics?start=2030-01-01T09:00:00Z", "", nil,
 			[9]int{unauth, unauth, notFound, notFound, notFound, notFound, notFound, off, notFound}},
 		{"GET", "/api/calendar.ics", "", nil, signedIn},
+		{"GET", "/api/calendar/feed", "", nil, signedIn},
+		{"POST", "/api/calendar/feed", "", nil, [9]int{unauth, unauth, created, created, created, created, created, off, created}},
+		{"DELETE", "/api/calendar/feed", "", nil, [9]int{unauth, unauth, none, none, none, none, none, off, none}},
+		{"GET", "/api/calendar/feed/target/parley.ics", "", nil,
+			[9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
 
 		{"POST", "/api/livekit/webhook", "", map[string]any{"event": "room_started"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -54,11 +55,20 @@ func observe(m *metrics, access *obs.AccessLog) fiber.Handler {
 		if access.Enabled() {
 			// The app is Immutable: these strings do not alias Fiber's buffers, so the
 			// access log's goroutine may format them after the request is over.
-			access.Log(obs.Access{Time: start, Method: c.Method(), Path: c.Path(), Status: status,
+			access.Log(obs.Access{Time: start, Method: c.Method(), Path: loggedPath(c), Status: status,
 				Dur: dur, IP: httpx.ClientIP(c), RequestID: httpx.RequestID(c)})
 		}
 		return nil
 	}
+}
+
+// loggedPath is the request's path for the access log, with a calendar feed's token
+// left out: the URL is that feed's only credential, and logs are kept and shipped.
+func loggedPath(c *fiber.Ctx) string {
+	if p := c.Path(); strings.HasPrefix(p, "/api/calendar/feed/") {
+		return "/api/calendar/feed/…/parley.ics"
+	}
+	return c.Path()
 }
 
 // metrics counts requests and observes latency by route pattern (never by raw path, which

@@ -32,6 +32,7 @@ type RoomService interface {
 	LobbyService    // lobby.go
 	BreakoutService // breakout.go
 	ScheduleService // schedule.go
+	FeedService     // calendar_feed.go
 }
 
 type roomJSON struct {

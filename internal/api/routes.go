@@ -87,6 +87,11 @@ func (s *server) routes(app *fiber.App) {
 	api.Delete("/rooms/:name/schedules/:id", user, s.deleteSchedule)
 	api.Get("/rooms/:name/schedules/:id/ics", streamUser, s.occurrenceICS)
 	api.Get("/calendar.ics", streamUser, s.calendarFeed)
+	// The feed URL calendar apps subscribe to: its token is its credential (calendar_feed.go)
+	api.Get("/calendar/feed", user, s.getFeed)
+	api.Post("/calendar/feed", user, s.rotateFeed)
+	api.Delete("/calendar/feed", user, s.deleteFeed)
+	api.Get("/calendar/feed/:token/parley.ics", s.tokenFeed)
 
 	// Live state (webhook.go, events.go)
 	api.Post("/livekit/webhook", s.webhook)

@@ -151,7 +151,11 @@ func (s *server) deleteSchedule(c *fiber.Ctx) error {
 // calendarFeed is the caller's iCalendar feed: every occurrence of the next year of the
 // meetings of rooms they own or moderate and of those they are invited to.
 func (s *server) calendarFeed(c *fiber.Ctx) error {
-	list, err := s.d.Rooms.Calendar(c.UserContext(), callerOf(c), emailOf(c))
+	return s.sendFeed(c, callerOf(c), emailOf(c))
+}
+
+func (s *server) sendFeed(c *fiber.Ctx, caller room.Caller, email string) error {
+	list, err := s.d.Rooms.Calendar(c.UserContext(), caller, email)
 	if err != nil {
 		return scheduleError(err)
 	}

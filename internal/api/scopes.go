@@ -70,6 +70,7 @@ var keysRefused = byRoute(map[string]bool{
 	"GET /api/auth/me": true, "PATCH /api/auth/me": true, "PUT /api/auth/password": true,
 	"GET /api/admin/overview": true, "PATCH /api/admin/users/:id": true, "GET /api/admin/events": true,
 	"GET /api/admin/doctor": true, "GET /api/calendar.ics": true, // a person's own feed
+	"GET /api/calendar/feed": true, "POST /api/calendar/feed": true, "DELETE /api/calendar/feed": true,
 	"GET /api/auth/oidc/logout": true, "POST /api/admin/users/invite": true,
 	"POST /api/admin/api-keys": true, "GET /api/admin/api-keys": true, "DELETE /api/admin/api-keys/:id": true,
 })

@@ -48,7 +48,7 @@ func Migrations() []db.Migration {
 	}
 	return []db.Migration{{ID: "room_0001_rooms", Up: func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&rooms{}, &roomModerators{}, &roomBans{})
-	}}, lobbyMigration(), breakoutMigration(), scheduleMigration(), scheduleEditMigration()}
+	}}, lobbyMigration(), breakoutMigration(), scheduleMigration(), scheduleEditMigration(), feedMigration()}
 }
 
 type roomRow struct {
