@@ -86,6 +86,16 @@ export interface Schedule {
   invitees: string[];
   lobbyOpensMinutes: number;
   next: string[];
+  /** Occurrences cancelled one by one (RFC 3339 starts). */
+  cancelled: string[];
+  sequence: number;
+}
+
+/** feedJSON: the caller's calendar feed URL; url only in the answer that made it. */
+export interface CalendarFeed {
+  exists: boolean;
+  createdAt?: string;
+  url?: string;
 }
 
 /** breakoutsJSON: a running split of a meeting into breakout rooms (no rooms: none runs). */

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Permissions, Room, Source } from '../api/types';
 import { allSources, sourceLabels } from '../state/permissions';
 import { ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 export type RoomInput = Pick<Room, 'title' | 'public' | 'allowGuests' | 'maxParticipants' | 'lobby' | 'lobbyUsers'> & {
   defaultPermissions: Permissions;
@@ -44,13 +45,13 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
   return (
     <form onSubmit={submit} className="room-form" data-testid="create-room-form">
       <label>
-        Title
+        {t('Title')}
         <input name="title" required value={v.title} onChange={(e) => setV({ ...v, title: e.target.value })} />
       </label>
       <div className="row wrap">
         <label className="check">
           <input type="checkbox" name="public" checked={v.public} onChange={(e) => setV({ ...v, public: e.target.checked })} />
-          Public (listed for every user)
+          {t('Public (listed for every user)')}
         </label>
         <label className="check">
           <input
@@ -59,11 +60,11 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
             checked={v.allowGuests}
             onChange={(e) => setV({ ...v, allowGuests: e.target.checked })}
           />
-          Allow guests without an account
+          {t('Allow guests without an account')}
         </label>
         <label className="check">
           <input type="checkbox" name="lobby" checked={v.lobby} onChange={(e) => setV({ ...v, lobby: e.target.checked })} />
-          Lobby: a moderator lets guests in
+          {t('Lobby: a moderator lets guests in')}
         </label>
         <label className="check">
           <input
@@ -73,10 +74,10 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
             checked={v.lobbyUsers}
             onChange={(e) => setV({ ...v, lobbyUsers: e.target.checked })}
           />
-          Signed-in users wait in the lobby too
+          {t('Signed-in users wait in the lobby too')}
         </label>
         <label className="inline">
-          Max participants (0 = no limit)
+          {t('Max participants (0 = no limit)')}
           <input
             name="maxParticipants"
             type="number"
@@ -88,19 +89,19 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
         </label>
       </div>
       <fieldset>
-        <legend>Default permissions for participants</legend>
+        <legend>{t('Default permissions for participants')}</legend>
         <div className="row wrap">
           <label className="check">
             <input type="checkbox" checked={perms.canPublish} onChange={(e) => setPerm({ canPublish: e.target.checked })} />
-            May publish media
+            {t('May publish media')}
           </label>
           <label className="check">
             <input type="checkbox" checked={perms.canPublishData} onChange={(e) => setPerm({ canPublishData: e.target.checked })} />
-            May chat and raise hand
+            {t('May chat and raise hand')}
           </label>
           <label className="check">
             <input type="checkbox" checked={perms.canSubscribe} onChange={(e) => setPerm({ canSubscribe: e.target.checked })} />
-            May watch and listen
+            {t('May watch and listen')}
           </label>
         </div>
         <div className="row wrap">
@@ -119,7 +120,7 @@ export function RoomForm({ onSubmit }: { onSubmit(r: RoomInput): Promise<void> }
       </fieldset>
       <ErrorBox error={error} />
       <button type="submit" className="primary" disabled={busy} data-testid="create-room-submit">
-        Create room
+        {t('Create room')}
       </button>
     </form>
   );

@@ -6,10 +6,12 @@ import { useAuth } from '../auth';
 import { ErrorBox, useLoad } from '../ui';
 import { RoomForm, type RoomInput } from './RoomForm';
 import { CopyInvite } from '../invite';
+import { t } from '../i18n';
 
 // The waiting list loads with the first lobby room only: the rooms page is in the first script.
 const LobbyList = lazy(() => import('../meeting/Lobby').then((m) => ({ default: m.LobbyList })));
 const SchedulePanel = lazy(() => import('./SchedulePanel').then((m) => ({ default: m.SchedulePanel })));
+const CalendarFeed = lazy(() => import('./CalendarFeed').then((m) => ({ default: m.CalendarFeed })));
 
 export function RoomsPage() {
   const { user } = useAuth();
@@ -30,19 +32,19 @@ export function RoomsPage() {
   return (
     <section>
       <div className="row between">
-        <h1>Rooms</h1>
+        <h1>{t('Rooms')}</h1>
         <button type="button" className="primary" aria-expanded={showForm} onClick={() => setShowForm(!showForm)} data-testid="new-room">
-          {showForm ? 'Cancel' : 'New room'}
+          {showForm ? t('Cancel') : t('New room')}
         </button>
       </div>
       {showForm && (
         <div className="card">
-          <h2>New room</h2>
+          <h2>{t('New room')}</h2>
           <RoomForm onSubmit={create} />
         </div>
       )}
       <ErrorBox error={rooms.error || deleteError} />
-      {!rooms.loading && items.length === 0 && !rooms.error && <p className="muted">No rooms yet. Create one to start a meeting.</p>}
+      {!rooms.loading && items.length === 0 && !rooms.error && <p className="muted">{t('No rooms yet. Create one to start a meeting.')}</p>}
       <ul className="rooms" data-testid="room-list">
         {items.map((r) => (
           <li key={r.name} className="card room" data-testid="room-item" data-room={r.name}>
@@ -52,12 +54,12 @@ export function RoomsPage() {
               </h2>
               <p className="muted small">
                 {r.name}
-                {r.public && ' · public'}
-                {r.allowGuests && ' · guests welcome'}
-                {r.locked && ' · locked'}
-                {r.lobby && ' · lobby'}
-                {r.maxParticipants > 0 && ` · max ${r.maxParticipants}`}
-                {r.active && ` · live now (${r.numParticipants ?? 0})`}
+                {r.public && ` · ${t('public')}`}
+                {r.allowGuests && ` · ${t('guests welcome')}`}
+                {r.locked && ` · ${t('locked')}`}
+                {r.lobby && ` · ${t('lobby')}`}
+                {r.maxParticipants > 0 && ` · ${t('max {n}', { n: r.maxParticipants })}`}
+                {r.active && ` · ${t('live now ({n})', { n: r.numParticipants ?? 0 })}`}
               </p>
               {r.lobby && r.inviteCode !== undefined && (
                 <Suspense fallback={null}>
@@ -71,22 +73,22 @@ export function RoomsPage() {
               )}
             </div>
             <div className="row wrap">
-              <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={`Join ${r.title || r.name}`}>
-                Join
+              <Link className="button primary" to={`/r/${encodeURIComponent(r.name)}`} aria-label={t('Join {room}', { room: r.title || r.name })}>
+                {t('Join')}
               </Link>
               {r.inviteCode !== undefined && <CopyInvite room={r} />}
               {r.inviteCode !== undefined && (
-                <button type="button" aria-expanded={scheduling === r.name} onClick={() => setScheduling(scheduling === r.name ? null : r.name)}>
-                  Schedule
+                <button type="button" data-testid="schedule-toggle" aria-expanded={scheduling === r.name} onClick={() => setScheduling(scheduling === r.name ? null : r.name)}>
+                  {t('Schedule')}
                 </button>
               )}
               {(r.ownerId === user?.id || user?.role === 'admin') && (
                 <button
                   type="button"
                   className="danger"
-                  aria-label={`Delete ${r.title || r.name}`}
+                  aria-label={t('Delete {room}', { room: r.title || r.name })}
                   onClick={async () => {
-                    if (!window.confirm(`Delete room "${r.title || r.name}"? A live meeting ends first.`)) return;
+                    if (!window.confirm(t('Delete room "{room}"? A live meeting ends first.', { room: r.title || r.name }))) return;
                     try {
                       await api.del(path`/api/rooms/${r.name}`);
                       setDeleteError(null);
@@ -96,13 +98,16 @@ export function RoomsPage() {
                     }
                   }}
                 >
-                  Delete
+                  {t('Delete')}
                 </button>
               )}
             </div>
           </li>
         ))}
       </ul>
+      <Suspense fallback={null}>
+        <CalendarFeed />
+      </Suspense>
     </section>
   );
 }

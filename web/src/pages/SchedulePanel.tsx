@@ -1,7 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, path } from '../api';
 import type { List, Schedule } from '../api/types';
-import { ErrorBox, useLoad } from '../ui';
+import { t } from '../i18n';
+import { ConfirmButton, ErrorBox, useLoad } from '../ui';
+import { ScheduleForm, type ScheduleInput } from './ScheduleForm';
 
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
@@ -12,24 +14,25 @@ async function icsLink(p: string): Promise<string> {
 }
 
 /** A room's scheduled meetings for its moderators: plan one (weekly if asked), see the next
- * occurrences, download one as .ics, remove it. */
+ * occurrences, download one as .ics, cancel one, edit or remove the schedule. */
 export function SchedulePanel({ room }: { room: string }) {
   const list = useLoad(() => api.get<List<Schedule>>(path`/api/rooms/${room}/schedules`), [room]);
-  const [v, setV] = useState({ start: '', end: '', weekly: false, count: 10, invitees: '', lobbyOpensMinutes: 0 });
+  const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  async function add(e: FormEvent) {
-    e.preventDefault();
+  async function add(v: ScheduleInput) {
+    await api.post(path`/api/rooms/${room}/schedules`, v);
+    await list.reload();
+  }
+  async function save(s: Schedule, v: ScheduleInput) {
+    await api.patch(path`/api/rooms/${room}/schedules/${s.id}`, v);
+    setEditing(null);
+    await list.reload();
+  }
+  async function act(f: () => Promise<unknown>) {
     setError(null);
     try {
-      await api.post(path`/api/rooms/${room}/schedules`, {
-        start: v.start,
-        end: v.end,
-        timeZone: zone,
-        rrule: v.weekly ? `FREQ=WEEKLY;COUNT=${v.count}` : '',
-        invitees: v.invitees.split(/[\s,]+/).filter(Boolean),
-        lobbyOpensMinutes: v.lobbyOpensMinutes,
-      });
+      await f();
       await list.reload();
     } catch (err) {
       setError(err);
@@ -43,52 +46,57 @@ export function SchedulePanel({ room }: { room: string }) {
     <div className="schedule" data-testid="schedule-panel">
       <ul>
         {(list.data?.items ?? []).map((s) => (
-          <li key={s.id} data-testid="schedule-item">
-            {s.start.replace('T', ' ')} – {s.end.slice(11)} ({s.timeZone}){s.rrule && ` · ${s.rrule}`}
-            <ul>
-              {s.next.map((at) => (
-                <li key={at}>
-                  {new Date(at).toLocaleString()}{' '}
-                  <button type="button" onClick={() => void download(s, at)}>
-                    .ics
-                  </button>
-                </li>
-              ))}
-            </ul>
-            <button type="button" className="danger" onClick={() => void api.del(path`/api/rooms/${room}/schedules/${s.id}`).then(list.reload, setError)}>
-              Remove
-            </button>
+          <li key={s.id} data-testid="schedule-item" data-schedule={s.id}>
+            <strong>{s.title}</strong> · {s.start.replace('T', ' ')} – {s.end.slice(11)} ({s.timeZone}){s.rrule && ` · ${s.rrule}`}
+            {s.invitees.length > 0 && <span className="muted small"> · {t('Invited: {list}', { list: s.invitees.join(', ') })}</span>}
+            {editing === s.id ? (
+              <ScheduleForm
+                schedule={s}
+                zone={zone}
+                submitLabel={t('Save')}
+                testId="schedule-edit-form"
+                onSubmit={(v) => save(s, v)}
+                onCancel={() => setEditing(null)}
+              />
+            ) : (
+              <>
+                <ul>
+                  {s.next.map((at) => (
+                    <li key={at} data-testid="occurrence" data-start={at}>
+                      {new Date(at).toLocaleString()}{' '}
+                      <button type="button" data-testid="occurrence-ics" onClick={() => void download(s, at)}>
+                        .ics
+                      </button>{' '}
+                      <ConfirmButton
+                        label={t('Cancel this occurrence')}
+                        confirmLabel={t('Yes, cancel it')}
+                        ariaLabel={t('Cancel the meeting of {when}', { when: new Date(at).toLocaleString() })}
+                        testId="occurrence-cancel"
+                        onConfirm={() => act(() => api.post(path`/api/rooms/${room}/schedules/${s.id}/cancel`, { start: at }))}
+                      />
+                    </li>
+                  ))}
+                </ul>
+                {s.next.length === 0 && <p className="muted small">{t('No upcoming occurrences.')}</p>}
+                <button type="button" data-testid="schedule-edit" onClick={() => setEditing(s.id)}>
+                  {t('Edit')}
+                </button>{' '}
+                <ConfirmButton
+                  label={t('Remove')}
+                  confirmLabel={t('Remove the schedule')}
+                  ariaLabel={t('Remove the schedule {title}', { title: s.title })}
+                  testId="schedule-remove"
+                  onConfirm={() => act(() => api.del(path`/api/rooms/${room}/schedules/${s.id}`))}
+                />
+              </>
+            )}
           </li>
         ))}
       </ul>
-      <form onSubmit={add} className="row wrap" data-testid="schedule-form">
-        <label>
-          Start ({zone})
-          <input type="datetime-local" required value={v.start} onChange={(e) => setV({ ...v, start: e.target.value })} />
-        </label>
-        <label>
-          End
-          <input type="datetime-local" required value={v.end} onChange={(e) => setV({ ...v, end: e.target.value })} />
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={v.weekly} onChange={(e) => setV({ ...v, weekly: e.target.checked })} />
-          Weekly, {v.count} times
-        </label>
-        <label>
-          Invitees (e-mail)
-          <input value={v.invitees} onChange={(e) => setV({ ...v, invitees: e.target.value })} />
-        </label>
-        <label>
-          Lobby opens (minutes before)
-          <input type="number" min={0} max={1440} value={v.lobbyOpensMinutes} onChange={(e) => setV({ ...v, lobbyOpensMinutes: Number(e.target.value) || 0 })} />
-        </label>
-        <button type="submit" className="primary">
-          Schedule
-        </button>
-      </form>
+      <ScheduleForm zone={zone} submitLabel={t('Schedule')} testId="schedule-form" onSubmit={add} />
       <p className="muted small">
         <button type="button" onClick={() => void icsLink('/api/calendar.ics').then((u) => (window.location.href = u))}>
-          Download my calendar (.ics)
+          {t('Download my calendar (.ics)')}
         </button>
       </p>
       <ErrorBox error={error || list.error} />
