@@ -100,6 +100,7 @@ func (a *app) wireRecording(ctx context.Context, sup *livekit.Supervisor, l *liv
 		}
 	})
 	a.workers = append(a.workers, func(ctx context.Context) error { return a.autoRecord(ctx, l, svc) })
+	a.workers = append(a.workers, newScheduleRecorder(rooms, l, svc, a.log).run)
 	return recording.NewGuard(svc, recordingRooms{rooms}), rejoin, nil
 }
 

@@ -36,6 +36,6 @@ func (a *app) wireRecovery(svc *auth.Service, rooms *room.Service) *auth.Recover
 		From: m.From, Security: m.Security}, time.Now)
 	outbox := mail.NewOutbox(sender.Send, a.log)
 	a.workers = append(a.workers, outbox.Run)
-	rooms.SetScheduleNotifier(invite.New(outbox, publicURL, m.From, a.log))
+	rooms.AddScheduleNotifier(invite.New(outbox, publicURL, m.From, a.log))
 	return auth.NewRecovery(svc, outbox, publicURL)
 }

@@ -39,6 +39,7 @@ type scheduleJSON struct {
 	Next              []time.Time `json:"next"`
 	Cancelled         []time.Time `json:"cancelled"`
 	Sequence          int         `json:"sequence"`
+	AutoRecord        bool        `json:"autoRecord"`
 }
 
 func toScheduleJSON(sc room.Schedule, now time.Time) scheduleJSON {
@@ -50,7 +51,7 @@ func toScheduleJSON(sc room.Schedule, now time.Time) scheduleJSON {
 	return scheduleJSON{ID: sc.ID, Room: sc.Room, Title: sc.Title, Start: sc.Start.Format("2006-01-02T15:04"),
 		End: sc.Start.Add(sc.Duration).Format("2006-01-02T15:04"), TimeZone: sc.TimeZone, RRule: sc.RRule,
 		Invitees: orEmpty(sc.Invitees), LobbyOpensMinutes: int(sc.LobbyOpens / time.Minute),
-		Next: next, Cancelled: cancelled, Sequence: sc.Sequence}
+		Next: next, Cancelled: cancelled, Sequence: sc.Sequence, AutoRecord: sc.AutoRecord}
 }
 
 func scheduleError(err error) error {
@@ -76,12 +77,13 @@ func (s *server) addSchedule(c *fiber.Ctx) error {
 		RRule             string   `json:"rrule"`
 		Invitees          []string `json:"invitees"`
 		LobbyOpensMinutes int      `json:"lobbyOpensMinutes"`
+		AutoRecord        bool     `json:"autoRecord"`
 	}
 	if err := httpx.BindJSON(c, &b); err != nil {
 		return err
 	}
 	sc, err := s.d.Rooms.AddSchedule(c.UserContext(), c.Params("name"), callerOf(c), room.ScheduleInput{Title: b.Title,
-		Start: b.Start, End: b.End, TimeZone: b.TimeZone, RRule: b.RRule, Invitees: b.Invitees, LobbyOpensMinutes: b.LobbyOpensMinutes})
+		Start: b.Start, End: b.End, TimeZone: b.TimeZone, RRule: b.RRule, Invitees: b.Invitees, LobbyOpensMinutes: b.LobbyOpensMinutes, AutoRecord: b.AutoRecord})
 	if err != nil {
 		return scheduleError(err)
 	}
@@ -110,12 +112,13 @@ func (s *server) updateSchedule(c *fiber.Ctx) error {
 		RRule             *string   `json:"rrule"`
 		Invitees          *[]string `json:"invitees"`
 		LobbyOpensMinutes *int      `json:"lobbyOpensMinutes"`
+		AutoRecord        *bool     `json:"autoRecord"`
 	}
 	if err := httpx.BindJSON(c, &b); err != nil {
 		return err
 	}
 	sc, err := s.d.Rooms.UpdateSchedule(c.UserContext(), c.Params("name"), c.Params("id"), callerOf(c), room.SchedulePatch{Title: b.Title,
-		Start: b.Start, End: b.End, TimeZone: b.TimeZone, RRule: b.RRule, Invitees: b.Invitees, LobbyOpensMinutes: b.LobbyOpensMinutes})
+		Start: b.Start, End: b.End, TimeZone: b.TimeZone, RRule: b.RRule, Invitees: b.Invitees, LobbyOpensMinutes: b.LobbyOpensMinutes, AutoRecord: b.AutoRecord})
 	if err != nil {
 		return scheduleError(err)
 	}

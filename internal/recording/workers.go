@@ -218,3 +218,12 @@ func (s *Service) OnRoomFinished(ctx context.Context, room string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ScheduleStarter is the StartedBy of recordings a schedule's auto-record started: the
+// schedule's worker stops those (and only those) when the occurrence ends.
+const ScheduleStarter = "schedule"
+
+// LiveStartedBy lists the live (starting or active) recordings started by starter.
+func (s *Service) LiveStartedBy(ctx context.Context, starter string) ([]Recording, error) {
+	return s.st.where(ctx, 1000, "started_by = ? AND status IN ?", starter, []string{string(StatusStarting), string(StatusActive)})
+}

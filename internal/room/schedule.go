@@ -45,8 +45,10 @@ type Schedule struct {
 	ExDates []time.Time
 	// Sequence counts the changes invitees were told of (RFC 5545 SEQUENCE): an update
 	// with a higher one replaces the invitation in their calendar.
-	Sequence  int
-	CreatedAt time.Time
+	Sequence int
+	// AutoRecord has the built-in recorder record each occurrence while someone publishes.
+	AutoRecord bool
+	CreatedAt  time.Time
 }
 
 // ScheduleInput is a schedule as given: Start and End are local times ("2026-03-02T09:00")
@@ -58,6 +60,7 @@ type ScheduleInput struct {
 	RRule             string
 	Invitees          []string
 	LobbyOpensMinutes int
+	AutoRecord        bool
 }
 
 // Occurrences are the starts of the schedule's occurrences from `from` (an occurrence still
@@ -141,7 +144,7 @@ func (in ScheduleInput) parse() (Schedule, error) {
 	}
 	sc := Schedule{Title: title, Start: start, Duration: end.Sub(start), TimeZone: in.TimeZone,
 		RRule: strings.TrimPrefix(strings.TrimSpace(in.RRule), "RRULE:"), Invitees: invitees,
-		LobbyOpens: time.Duration(in.LobbyOpensMinutes) * time.Minute}
+		LobbyOpens: time.Duration(in.LobbyOpensMinutes) * time.Minute, AutoRecord: in.AutoRecord}
 	if sc.RRule != "" {
 		if strings.ContainsAny(sc.RRule, "\r\n") || len(sc.RRule) > 500 {
 			return Schedule{}, fieldErr("rrule", "must be one RRULE line")

@@ -13,19 +13,23 @@ type ScheduleNotifier interface {
 	ScheduleChanged(old, new *Schedule)
 }
 
-// SetScheduleNotifier sets who is told of schedule changes (before the service serves).
-func (s *Service) SetScheduleNotifier(n ScheduleNotifier) { s.notify = n }
+// AddScheduleNotifier adds one told of schedule changes (before the service serves).
+func (s *Service) AddScheduleNotifier(n ScheduleNotifier) { s.notify = append(s.notify, n) }
 
 func (s *Service) scheduleChanged(r Room, old, new *Schedule) {
-	if s.notify == nil {
-		return
-	}
 	for _, sc := range []*Schedule{old, new} {
 		if sc != nil && sc.Room == "" {
 			sc.Room = r.Name
 		}
 	}
-	s.notify.ScheduleChanged(old, new)
+	for _, n := range s.notify {
+		n.ScheduleChanged(old, new)
+	}
+}
+
+// RecordedSchedules are every room's schedules with AutoRecord on (the recorder's worker).
+func (s *Service) RecordedSchedules(ctx context.Context) ([]Schedule, error) {
+	return s.st.schedules(ctx, "auto_record = ?", true)
 }
 
 // SchedulePatch changes a schedule: nil fields keep their value.
@@ -36,13 +40,14 @@ type SchedulePatch struct {
 	RRule             *string
 	Invitees          *[]string
 	LobbyOpensMinutes *int
+	AutoRecord        *bool
 }
 
 // input is the schedule as it was given.
 func (sc Schedule) input() ScheduleInput {
 	return ScheduleInput{Title: sc.Title, Start: sc.Start.Format("2006-01-02T15:04"),
 		End: sc.Start.Add(sc.Duration).Format("2006-01-02T15:04"), TimeZone: sc.TimeZone, RRule: sc.RRule,
-		Invitees: sc.Invitees, LobbyOpensMinutes: int(sc.LobbyOpens / time.Minute)}
+		Invitees: sc.Invitees, LobbyOpensMinutes: int(sc.LobbyOpens / time.Minute), AutoRecord: sc.AutoRecord}
 }
 
 // HasOccurrence says whether an occurrence (not cancelled) starts at at.
@@ -94,6 +99,9 @@ func (s *Service) UpdateSchedule(ctx context.Context, name, id string, c Caller,
 	}
 	if p.LobbyOpensMinutes != nil {
 		in.LobbyOpensMinutes = *p.LobbyOpensMinutes
+	}
+	if p.AutoRecord != nil {
+		in.AutoRecord = *p.AutoRecord
 	}
 	sc, err := in.parse()
 	if err != nil {

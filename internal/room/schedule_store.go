@@ -29,14 +29,16 @@ func scheduleMigration() db.Migration {
 }
 
 // scheduleEditMigration adds what editing needs: the occurrences cancelled one by one
-// (UTC starts, comma-separated) and the sequence of changes invitees were told of.
+// (UTC starts, comma-separated) and the sequence of changes invitees were told of; and
+// the auto-record option.
 func scheduleEditMigration() db.Migration {
 	type roomSchedules struct {
-		ExDates  string `gorm:"type:text;not null;default:''"`
-		Sequence int    `gorm:"not null;default:0"`
+		ExDates    string `gorm:"type:text;not null;default:''"`
+		Sequence   int    `gorm:"not null;default:0"`
+		AutoRecord bool   `gorm:"not null;default:false"`
 	}
 	return db.Migration{ID: "room_0005_schedule_edits", Up: func(tx *gorm.DB) error {
-		for _, col := range []string{"ExDates", "Sequence"} {
+		for _, col := range []string{"ExDates", "Sequence", "AutoRecord"} {
 			if err := tx.Migrator().AddColumn(&roomSchedules{}, col); err != nil {
 				return err
 			}
@@ -57,6 +59,7 @@ type scheduleRow struct {
 	LobbyOpens int
 	ExDates    string
 	Sequence   int
+	AutoRecord bool
 	CreatedBy  string
 	CreatedAt  time.Time
 }
@@ -70,7 +73,7 @@ func toScheduleRow(roomID, by string, sc Schedule) scheduleRow {
 	}
 	return scheduleRow{ID: sc.ID, RoomID: roomID, Title: sc.Title, StartLocal: sc.Start.Format("2006-01-02T15:04"),
 		Minutes: int(sc.Duration / time.Minute), TimeZone: sc.TimeZone, RRule: sc.RRule, Invitees: strings.Join(sc.Invitees, ","),
-		LobbyOpens: int(sc.LobbyOpens / time.Minute), ExDates: strings.Join(ex, ","), Sequence: sc.Sequence, CreatedBy: by, CreatedAt: sc.CreatedAt}
+		LobbyOpens: int(sc.LobbyOpens / time.Minute), ExDates: strings.Join(ex, ","), Sequence: sc.Sequence, AutoRecord: sc.AutoRecord, CreatedBy: by, CreatedAt: sc.CreatedAt}
 }
 
 func (s store) addSchedule(ctx context.Context, roomID, by string, sc Schedule) error {
@@ -121,7 +124,7 @@ func (s store) schedules(ctx context.Context, where string, args ...any) ([]Sche
 		}
 		out = append(out, Schedule{ID: r.ID, Room: names[r.RoomID], Title: r.Title, Start: start, Duration: time.Duration(r.Minutes) * time.Minute,
 			TimeZone: r.TimeZone, RRule: r.RRule, Invitees: inv, LobbyOpens: time.Duration(r.LobbyOpens) * time.Minute,
-			ExDates: ex, Sequence: r.Sequence, CreatedAt: r.CreatedAt})
+			ExDates: ex, Sequence: r.Sequence, AutoRecord: r.AutoRecord, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }
@@ -141,7 +144,7 @@ func (s store) deleteSchedule(ctx context.Context, roomID, id string) error {
 func (s store) updateSchedule(ctx context.Context, roomID string, sc Schedule) error {
 	row := toScheduleRow(roomID, "", sc)
 	res := s.g.WithContext(ctx).Model(&scheduleRow{}).Where("room_id = ? AND id = ?", roomID, sc.ID).Select(
-		"Title", "StartLocal", "Minutes", "TimeZone", "RRule", "Invitees", "LobbyOpens", "ExDates", "Sequence").Updates(&row)
+		"Title", "StartLocal", "Minutes", "TimeZone", "RRule", "Invitees", "LobbyOpens", "ExDates", "Sequence", "AutoRecord").Updates(&row)
 	if res.Error != nil {
 		return fmt.Errorf("schedule: update: %w", res.Error)
 	}

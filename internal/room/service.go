@@ -36,7 +36,7 @@ type Service struct {
 	rooms    *roomCache
 	lobby    lobby
 	breakout BreakoutOptions
-	notify   ScheduleNotifier // nil: nobody is told of schedule changes
+	notify   []ScheduleNotifier // told of schedule changes
 }
 
 // New builds the service; the LiveKit client and the live state are required.

@@ -89,6 +89,8 @@ export interface Schedule {
   /** Occurrences cancelled one by one (RFC 3339 starts). */
   cancelled: string[];
   sequence: number;
+  /** The built-in recorder records each occurrence while someone publishes. */
+  autoRecord: boolean;
 }
 
 /** feedJSON: the caller's calendar feed URL; url only in the answer that made it. */

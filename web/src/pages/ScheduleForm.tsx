@@ -12,6 +12,7 @@ export interface ScheduleInput {
   rrule: string;
   invitees: string[];
   lobbyOpensMinutes: number;
+  autoRecord: boolean;
 }
 
 const weeklyRule = /^FREQ=WEEKLY;COUNT=(\d+)$/;
@@ -41,6 +42,7 @@ export function ScheduleForm({
     count: count ? Number(count) : 10,
     invitees: (schedule?.invitees ?? []).join(', '),
     lobbyOpensMinutes: schedule?.lobbyOpensMinutes ?? 0,
+    autoRecord: schedule?.autoRecord ?? false,
   });
   // A rule the form cannot show (not "weekly, n times") is kept unless the repeat is changed.
   const [repeatTouched, setRepeatTouched] = useState(false);
@@ -62,6 +64,7 @@ export function ScheduleForm({
         rrule,
         invitees: v.invitees.split(/[\s,]+/).filter(Boolean),
         lobbyOpensMinutes: v.lobbyOpensMinutes,
+        autoRecord: v.autoRecord,
       });
     } catch (err) {
       setError(err);
@@ -118,6 +121,10 @@ export function ScheduleForm({
           value={v.lobbyOpensMinutes}
           onChange={(e) => setV({ ...v, lobbyOpensMinutes: Number(e.target.value) || 0 })}
         />
+      </label>
+      <label className="check">
+        <input name="autoRecord" type="checkbox" checked={v.autoRecord} onChange={(e) => setV({ ...v, autoRecord: e.target.checked })} />
+        {t('Record while it runs')}
       </label>
       <button type="submit" className="primary" disabled={busy} data-testid={`${testId}-submit`}>
         {submitLabel}

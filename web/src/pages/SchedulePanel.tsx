@@ -48,6 +48,7 @@ export function SchedulePanel({ room }: { room: string }) {
         {(list.data?.items ?? []).map((s) => (
           <li key={s.id} data-testid="schedule-item" data-schedule={s.id}>
             <strong>{s.title}</strong> · {s.start.replace('T', ' ')} – {s.end.slice(11)} ({s.timeZone}){s.rrule && ` · ${s.rrule}`}
+            {s.autoRecord && <span className="muted small"> · {t('recorded')}</span>}
             {s.invitees.length > 0 && <span className="muted small"> · {t('Invited: {list}', { list: s.invitees.join(', ') })}</span>}
             {editing === s.id ? (
               <ScheduleForm
