@@ -99,6 +99,9 @@ func TestScheduleEditsAndInvitations(t *testing.T) {
 		t.Fatalf("removed invitee: %q %s", b.subject, b.method)
 	}
 
+	// Turning auto-record on changes nothing in a calendar: no mail (checked below by count).
+	owner.must(200, "PATCH", "/api/rooms/planned/schedules/"+id, map[string]any{"autoRecord": true})
+
 	// Cancel the second occurrence (after the first: a week later, 09:00 Berlin).
 	second := start.AddDate(0, 0, 7).UTC().Format(time.RFC3339)
 	owner.must(404, "POST", "/api/rooms/planned/schedules/"+id+"/cancel", map[string]any{"start": start.Add(time.Hour).UTC().Format(time.RFC3339)})
@@ -123,7 +126,7 @@ func TestScheduleEditsAndInvitations(t *testing.T) {
 	}
 	ex := readInvitation(t, pit, "ann@example.com", 3)
 	exdates, err := ex.event.Props.Get(ical.PropExceptionDates).DateTime(time.UTC)
-	if err != nil || !exdates.Equal(start.AddDate(0, 0, 7)) || ex.text(t, ical.PropSequence) != "2" {
+	if err != nil || !exdates.Equal(start.AddDate(0, 0, 7)) || ex.text(t, ical.PropSequence) != "3" {
 		t.Fatalf("the update for a cancelled occurrence: EXDATE %v (%v), SEQUENCE %s", exdates, err, ex.text(t, ical.PropSequence))
 	}
 
@@ -131,8 +134,22 @@ func TestScheduleEditsAndInvitations(t *testing.T) {
 	owner.must(204, "DELETE", "/api/rooms/planned/schedules/"+id, nil)
 	for to, n := range map[string]int{"ann@example.com": 4, "cid@example.com": 2} {
 		c := readInvitation(t, pit, to, n)
-		if c.method != "CANCEL" || c.subject != "Cancelled: Planning (new room)" || c.text(t, ical.PropSequence) != "3" {
+		if c.method != "CANCEL" || c.subject != "Cancelled: Planning (new room)" || c.text(t, ical.PropSequence) != "4" {
 			t.Errorf("%s after the removal: %q %s SEQUENCE %s", to, c.subject, c.method, c.text(t, ical.PropSequence))
 		}
+	}
+	// One worker sends in order and ann's cancellation left before cid's: ann has all hers.
+	if got := pit.Messages(t, "ann@example.com"); len(got) != 4 {
+		t.Errorf("ann got %d mails, want 4 (invitation, update, cancelled occurrence, cancellation)", len(got))
+	}
+
+	// Deleting a room cancels its meetings for their invitees.
+	owner.must(201, "POST", "/api/rooms", map[string]any{"name": "doomed", "title": "Doomed"})
+	owner.must(201, "POST", "/api/rooms/doomed/schedules", map[string]any{"start": local(start), "end": local(start.Add(time.Hour)),
+		"timeZone": "Europe/Berlin", "invitees": []string{"dan@example.com"}})
+	readInvitation(t, pit, "dan@example.com", 1)
+	owner.must(204, "DELETE", "/api/rooms/doomed", nil)
+	if c := readInvitation(t, pit, "dan@example.com", 2); c.method != "CANCEL" || c.subject != "Cancelled: Doomed" {
+		t.Errorf("after the room's deletion: %q %s", c.subject, c.method)
 	}
 }

@@ -55,9 +55,13 @@ func (n *Notifier) ScheduleChanged(old, new *room.Schedule) {
 		was = old.Invitees
 	}
 	if new != nil {
+		same := old != nil && sameInCalendar(*old, *new)
 		for _, to := range new.Invitees {
 			kind := "Invitation"
 			if slices.Contains(was, to) {
+				if same {
+					continue // a change their calendar does not show (auto-record, the lobby)
+				}
 				kind = "Updated invitation"
 			}
 			n.mail(to, kind, "REQUEST", *new, new.Sequence)
@@ -109,6 +113,12 @@ func (n *Notifier) mail(to, kind, method string, sc room.Schedule, seq int) {
 	if err != nil {
 		n.log.Error("invitation not queued", "to", to, "schedule", sc.ID, "err", err)
 	}
+}
+
+// sameInCalendar says whether the two versions look the same in an invitee's calendar.
+func sameInCalendar(a, b room.Schedule) bool {
+	return a.Title == b.Title && a.Start.Equal(b.Start) && a.Duration == b.Duration && a.TimeZone == b.TimeZone &&
+		a.RRule == b.RRule && slices.EqualFunc(a.ExDates, b.ExDates, time.Time.Equal) && a.Room == b.Room
 }
 
 func dates(ts []time.Time) string {

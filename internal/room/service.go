@@ -278,10 +278,17 @@ func (s *Service) Delete(ctx context.Context, name string, c Caller) error {
 	if err := s.endMeeting(ctx, name); err != nil {
 		return err
 	}
+	planned, err := s.st.schedules(ctx, "room_id = ?", a.Room.ID) // their invitees are told
+	if err != nil {
+		return err
+	}
 	err = s.st.delete(ctx, a.Room.ID)
 	s.rooms.invalidate(name)
 	if err != nil {
 		return err
+	}
+	for i := range planned {
+		s.scheduleChanged(a.Room, &planned[i], nil)
 	}
 	s.log.Info("room deleted", "room", name, "by", c.UserID)
 	return nil
