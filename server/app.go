@@ -95,7 +95,8 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rooms, err := a.wireRooms(sup, liveSvc)
+	gate := newLiveKitGate()
+	rooms, err := a.wireRooms(sup, liveSvc, gate)
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.healMeetings(sup, liveSvc, rooms, rejoin)
+	a.healMeetings(sup, liveSvc, rooms, gate, rejoin)
 	gated, err := a.wireGate(sup, authSvc, liveSvc, rooms)
 	if err != nil {
 		return err
@@ -124,7 +125,7 @@ func (a *app) wire(ctx context.Context) error {
 		LiveKitStatus: sup.Status, Doctor: doctorRun,
 		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},
 		Static:     a.caPages(web.Handler()),
-		Signalling: a.wireEdge(),
+		Signalling: a.wireEdge(gate),
 		Keys:       keys, Audit: a.wireAudit(),
 	}
 	return nil

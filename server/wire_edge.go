@@ -31,12 +31,14 @@ func (a *app) signallingProxied() bool {
 }
 
 // wireEdge builds the signalling proxy to the embedded LiveKit on loopback, or the
-// stand-in that answers 404 when browsers reach LiveKit elsewhere.
-func (a *app) wireEdge() api.SignallingProxy {
+// stand-in that answers 404 when browsers reach LiveKit elsewhere. Requests wait at the
+// gate while LiveKit restarts.
+func (a *app) wireEdge(gate *liveKitGate) api.SignallingProxy {
 	if !a.signallingProxied() {
 		return edge.NotProxied{}
 	}
 	p := edge.NewSignalProxy(fmt.Sprintf("127.0.0.1:%d", a.cfg.LiveKit.Port), a.log.With("component", "edge"))
+	p.Hold(gate.wait)
 	a.closers = append(a.closers, p.Close) // after the HTTP drain, before LiveKit stops
 	return p
 }

@@ -12,12 +12,13 @@ import (
 
 // wireRooms builds the room service (rooms, join tokens and moderation) on LiveKit's
 // RoomService and the live state.
-func (a *app) wireRooms(sup *livekit.Supervisor, l *live.Service) (*room.Service, error) {
+func (a *app) wireRooms(sup *livekit.Supervisor, l *live.Service, gate *liveKitGate) (*room.Service, error) {
 	svc, err := room.New(room.Config{
 		APIKey: a.cfg.LiveKit.APIKey, APISecret: a.cfg.LiveKit.APISecret, URL: a.cfg.LiveKit.Host,
 		TokenTTL:         time.Duration(a.cfg.LiveKit.TokenTTL),
 		EmptyTimeout:     time.Duration(a.cfg.LiveKit.EmptyTimeout),
 		DepartureTimeout: time.Duration(a.cfg.LiveKit.DepartureTimeout),
+		WaitLiveKit:      gate.wait,
 	}, a.db, sup.RoomClient(), l, a.log, time.Now)
 	if err != nil {
 		return nil, err

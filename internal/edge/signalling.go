@@ -68,6 +68,7 @@ type SignalProxy struct {
 	dialTimeout time.Duration
 	log         *slog.Logger
 	client      *http.Client
+	hold        func(ctx context.Context) error // see Hold
 
 	mu      sync.Mutex
 	closed  bool
@@ -89,13 +90,40 @@ func NewSignalProxy(addr string, log *slog.Logger) *SignalProxy {
 	return p
 }
 
+// Hold makes every request wait for wait (which returns nil once LiveKit can take it, an
+// error when it gives up) before it is forwarded: while LiveKit restarts, a client's
+// reconnect is held and then carried to the new LiveKit at once, instead of being refused
+// and retried after a pause of the client's choosing. Call it before serving.
+func (p *SignalProxy) Hold(wait func(ctx context.Context) error) { p.hold = wait }
+
+// refusedRetries is how often a refused dial is tried again (refusedPause apart) when a
+// hold is set: LiveKit died a moment ago and its supervisor has not noticed yet, so the
+// next try waits in the hold instead of answering 503.
+const (
+	refusedRetries = 3
+	refusedPause   = 20 * time.Millisecond
+)
+
 func (p *SignalProxy) dial(ctx context.Context) (net.Conn, error) {
 	d := net.Dialer{Timeout: p.dialTimeout}
-	c, err := d.DialContext(ctx, "tcp", p.addr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
+	for try := 0; ; try++ {
+		if p.hold != nil {
+			if err := p.hold(ctx); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
+			}
+		}
+		c, err := d.DialContext(ctx, "tcp", p.addr)
+		if err == nil {
+			return c, nil
+		}
+		if p.hold == nil || try >= refusedRetries || ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(refusedPause):
+		}
 	}
-	return c, nil
 }
 
 // upstreamHeader is the request's header as LiveKit gets it: the client's address replaces

@@ -160,3 +160,59 @@ func TestIsSignallingPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalProxyHold: while the hold says LiveKit cannot take a request (restarting), an
+// upgrade waits without reaching LiveKit and goes through once the hold lets it; a hold
+// that gives up refuses the request as unreachable.
+func TestSignalProxyHold(t *testing.T) {
+	addr, xff := upstream(t)
+	p := NewSignalProxy(addr, slog.New(slog.DiscardHandler))
+	entered, back := make(chan struct{}), make(chan struct{})
+	p.Hold(func(ctx context.Context) error {
+		select {
+		case <-back:
+			return nil
+		default:
+		}
+		close(entered)
+		select {
+		case <-back:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	front := proxyServer(t, p)
+	type dialed struct {
+		ws  *websocket.Conn
+		err error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+front+"/rtc?access_token=x", nil)
+		done <- dialed{ws, err}
+	}()
+	<-entered
+	select {
+	case <-xff:
+		t.Fatal("the request reached LiveKit while the hold was on")
+	case d := <-done:
+		t.Fatalf("the upgrade was answered while the hold was on: %v", d.err)
+	default:
+	}
+	close(back)
+	d := <-done
+	if d.err != nil {
+		t.Fatalf("upgrade after the hold: %v", d.err)
+	}
+	defer d.ws.Close()
+	if _, b, err := d.ws.ReadMessage(); err != nil || string(b) != "join" {
+		t.Fatalf("first message %q %v", b, err)
+	}
+
+	refused := NewSignalProxy(addr, slog.New(slog.DiscardHandler))
+	refused.Hold(func(context.Context) error { return errors.New("LiveKit did not come back in time") })
+	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+proxyServer(t, refused)+"/rtc?access_token=x", nil); err == nil || resp == nil || resp.StatusCode != 503 {
+		t.Fatalf("upgrade the hold gave up on: %v %v, want 503", resp, err)
+	}
+}

@@ -204,6 +204,11 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 // raised the limit, or who joined a full room, would be refused by LiveKit with a token
 // Parley had just handed out.
 func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
+	if s.cfg.WaitLiveKit != nil {
+		if err := s.cfg.WaitLiveKit(ctx); err != nil {
+			return fmt.Errorf("room %q: %w: %v", r.Name, ErrUnavailable, err)
+		}
+	}
 	if s.created.fresh(r.Name, s.now()) {
 		return nil
 	}

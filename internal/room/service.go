@@ -21,6 +21,10 @@ type Config struct {
 	// EmptyTimeout and DepartureTimeout are given to LiveKit's CreateRoom.
 	EmptyTimeout     time.Duration
 	DepartureTimeout time.Duration
+	// WaitLiveKit, when set, is waited for before a join creates the LiveKit room: while
+	// LiveKit restarts and its rooms are created again, a join is held until that is done
+	// (nil) instead of refused; an error refuses it as unavailable.
+	WaitLiveKit func(ctx context.Context) error
 }
 
 // Service manages rooms, join tokens and moderation.

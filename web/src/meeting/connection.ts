@@ -7,7 +7,11 @@ import {
   Room,
   RoomEvent,
   setLogLevel,
+  Track,
+  TrackEvent,
   VideoPresets,
+  type RemoteParticipant,
+  type RemoteTrack,
   type ScreenShareCaptureOptions,
 } from 'livekit-client';
 import type { JoinResponse } from '../api/types';
@@ -17,6 +21,7 @@ import { controlsFor, fromLiveKit } from '../state/permissions';
 import { errorText, lowResRequested } from '../ui';
 import { encryptionFor } from './e2ee';
 import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
+import { healBack, healMark, healNoted } from './healLog';
 
 declare global {
   interface Window {
@@ -120,16 +125,20 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     healing.current = h;
     const long = Date.now() - h.since > healWindowMs;
     setPhase({ kind: 'reconnecting', attempt: h.attempt, why, long });
-    await new Promise((r) => setTimeout(r, healDelay(h.attempt)));
+    const pause = healDelay(h.attempt);
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     h.attempt++;
     if (!alive.current) return;
+    healMark(`rejoin ${h.attempt}: asking Parley for a fresh token`);
     try {
       const next = await cb.current.rejoin();
       if (!alive.current) return;
+      healMark('fresh token received');
       setSession(next);
       setSessions((n) => n + 1);
     } catch (e) {
       if (!alive.current) return;
+      healMark(`rejoin refused: ${errorText(e)}`);
       if (e instanceof ApiError && isFinalJoinError(e.status, e.code)) {
         healing.current = null;
         setPhase({ kind: 'failed', message: joinErrorMessage(e.code, e.message) });
@@ -184,11 +193,17 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       if (cancelled) return;
       const name = reason === undefined ? undefined : DisconnectReason[reason];
       if (isFinalDisconnect(name)) setPhase({ kind: 'ended', reason: name ?? 'UNKNOWN_REASON', message: disconnectMessage(name) });
-      else startHeal();
+      else {
+        healMark(`disconnected (${name ?? 'no reason'}): the app rejoins`, true);
+        startHeal();
+      }
     });
     r.on(RoomEvent.Reconnected, () => {
-      if (!cancelled) setHeals((n) => n + 1);
+      if (cancelled) return;
+      healBack('media connected again (livekit-client)');
+      setHeals((n) => n + 1);
     });
+    markHealSteps(r);
     r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(`Camera or microphone: ${e.message}`));
     cb.current.wire(r);
 
@@ -203,6 +218,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         if (cancelled) return;
         const healed = healing.current !== null;
         healing.current = null;
+        if (healed) healBack('media connected (new session)');
         setPhase({ kind: 'live' });
         if (healed) {
           setHeals((n) => n + 1);
@@ -219,6 +235,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
           }
         };
         await publish('Camera', w.video, controls.camera, () => lp.setCameraEnabled(true));
+        if (healed) healMark('camera published');
         await publish('Microphone', w.audio, controls.microphone, () => lp.setMicrophoneEnabled(true));
         // Browsers may refuse a screen capture that no click started; the notice says to share again.
         await publish('Screen share (share it again)', !!w.screen && healed, controls.screenShare, () =>
@@ -254,4 +271,37 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
   }
 
   return { room, phase, setPhase, session, sessions, heals, rejoinNow };
+}
+
+/** Notes livekit-client's own steps of a heal and each remote video's first frame after it
+ * on the heal's timeline (healLog). */
+function markHealSteps(r: Room) {
+  r.on(RoomEvent.SignalReconnecting, () => healMark('signalling lost: livekit-client resumes the session', true));
+  r.on(RoomEvent.Reconnecting, () => healMark('livekit-client restarts the session (same token)', true));
+  r.on(RoomEvent.SignalConnected, () => healMark('signalling connected'));
+  // The engine's steps are not Room events; its emitter takes the event names as strings.
+  const engine = r.engine as unknown as { on(event: string, f: () => void): void } | undefined;
+  const steps: Record<string, string> = {
+    resuming: 'livekit-client: resume attempt',
+    restarting: 'livekit-client: restart attempt',
+    signalResumed: 'livekit-client: signalling resumed',
+    signalRestarted: 'livekit-client: signalling restarted, republishing',
+  };
+  for (const [event, what] of Object.entries(steps)) engine?.on(event, () => healMark(what));
+  r.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, p: RemoteParticipant) => {
+    if (track.kind !== Track.Kind.Video || !healNoted()) return;
+    const who = p.name || p.identity;
+    healMark(`subscribed to the video of ${who}`);
+    let seen = false;
+    const watch = (el: HTMLMediaElement) => {
+      const v = el as HTMLVideoElement;
+      v.requestVideoFrameCallback?.(() => {
+        if (seen) return;
+        seen = true;
+        healMark(`first video frame of ${who}`);
+      });
+    };
+    track.attachedElements.forEach(watch);
+    track.on(TrackEvent.ElementAttached, watch);
+  });
 }

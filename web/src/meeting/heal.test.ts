@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healDelay, isFinalDisconnect, isFinalJoinError, resumeDelays, resumePolicy } from './heal';
+import { healDelay, isFinalDisconnect, isFinalJoinError, resumeDelays, resumeForMs, resumePolicy } from './heal';
 
 describe('healing a meeting', () => {
   it('ends only on a real end', () => {
@@ -14,7 +14,8 @@ describe('healing a meeting', () => {
   });
 
   it('backs off to at most 8 s between rejoins', () => {
-    expect(healDelay(0, () => 0.5)).toBe(250);
+    expect(healDelay(0, () => 1)).toBe(0); // Parley holds the first rejoin until LiveKit is back
+    expect(healDelay(1, () => 0.5)).toBe(250);
     expect(healDelay(20, () => 1)).toBe(10000); // 8 s + 25 % jitter
   });
 
@@ -26,5 +27,6 @@ describe('healing a meeting', () => {
       expect(high.nextRetryDelayInMs({ retryCount: i, elapsedMs: 0 })).toBe(Math.round(d * 1.25));
     });
     expect(low.nextRetryDelayInMs({ retryCount: resumeDelays.length, elapsedMs: 0 })).toBeNull();
+    expect(low.nextRetryDelayInMs({ retryCount: 1, elapsedMs: resumeForMs })).toBeNull(); // then the app rejoins
   });
 });

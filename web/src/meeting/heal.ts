@@ -32,25 +32,34 @@ export function isFinalJoinError(status: number, code: string): boolean {
 /** After how long a meeting that is still healing says so more plainly (it keeps trying). */
 export const healWindowMs = 60 * 1000;
 
-/** The pause before rejoin attempt n (0-based): quick at first (a restarted LiveKit is back
- * within a second or two), then doubling to at most 8 s, with jitter so that everyone in a
- * meeting does not rejoin in the same instant. */
+/** The pause before rejoin attempt n (0-based): none for the first (Parley holds a join while
+ * LiveKit restarts and answers it once LiveKit and the meeting's room are back, so waiting
+ * here would only add to the outage), then doubling from 250 ms to at most 8 s, with jitter
+ * so that everyone in a meeting does not rejoin in the same instant. */
 export function healDelay(attempt: number, random: () => number = Math.random): number {
-  const base = attempt === 0 ? 250 : Math.min(8000, 500 * 2 ** (attempt - 1));
+  if (attempt === 0) return 0;
+  const base = Math.min(8000, 250 * 2 ** (attempt - 1));
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
 /** livekit-client's own attempts (ms before each): a resume, or a restart of the session with
- * the same token once LiveKit asks for one (a restarted LiveKit has forgotten the session and
- * answers the resume with a leave). Dense at first, since a restarted LiveKit is back within a
- * second; when they run out the app rejoins with a fresh token (healDelay). */
-export const resumeDelays = [0, 300, 600, 1200, 2400];
+ * the same token once LiveKit asks for one. Parley holds a signalling request while LiveKit
+ * restarts, so the first attempt reaches the new LiveKit as soon as it can take it; that
+ * LiveKit has forgotten the session and answers the resume with a leave, and the restart
+ * must follow at once (the second delay), not after a pause. Later ones back off for a
+ * network that is away; when they run out the app rejoins with a fresh token (healDelay). */
+export const resumeDelays = [0, 0, 250, 500, 1000, 2000];
+
+/** How long livekit-client keeps trying with its token: Parley holds each attempt for up to
+ * 10 s while LiveKit is away, so without this bound a long outage would be spent in a few
+ * held attempts instead of in the app's rejoin with fresh tokens. */
+export const resumeForMs = 10 * 1000;
 
 /** The ReconnectPolicy over resumeDelays, with ±25 % jitter (livekit-client's default adds up
  * to a whole second from the third try on, which is most of a quick restart's outage). */
 export function resumePolicy(random: () => number = Math.random): ReconnectPolicy {
   return {
-    nextRetryDelayInMs: ({ retryCount }) =>
-      retryCount < resumeDelays.length ? Math.round(resumeDelays[retryCount] * (0.75 + random() * 0.5)) : null,
+    nextRetryDelayInMs: ({ retryCount, elapsedMs }) =>
+      retryCount < resumeDelays.length && elapsedMs < resumeForMs ? Math.round(resumeDelays[retryCount] * (0.75 + random() * 0.5)) : null,
   };
 }

@@ -53,9 +53,9 @@ describe('healing', () => {
   });
   it('backs off to at most about 8 s', () => {
     const mid = () => 0.5;
-    expect(healDelay(0, mid)).toBe(250);
-    expect(healDelay(1, mid)).toBe(500);
-    expect(healDelay(3, mid)).toBe(2000);
+    expect(healDelay(0, mid)).toBe(0);
+    expect(healDelay(1, mid)).toBe(250);
+    expect(healDelay(4, mid)).toBe(2000);
     expect(healDelay(30, mid)).toBe(8000);
   });
 });
