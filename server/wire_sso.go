@@ -36,3 +36,9 @@ func (a *app) wireRecovery(svc *auth.Service) *auth.Recovery {
 	a.workers = append(a.workers, outbox.Run)
 	return auth.NewRecovery(svc, outbox, publicURL)
 }
+
+// wirePasskeys builds passkey sign-in; the relying party is server.publicURL (its host is
+// the RP ID, its origin the only one a ceremony may come from).
+func (a *app) wirePasskeys(svc *auth.Service) (*auth.Passkeys, error) {
+	return auth.NewPasskeys(svc, strings.TrimSuffix(a.cfg.Server.PublicURL, "/"))
+}

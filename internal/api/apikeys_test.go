@@ -181,6 +181,8 @@ func TestEveryRouteHasAKeyRule(t *testing.T) {
 		"POST /api/auth/logout": true, "POST /api/livekit/webhook": true, "GET /api/openapi.json": true,
 		"GET /api/auth/providers": true, "GET /api/auth/oidc/:name/login": true, "GET /api/auth/oidc/:name/callback": true,
 		"POST /api/auth/oidc/exchange": true, "POST /api/auth/password/forgot": true, "POST /api/auth/password/reset": true,
+		"POST /api/auth/passkeys/login/begin": true, "POST /api/auth/passkeys/login/finish": true,
+		"POST /api/auth/email/verify": true,
 		// the lobby ticket is its own credential: a waiting guest has no account
 		"GET /api/lobby/:ticket": true, "GET /api/lobby/:ticket/events": true, "DELETE /api/lobby/:ticket": true,
 	}

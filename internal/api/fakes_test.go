@@ -25,6 +25,7 @@ type (
 	fakeRecordings struct{ RecordingService }
 	fakeSSO        struct{ SSOService }
 	fakeRecovery   struct{ RecoveryService }
+	fakePasskeys   struct{ PasskeyService }
 	// fakeLiveState answers the participants list from its func field.
 	fakeLiveState struct {
 		LiveService
@@ -51,6 +52,7 @@ func testDeps() Deps {
 	return Deps{
 		Log:  slog.New(slog.DiscardHandler),
 		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
+		Passkeys:      fakePasskeys{},
 		Webhooks:      fakeWebhooks{},
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},

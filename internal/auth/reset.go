@@ -72,7 +72,7 @@ func (r *Recovery) Forgot(ctx context.Context, email string, cl Client) error {
 	if u.Disabled {
 		return nil
 	}
-	link, err := r.issue(ctx, u.ID, purposeReset, resetTTL)
+	link, err := r.issue(ctx, u.ID, purposeReset, resetTTL, "/reset")
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	link, err := r.issue(ctx, u.ID, purposeInvite, inviteTTL)
+	link, err := r.issue(ctx, u.ID, purposeInvite, inviteTTL, "/reset")
 	if err != nil {
 		return User{}, err
 	}
@@ -105,15 +105,15 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 	return u, nil
 }
 
-// issue stores a new single-use token and returns its link.
-func (r *Recovery) issue(ctx context.Context, userID, purpose string, ttl time.Duration) (string, error) {
+// issue stores a new single-use token and returns its link to page.
+func (r *Recovery) issue(ctx context.Context, userID, purpose string, ttl time.Duration, page string) (string, error) {
 	token := randomToken(32)
 	now := r.svc.now()
 	row := passwordTokenRow{TokenHash: hashRefresh(token), ID: uuid.NewString(), UserID: userID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := r.svc.store.createPasswordToken(ctx, &row); err != nil {
 		return "", fmt.Errorf("store %s token: %w", purpose, err)
 	}
-	return r.publicURL + "/reset?token=" + url.QueryEscape(token), nil
+	return r.publicURL + page + "?token=" + url.QueryEscape(token), nil
 }
 
 // Reset sets a new password with a link's token, once: the token is used up, and every
@@ -125,7 +125,7 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 	if token == "" || len(token) > 128 {
 		return fmt.Errorf("reset token: %w", ErrInvalidToken)
 	}
-	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), r.svc.now())
+	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), []string{purposeReset, purposeInvite}, r.svc.now())
 	if err != nil {
 		return err
 	}
@@ -137,6 +137,10 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 		return fmt.Errorf("reset %s: %w", u.Email, ErrUserDisabled)
 	}
 	if err := r.svc.setPassword(ctx, u.ID, password, ""); err != nil {
+		return err
+	}
+	// The link came by mail: its holder reads the account's mailbox.
+	if err := r.svc.markVerified(ctx, u.ID); err != nil {
 		return err
 	}
 	r.svc.log.Info("password set by e-mailed link", "user_id", u.ID)
