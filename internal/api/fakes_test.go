@@ -33,6 +33,9 @@ type (
 	}
 )
 
+// Enabled: the fake server has passkeys off, as one whose public URL is an IP address.
+func (fakePasskeys) Enabled() bool { return false }
+
 func (f fakeLiveState) Participants(ctx context.Context, room string) ([]live.Participant, error) {
 	if f.participants == nil {
 		return []live.Participant{}, nil

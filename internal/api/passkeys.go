@@ -13,6 +13,7 @@ import (
 
 // PasskeyService is registration and sign-in with passkeys (*auth.Passkeys).
 type PasskeyService interface {
+	Enabled() bool
 	BeginRegistration(ctx context.Context, p auth.Principal) (auth.Ceremony, error)
 	FinishRegistration(ctx context.Context, p auth.Principal, ceremony, name string, response []byte) (auth.Passkey, error)
 	BeginLogin(ctx context.Context, cl auth.Client) (auth.Ceremony, error)
@@ -120,6 +121,8 @@ func passkeyError(err error, login bool) error {
 		return httpx.BadRequest("passkey_refused", "the passkey was not accepted: %s", err.Error())
 	case errors.Is(err, auth.ErrPasskeyNotFound):
 		return httpx.NotFound("passkey_not_found", "no such passkey on your account")
+	case errors.Is(err, auth.ErrPasskeysOff):
+		return httpx.NewError(fiber.StatusServiceUnavailable, "passkeys_unavailable", "passkeys are off on this server: server.publicURL must name a domain (browsers refuse passkeys for an IP address)")
 	case errors.Is(err, auth.ErrTooManyPasskeys):
 		return httpx.Conflict("too_many_passkeys", "this account has as many passkeys as it may: remove one first")
 	}

@@ -40,7 +40,7 @@ type providersJSON struct {
 }
 
 func (s *server) authProviders(c *fiber.Ctx) error {
-	out := providersJSON{Password: s.d.SSO.PasswordLogin(), Passkeys: true, PasswordReset: s.d.SSO.PasswordLogin() && s.d.Recovery.Enabled(), OIDC: []providerJSON{}}
+	out := providersJSON{Password: s.d.SSO.PasswordLogin(), Passkeys: s.d.Passkeys.Enabled(), PasswordReset: s.d.SSO.PasswordLogin() && s.d.Recovery.Enabled(), OIDC: []providerJSON{}}
 	for _, p := range s.d.SSO.Providers() {
 		out.OIDC = append(out.OIDC, providerJSON{Name: p.Name, DisplayName: p.DisplayName,
 			LoginURL: "/api/auth/oidc/" + url.PathEscape(p.Name) + "/login"})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ var (
 	ErrPasskeyRefused  = errors.New("the passkey was not accepted")
 	ErrPasskeyNotFound = errors.New("passkey not found")
 	ErrTooManyPasskeys = errors.New("too many passkeys")
+	// ErrPasskeysOff: server.publicURL's host is an IP address, and browsers allow
+	// WebAuthn only for a domain name (localhost included).
+	ErrPasskeysOff = errors.New("passkeys need server.publicURL with a domain name")
 )
 
 // ceremonyTTL bounds how long a person may take at their authenticator: long enough to find
@@ -61,15 +65,20 @@ type Ceremony struct {
 // one instance and finish on another. Its sessions are the Service's own.
 type Passkeys struct {
 	svc *Service
-	wa  *webauthn.WebAuthn
+	wa  *webauthn.WebAuthn // nil when off (ErrPasskeysOff)
 }
 
 // NewPasskeys builds the relying party of publicURL: its host is the RP ID and its origin
-// the one origin a ceremony may come from.
+// the one origin a ceremony may come from. With an IP address for a host, passkeys are off
+// (Enabled is false) and the rest of Parley works as before.
 func NewPasskeys(svc *Service, publicURL string) (*Passkeys, error) {
 	u, err := url.Parse(publicURL)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("passkeys: server.publicURL %q has no host", publicURL)
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		svc.log.Info("passkeys are off: server.publicURL's host is an IP address, and browsers offer passkeys only for a domain name", "public_url", publicURL)
+		return &Passkeys{svc: svc}, nil
 	}
 	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyTTL, TimeoutUVD: ceremonyTTL}
 	wa, err := webauthn.New(&webauthn.Config{
@@ -83,6 +92,9 @@ func NewPasskeys(svc *Service, publicURL string) (*Passkeys, error) {
 	}
 	return &Passkeys{svc: svc, wa: wa}, nil
 }
+
+// Enabled reports whether passkeys can be used (the login page offers them then).
+func (k *Passkeys) Enabled() bool { return k.wa != nil }
 
 // passkeyUser is an account as the WebAuthn library sees it. Its user handle is the account
 // id (a random UUID): what a discoverable sign-in sends back to say whose passkey it is.
@@ -121,6 +133,9 @@ func (k *Passkeys) loadUser(ctx context.Context, userID string) (*passkeyUser, [
 // asked for a discoverable credential with user verification, and not to make a second one
 // of the passkeys the account already has.
 func (k *Passkeys) BeginRegistration(ctx context.Context, p Principal) (Ceremony, error) {
+	if k.wa == nil {
+		return Ceremony{}, ErrPasskeysOff
+	}
 	if err := k.svc.limiter.allow(k.svc.limiter.user("passkey|" + p.UserID)); err != nil {
 		return Ceremony{}, err
 	}
@@ -147,6 +162,9 @@ func (k *Passkeys) BeginRegistration(ctx context.Context, p Principal) (Ceremony
 // FinishRegistration checks the authenticator's answer to ceremony and stores the passkey
 // under name (default "Passkey").
 func (k *Passkeys) FinishRegistration(ctx context.Context, p Principal, ceremony, name string, response []byte) (Passkey, error) {
+	if k.wa == nil {
+		return Passkey{}, ErrPasskeysOff
+	}
 	name, err := passkeyName(name)
 	if err != nil {
 		return Passkey{}, err
@@ -182,6 +200,9 @@ func (k *Passkeys) FinishRegistration(ctx context.Context, p Principal, ceremony
 
 // BeginLogin starts a sign-in with whichever passkey of this server the browser offers.
 func (k *Passkeys) BeginLogin(ctx context.Context, cl Client) (Ceremony, error) {
+	if k.wa == nil {
+		return Ceremony{}, ErrPasskeysOff
+	}
 	if err := k.svc.limiter.allow(k.svc.limiter.ip(cl.IP)); err != nil {
 		return Ceremony{}, err
 	}
@@ -197,6 +218,9 @@ func (k *Passkeys) BeginLogin(ctx context.Context, cl Client) (Ceremony, error) 
 // account, like a password sign-in does. It works when password sign-in is turned off; a
 // disabled account is refused.
 func (k *Passkeys) FinishLogin(ctx context.Context, ceremony string, response []byte, cl Client) (Grant, error) {
+	if k.wa == nil {
+		return Grant{}, ErrPasskeysOff
+	}
 	sd, err := k.takeCeremony(ctx, ceremony, ceremonyLogin, "")
 	if err != nil {
 		return Grant{}, err
