@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, path } from '../api';
-import type { List, Passkey } from '../api/types';
+import type { AuthProviders, List, Passkey } from '../api/types';
 import { t } from '../i18n';
 import { credentialJSON, creationOptions, passkeyPromptError, passkeysSupported, type CeremonyJSON } from '../passkeys';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
@@ -8,6 +8,7 @@ import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
 /** The profile's passkeys: add one (with a name), list them, remove one. */
 export function PasskeysCard() {
   const list = useLoad(() => api.get<List<Passkey>>('/api/auth/passkeys'), []);
+  const ways = useLoad(() => api.get<AuthProviders>('/api/auth/providers', { auth: 'none' }), []);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -74,7 +75,11 @@ export function PasskeysCard() {
           ))}
         </ul>
       )}
-      {passkeysSupported() ? (
+      {ways.data && !ways.data.passkeys ? (
+        <p className="muted" data-testid="passkeys-off">
+          {t('Passkeys are off on this server: its public URL must be a domain name, not an IP address.')}
+        </p>
+      ) : passkeysSupported() ? (
         <form onSubmit={add} data-testid="passkey-form">
           <label>
             {t('Name of the new passkey')}
