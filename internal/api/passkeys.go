@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/parley/parley/internal/apikey"
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/httpx"
 )
@@ -46,6 +47,15 @@ type finishJSON struct {
 	Ceremony   string          `json:"ceremony"`
 	Name       string          `json:"name"`
 	Credential json.RawMessage `json:"credential"`
+}
+
+// noKeys refuses an API key on the passkey sign-in routes, which take no credential: a key
+// is a program's, and a passkey ceremony is a person's.
+func noKeys(c *fiber.Ctx) error {
+	if t := bearerToken(c); len(t) > len(apikey.Prefix) && t[:len(apikey.Prefix)] == apikey.Prefix {
+		return httpx.Forbidden("insufficient_scope", "API keys cannot call %s %s: it is for people signing in", c.Method(), c.Route().Path)
+	}
+	return c.Next()
 }
 
 func (s *server) beginPasskeyRegistration(c *fiber.Ctx) error {

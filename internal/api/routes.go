@@ -44,8 +44,8 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/auth/passkeys/register/begin", user, s.beginPasskeyRegistration)
 	api.Post("/auth/passkeys/register/finish", user, s.finishPasskeyRegistration)
 	api.Delete("/auth/passkeys/:id", user, s.removePasskey)
-	api.Post("/auth/passkeys/login/begin", s.beginPasskeyLogin)
-	api.Post("/auth/passkeys/login/finish", s.finishPasskeyLogin)
+	api.Post("/auth/passkeys/login/begin", noKeys, s.beginPasskeyLogin)
+	api.Post("/auth/passkeys/login/finish", noKeys, s.finishPasskeyLogin)
 
 	// Password reset and invitations (recovery.go)
 	api.Post("/auth/password/forgot", s.forgotPassword)
