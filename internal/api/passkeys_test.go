@@ -1,12 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,26 +39,12 @@ func newPasskeyInstance(t *testing.T, dsn string, cfg ...func(*auth.Config)) pas
 	return passkeyInstance{t: t, app: newTestApp(t, d), svc: svc}
 }
 
-// call sends a JSON request and returns the status and the raw answer.
+// call sends a JSON request (the room tests' sender, on this instance's app) and returns
+// the status and the raw answer.
 func (p passkeyInstance) call(method, path, token string, body any) (int, []byte) {
 	p.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := p.app.Test(req, -1)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, raw
+	r := (&roomEnv{t: p.t, app: p.app}).call(method, path, body, token)
+	return r.status, []byte(r.raw)
 }
 
 func (p passkeyInstance) want(status int, method, path, token string, body any) []byte {

@@ -122,19 +122,9 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 	if err := checkPassword("newPassword", password); err != nil {
 		return err // checked first, so a weak password does not use the link up
 	}
-	if token == "" || len(token) > 128 {
-		return fmt.Errorf("reset token: %w", ErrInvalidToken)
-	}
-	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), []string{purposeReset, purposeInvite}, r.svc.now())
+	u, err := r.claim(ctx, token, purposeReset, purposeInvite)
 	if err != nil {
 		return err
-	}
-	u, err := r.svc.store.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if u.Disabled {
-		return fmt.Errorf("reset %s: %w", u.Email, ErrUserDisabled)
 	}
 	if err := r.svc.setPassword(ctx, u.ID, password, ""); err != nil {
 		return err
@@ -145,4 +135,24 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 	}
 	r.svc.log.Info("password set by e-mailed link", "user_id", u.ID)
 	return nil
+}
+
+// claim uses up a link's token of one of purposes and returns its account; a disabled
+// account is refused (after the token is used: the link was for it all the same).
+func (r *Recovery) claim(ctx context.Context, token string, purposes ...string) (userRow, error) {
+	if token == "" || len(token) > 128 {
+		return userRow{}, fmt.Errorf("%s token: %w", purposes[0], ErrInvalidToken)
+	}
+	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), purposes, r.svc.now())
+	if err != nil {
+		return userRow{}, err
+	}
+	u, err := r.svc.store.userByID(ctx, userID)
+	if err != nil {
+		return userRow{}, err
+	}
+	if u.Disabled {
+		return userRow{}, fmt.Errorf("%s %s: %w", purposes[0], u.Email, ErrUserDisabled)
+	}
+	return u, nil
 }

@@ -66,19 +66,9 @@ func (r *Recovery) SendVerification(ctx context.Context, userID string) error {
 
 // VerifyEmail confirms an address with a verification link's token, once.
 func (r *Recovery) VerifyEmail(ctx context.Context, token string) error {
-	if token == "" || len(token) > 128 {
-		return fmt.Errorf("verification token: %w", ErrInvalidToken)
-	}
-	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), []string{purposeVerify}, r.svc.now())
+	u, err := r.claim(ctx, token, purposeVerify)
 	if err != nil {
 		return err
-	}
-	u, err := r.svc.store.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if u.Disabled {
-		return fmt.Errorf("verify %s: %w", u.Email, ErrUserDisabled)
 	}
 	if err := r.svc.markVerified(ctx, u.ID); err != nil {
 		return err
