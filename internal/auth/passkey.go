@@ -330,7 +330,7 @@ func passkeyName(raw string) (string, error) {
 	}
 	n, err := normalizeName(n)
 	if err != nil {
-		return "", fieldErr("name", "%s", strings.TrimPrefix(err.Error(), "name "))
+		return "", err
 	}
 	if len([]rune(n)) > MaxPasskeyNameLen {
 		return "", fieldErr("name", "is longer than %d characters", MaxPasskeyNameLen)
