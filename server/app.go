@@ -117,10 +117,14 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	passkeys, err := a.wirePasskeys(authSvc) // wire_sso.go
+	if err != nil {
+		return err
+	}
 	a.deps = api.Deps{
 		Log: a.log, Registry: a.reg,
 		HTTP: a.httpOptions(),
-		Auth: gated, SSO: a.wireSSO(authSvc), Recovery: a.wireRecovery(authSvc, rooms), Rooms: rooms, Live: liveSvc, Recordings: recordings,
+		Auth: gated, SSO: a.wireSSO(authSvc), Recovery: a.wireRecovery(authSvc, rooms), Passkeys: passkeys, Rooms: rooms, Live: liveSvc, Recordings: recordings,
 		Webhooks:      hooks,
 		LiveKitStatus: sup.Status, Doctor: doctorRun,
 		Checks:     map[string]func(context.Context) (string, bool){"database": a.checkDatabase, "livekit": sup.Check},

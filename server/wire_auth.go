@@ -18,6 +18,8 @@ func (a *app) newAuthService() (*auth.Service, error) {
 		AllowRegistration: c.AllowRegistration,
 		LoginRate:         c.LoginRate,
 		PasswordLoginOff:  !c.PasswordLogin,
+		// With a mail server, a new account's address is confirmed by a mailed link.
+		VerifyEmail: a.cfg.SMTP.Host != "",
 	}, a.log, time.Now)
 }
 

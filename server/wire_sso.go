@@ -39,3 +39,9 @@ func (a *app) wireRecovery(svc *auth.Service, rooms *room.Service) *auth.Recover
 	rooms.AddScheduleNotifier(invite.New(outbox, publicURL, m.From, a.log))
 	return auth.NewRecovery(svc, outbox, publicURL)
 }
+
+// wirePasskeys builds passkey sign-in; the relying party is server.publicURL (its host is
+// the RP ID, its origin the only one a ceremony may come from).
+func (a *app) wirePasskeys(svc *auth.Service) (*auth.Passkeys, error) {
+	return auth.NewPasskeys(svc, strings.TrimSuffix(a.cfg.Server.PublicURL, "/"))
+}

@@ -29,6 +29,7 @@ type Deps struct {
 	Auth       AuthService
 	SSO        SSOService
 	Recovery   RecoveryService
+	Passkeys   PasskeyService
 	Rooms      RoomService
 	Live       LiveService
 	Recordings RecordingService
@@ -112,7 +113,7 @@ func (d Deps) check() error {
 		name    string
 		missing bool
 	}{
-		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Recovery", d.Recovery == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
+		{"Auth", d.Auth == nil}, {"SSO", d.SSO == nil}, {"Recovery", d.Recovery == nil}, {"Passkeys", d.Passkeys == nil}, {"Rooms", d.Rooms == nil}, {"Live", d.Live == nil},
 		{"Recordings", d.Recordings == nil}, {"Webhooks", d.Webhooks == nil}, {"LiveKitStatus", d.LiveKitStatus == nil},
 		{"Checks", d.Checks == nil}, {"Doctor", d.Doctor == nil}, {"Static", d.Static == nil},
 		{"Signalling", d.Signalling == nil}, {"Keys", d.Keys == nil}, {"Audit", d.Audit == nil},

@@ -110,6 +110,11 @@ func TestKeyScopes(t *testing.T) {
 	for _, path := range []string{"/api/admin/api-keys", "/api/auth/me"} {
 		e.do("GET", path, nil, secret).want(t, 403, "insufficient_scope")
 	}
+	// Passkeys are a person's: every passkey route refuses a key, the sign-in ones included.
+	for _, r := range [][2]string{{"GET", "/api/auth/passkeys"}, {"POST", "/api/auth/passkeys/register/begin"},
+		{"DELETE", "/api/auth/passkeys/x"}, {"POST", "/api/auth/passkeys/login/begin"}, {"POST", "/api/auth/passkeys/login/finish"}} {
+		e.do(r[0], r[1], nil, secret).want(t, 403, "insufficient_scope")
+	}
 	keys := e.do("GET", "/api/admin/api-keys", nil, e.admin.AccessToken)
 	keys.want(t, 200, "")
 	if strings.Contains(keys.raw, secret) || !strings.Contains(keys.raw, `"lastUsedAt"`) {
@@ -181,6 +186,8 @@ func TestEveryRouteHasAKeyRule(t *testing.T) {
 		"POST /api/auth/logout": true, "POST /api/livekit/webhook": true, "GET /api/openapi.json": true,
 		"GET /api/auth/providers": true, "GET /api/auth/oidc/:name/login": true, "GET /api/auth/oidc/:name/callback": true,
 		"POST /api/auth/oidc/exchange": true, "POST /api/auth/password/forgot": true, "POST /api/auth/password/reset": true,
+		"POST /api/auth/passkeys/login/begin": true, "POST /api/auth/passkeys/login/finish": true,
+		"POST /api/auth/email/verify": true,
 		// the lobby ticket is its own credential: a waiting guest has no account
 		"GET /api/lobby/:ticket": true, "GET /api/lobby/:ticket/events": true, "DELETE /api/lobby/:ticket": true,
 		// the calendar feed URL's token is its credential: calendar apps send no headers

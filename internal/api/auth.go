@@ -107,6 +107,12 @@ func (s *server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return authError(err)
 	}
+	if !g.User.EmailVerified {
+		// The account works already; a mail that could not be queued is sent again by "resend".
+		if err := s.d.Recovery.SendVerification(c.UserContext(), g.User.ID); err != nil {
+			s.d.Log.Warn("verification mail not sent", "user_id", g.User.ID, "err", err)
+		}
+	}
 	return c.Status(fiber.StatusCreated).JSON(toGrantJSON(g))
 }
 

@@ -25,12 +25,16 @@ type (
 	fakeRecordings struct{ RecordingService }
 	fakeSSO        struct{ SSOService }
 	fakeRecovery   struct{ RecoveryService }
+	fakePasskeys   struct{ PasskeyService }
 	// fakeLiveState answers the participants list from its func field.
 	fakeLiveState struct {
 		LiveService
 		participants func(ctx context.Context, room string) ([]live.Participant, error)
 	}
 )
+
+// Enabled: the fake server has passkeys off, as one whose public URL is an IP address.
+func (fakePasskeys) Enabled() bool { return false }
 
 func (f fakeLiveState) Participants(ctx context.Context, room string) ([]live.Participant, error) {
 	if f.participants == nil {
@@ -51,6 +55,7 @@ func testDeps() Deps {
 	return Deps{
 		Log:  slog.New(slog.DiscardHandler),
 		Auth: roomAuth{}, Rooms: fakeRooms{}, Live: fakeLiveState{}, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
+		Passkeys:      fakePasskeys{},
 		Webhooks:      fakeWebhooks{},
 		LiveKitStatus: func() lk.Status { return lk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},

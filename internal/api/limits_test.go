@@ -44,7 +44,7 @@ func (okRecordings) Start(_ context.Context, _ recording.Caller, name string) (r
 	return recording.Recording{ID: "rec", Room: name}, nil
 }
 func (okAuth) Register(context.Context, auth.Registration, auth.Client) (auth.Grant, error) {
-	return auth.Grant{}, nil
+	return auth.Grant{User: auth.User{EmailVerified: true}}, nil // as without smtp.host: no mail to send
 }
 func (l okLive) Subscribe(int) (<-chan live.Event, func()) { return l.events, func() {} }
 

@@ -106,6 +106,9 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	// install runs.
 	d.SSO = auth.NewSSO(e.auth, nil, "http://parley.test", nil)
 	d.Recovery = auth.NewRecovery(e.auth, nil, "http://parley.test")
+	if d.Passkeys, err = auth.NewPasskeys(e.auth, "http://parley.test"); err != nil {
+		t.Fatal(err)
+	}
 	e.audit = audit.New(g, nil, nil)
 	d.Audit = e.audit
 	e.app = newTestApp(t, d) // for its route list

@@ -62,8 +62,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/auth/oidc/{r}/login", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
 		{"GET", "/api/auth/oidc/{r}/callback", "", nil, [9]int{notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound, notFound}},
 		{"POST", "/api/auth/oidc/exchange", "", map[string]any{"code": "not-a-code"}, [9]int{unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth, unauth}},
+		// Passkeys (passkeys.go): a person's own; the ceremonies here are unknown or unanswered.
+		{"GET", "/api/auth/passkeys", "", nil, signedIn},
+		{"POST", "/api/auth/passkeys/register/begin", "", nil, signedIn},
+		{"POST", "/api/auth/passkeys/register/finish", "", map[string]any{"ceremony": "not-a-ceremony", "credential": map[string]any{}},
+			[9]int{unauth, unauth, 400, 400, 400, 400, 400, off, 400}},
+		{"DELETE", "/api/auth/passkeys/target", "", nil, [9]int{unauth, unauth, notFound, notFound, notFound, notFound, notFound, off, notFound}},
+		{"POST", "/api/auth/passkeys/login/begin", "", nil, everyone},
+		{"POST", "/api/auth/passkeys/login/finish", "", map[string]any{"ceremony": "not-a-ceremony", "credential": map[string]any{}},
+			[9]int{400, 400, 400, 400, 400, 400, 400, 400, 400}},
 		// No smtp.host in this env: the forgot form is refused for every caller alike.
 		{"POST", "/api/auth/password/forgot", "", map[string]any{"email": "nobody@example.com"}, [9]int{503, 503, 503, 503, 503, 503, 503, 503, 503}},
+		{"POST", "/api/auth/email/verify", "", map[string]any{"token": "not-a-token"}, [9]int{400, 400, 400, 400, 400, 400, 400, 400, 400}},
+		// No smtp.host here: a resend is refused as the forgot form is.
+		{"POST", "/api/auth/email/resend", "", nil, [9]int{unauth, unauth, 503, 503, 503, 503, 503, off, 503}},
 		{"POST", "/api/auth/password/reset", "", map[string]any{"token": "not-a-token", "newPassword": "another-long-one-123"}, [9]int{400, 400, 400, 400, 400, 400, 400, 400, 400}},
 		{"POST", "/api/admin/users/invite", "", map[string]any{"email": "new-{r}@example.com", "name": "New"},
 			// no smtp.host here: an admin is told the server sends no mail

@@ -15,6 +15,9 @@ type RecoveryService interface {
 	Forgot(ctx context.Context, email string, cl auth.Client) error
 	Reset(ctx context.Context, token, password string) error
 	Invite(ctx context.Context, in auth.NewUser) (auth.User, error)
+	// SendVerification mails an unverified account its link; VerifyEmail uses one.
+	SendVerification(ctx context.Context, userID string) error
+	VerifyEmail(ctx context.Context, token string) error
 }
 
 // forgotPassword answers 204 whether or not the address has an account.
@@ -61,8 +64,31 @@ func (s *server) inviteUser(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(toUserJSON(u))
 }
 
+func (s *server) verifyEmail(c *fiber.Ctx) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := httpx.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.d.Recovery.VerifyEmail(c.UserContext(), in.Token); err != nil {
+		return recoveryError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// resendVerification mails the caller a new link (limited per account in the auth package).
+func (s *server) resendVerification(c *fiber.Ctx) error {
+	if err := s.d.Recovery.SendVerification(c.UserContext(), httpx.PrincipalFrom(c).UserID); err != nil {
+		return recoveryError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 func recoveryError(err error) error {
 	switch {
+	case errors.Is(err, auth.ErrAlreadyVerified):
+		return httpx.Conflict("email_verified", "your e-mail address is verified already")
 	case errors.Is(err, auth.ErrMailDisabled):
 		return httpx.NewError(fiber.StatusServiceUnavailable, "mail_disabled", "this server sends no e-mail (smtp.host is not set): ask an administrator")
 	case errors.Is(err, auth.ErrInvalidToken):

@@ -3,7 +3,7 @@ package api
 import "github.com/gofiber/fiber/v2"
 
 // routes lists every route of docs/API.md in one place. Handlers live in one file per
-// resource: health.go, auth.go, sso.go, recovery.go, admin_users.go, rooms.go, moderation.go,
+// resource: health.go, auth.go, sso.go, passkeys.go, recovery.go, admin_users.go, rooms.go, moderation.go,
 // webhook.go, events.go, admin.go, recordings.go, apikeys.go, audit.go, webhooks.go, openapi.go.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
@@ -39,9 +39,19 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/auth/oidc/:name/login", signIns, s.oidcLogin)
 	api.Get("/auth/oidc/:name/callback", s.oidcCallback)
 
+	// Passkeys (passkeys.go)
+	api.Get("/auth/passkeys", user, s.listPasskeys)
+	api.Post("/auth/passkeys/register/begin", user, s.beginPasskeyRegistration)
+	api.Post("/auth/passkeys/register/finish", user, s.finishPasskeyRegistration)
+	api.Delete("/auth/passkeys/:id", user, s.removePasskey)
+	api.Post("/auth/passkeys/login/begin", noKeys, s.beginPasskeyLogin)
+	api.Post("/auth/passkeys/login/finish", noKeys, s.finishPasskeyLogin)
+
 	// Password reset and invitations (recovery.go)
 	api.Post("/auth/password/forgot", s.forgotPassword)
 	api.Post("/auth/password/reset", s.resetPassword)
+	api.Post("/auth/email/verify", s.verifyEmail)
+	api.Post("/auth/email/resend", user, s.resendVerification)
 	api.Post("/admin/users/invite", admin, s.inviteUser)
 
 	// Rooms (rooms.go)

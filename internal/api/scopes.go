@@ -72,7 +72,10 @@ var keysRefused = byRoute(map[string]bool{
 	"GET /api/admin/doctor": true, "GET /api/calendar.ics": true, // a person's own feed
 	"GET /api/calendar/feed": true, "POST /api/calendar/feed": true, "DELETE /api/calendar/feed": true,
 	"GET /api/auth/oidc/logout": true, "POST /api/admin/users/invite": true,
-	"POST /api/admin/api-keys": true, "GET /api/admin/api-keys": true, "DELETE /api/admin/api-keys/:id": true,
+	"GET /api/auth/passkeys": true, "POST /api/auth/passkeys/register/begin": true,
+	"POST /api/auth/passkeys/register/finish": true, "DELETE /api/auth/passkeys/:id": true,
+	"POST /api/auth/email/resend": true,
+	"POST /api/admin/api-keys":    true, "GET /api/admin/api-keys": true, "DELETE /api/admin/api-keys/:id": true,
 })
 
 // route is a method and a route pattern: a map key that costs no allocation per request.

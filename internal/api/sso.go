@@ -40,7 +40,7 @@ type providersJSON struct {
 }
 
 func (s *server) authProviders(c *fiber.Ctx) error {
-	out := providersJSON{Password: s.d.SSO.PasswordLogin(), PasswordReset: s.d.SSO.PasswordLogin() && s.d.Recovery.Enabled(), OIDC: []providerJSON{}}
+	out := providersJSON{Password: s.d.SSO.PasswordLogin(), Passkeys: s.d.Passkeys.Enabled(), PasswordReset: s.d.SSO.PasswordLogin() && s.d.Recovery.Enabled(), OIDC: []providerJSON{}}
 	for _, p := range s.d.SSO.Providers() {
 		out.OIDC = append(out.OIDC, providerJSON{Name: p.Name, DisplayName: p.DisplayName,
 			LoginURL: "/api/auth/oidc/" + url.PathEscape(p.Name) + "/login"})
@@ -84,6 +84,8 @@ func (s *server) oidcCallback(c *fiber.Ctx) error {
 		reason = "email_not_verified"
 	case errors.Is(err, auth.ErrNoAccount):
 		reason = "no_account"
+	case errors.Is(err, auth.ErrAccountUnverified):
+		reason = "account_unverified"
 	case errors.Is(err, auth.ErrUserDisabled):
 		reason = "user_disabled"
 	}

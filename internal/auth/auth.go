@@ -55,12 +55,15 @@ const (
 
 // User is an account (never its password hash).
 type User struct {
-	ID        string
-	Email     string
-	Name      string
-	Role      string
-	Disabled  bool
-	CreatedAt time.Time
+	ID       string
+	Email    string
+	Name     string
+	Role     string
+	Disabled bool
+	// EmailVerified is false only for an account registered while mail could be sent, until
+	// its owner opens the verification link.
+	EmailVerified bool
+	CreatedAt     time.Time
 }
 
 // Grant is what a successful register, login or refresh hands the client.
@@ -84,6 +87,8 @@ type Principal struct {
 	SessionID string
 	KeyID     string
 	Scopes    []string
+	// EmailVerified is the account's (see User); true for an API key.
+	EmailVerified bool
 	// CreatedAt is the account's creation time, so the account can be answered (User)
 	// without another read; zero for an API key.
 	CreatedAt time.Time
@@ -92,7 +97,7 @@ type Principal struct {
 // User is the account of an authenticated principal, as of its authentication (enabled,
 // or it would have been refused).
 func (p *Principal) User() User {
-	return User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt}
+	return User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, EmailVerified: p.EmailVerified, CreatedAt: p.CreatedAt}
 }
 
 // IsKey reports whether the caller is an API key rather than a signed-in user.
@@ -115,7 +120,10 @@ type Config struct {
 	AllowRegistration bool
 	// PasswordLoginOff leaves single sign-on as the only way in: Login and Register refuse.
 	PasswordLoginOff bool
-	LoginRate        int // attempts per minute per IP+email; default 10
+	// VerifyEmail marks accounts that register as unverified until their owner opens the
+	// link Recovery mails them (set when smtp.host is).
+	VerifyEmail bool
+	LoginRate   int // attempts per minute per IP+email; default 10
 	// Hash overrides the password hashing parameters (tests use cheap ones); zero means
 	// the production parameters. Existing hashes keep verifying: each carries its own parameters.
 	Hash HashParams

@@ -23,6 +23,7 @@ var (
 	ErrUnknownProvider     = errors.New("no such sign-in provider")
 	ErrEmailNotVerified    = errors.New("the provider did not confirm the e-mail address")
 	ErrNoAccount           = errors.New("no account for this e-mail and the provider may not create one")
+	ErrAccountUnverified   = errors.New("the account with this e-mail has not confirmed its address")
 	ErrPasswordLoginClosed = errors.New("password sign-in is turned off")
 )
 

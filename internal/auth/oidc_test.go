@@ -26,8 +26,14 @@ type ssoEnv struct {
 
 func newSSO(t *testing.T, cfg ...func(*auth.OIDCProvider)) ssoEnv {
 	t.Helper()
+	return newSSOWith(t, func(*auth.Config) {}, cfg...)
+}
+
+// newSSOWith is newSSO on an auth service configured by authCfg.
+func newSSOWith(t *testing.T, authCfg func(*auth.Config), cfg ...func(*auth.OIDCProvider)) ssoEnv {
+	t.Helper()
 	issuer := testenv.StartOIDCServer(t, ssoPublicURL, "test")
-	svc := authtest.Service(t, dbtest.SQLite(t, auth.Migrations()), nil)
+	svc := authtest.Service(t, dbtest.SQLite(t, auth.Migrations()), nil, authCfg)
 	p := auth.OIDCProvider{Name: "test", DisplayName: "Test IdP", Issuer: issuer, ClientID: testenv.OIDCClientID,
 		ClientSecret: testenv.OIDCClientSecret, Scopes: []string{"openid", "email", "profile"},
 		NameClaim: "name", EmailClaim: "email", GroupsClaim: "groups", AdminGroup: testenv.OIDCAdminGroup, CreateUsers: true}
@@ -213,6 +219,19 @@ func TestSSOLinksOnlyVerifiedEmail(t *testing.T) {
 	authtest.User(t, e.svc, "eve@example.test", false)
 	if _, err := e.signIn(t, "eve"); !errors.Is(err, auth.ErrEmailNotVerified) {
 		t.Errorf("unverified e-mail = %v, want ErrEmailNotVerified", err)
+	}
+}
+
+// An account registered while mail is on, whose owner never opened the verification link,
+// is not linked by e-mail: whoever registered the address never proved it theirs.
+func TestSSOLinksOnlyVerifiedAccounts(t *testing.T) {
+	e := newSSOWith(t, func(c *auth.Config) { c.VerifyEmail = true })
+	if _, err := e.svc.Register(ctx, auth.Registration{Email: "bob@example.test", Password: "squatting the address", Name: "Not Bob"},
+		auth.Client{IP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.signIn(t, "bob"); !errors.Is(err, auth.ErrAccountUnverified) {
+		t.Errorf("provider sign-in onto an unverified account = %v, want ErrAccountUnverified", err)
 	}
 }
 

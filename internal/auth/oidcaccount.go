@@ -67,12 +67,16 @@ func (s *SSO) linkByEmail(ctx context.Context, p *provider, subject string, clai
 		if !p.cfg.CreateUsers {
 			return userRow{}, fmt.Errorf("provider %q: %s: %w", p.cfg.Name, email, ErrNoAccount)
 		}
-		if u, err = s.svc.createUser(ctx, email, s.displayName(p, claims, email), randomToken(32), RoleUser); err != nil {
+		if u, err = s.svc.createUser(ctx, email, s.displayName(p, claims, email), randomToken(32), RoleUser, false); err != nil {
 			return userRow{}, err
 		}
 		s.log.Info("user created at first sign-in", "provider", p.cfg.Name, "user_id", u.ID, "email", email)
 	case err != nil:
 		return userRow{}, err
+	case u.EmailUnverified:
+		// Whoever registered the address never proved it theirs: linking would hand the
+		// account to the address's real owner, or the real owner's identity to them.
+		return userRow{}, fmt.Errorf("provider %q: %s: %w", p.cfg.Name, email, ErrAccountUnverified)
 	}
 	if err := st.linkIdentity(ctx, &oidcIdentityRow{Provider: p.cfg.Name, Subject: subject, UserID: u.ID, CreatedAt: s.svc.now()}); err != nil {
 		return userRow{}, fmt.Errorf("link %s to provider %q: %w", email, p.cfg.Name, err)

@@ -72,7 +72,7 @@ func (r *Recovery) Forgot(ctx context.Context, email string, cl Client) error {
 	if u.Disabled {
 		return nil
 	}
-	link, err := r.issue(ctx, u.ID, purposeReset, resetTTL)
+	link, err := r.issue(ctx, u.ID, purposeReset, resetTTL, "/reset")
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	link, err := r.issue(ctx, u.ID, purposeInvite, inviteTTL)
+	link, err := r.issue(ctx, u.ID, purposeInvite, inviteTTL, "/reset")
 	if err != nil {
 		return User{}, err
 	}
@@ -105,15 +105,15 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 	return u, nil
 }
 
-// issue stores a new single-use token and returns its link.
-func (r *Recovery) issue(ctx context.Context, userID, purpose string, ttl time.Duration) (string, error) {
+// issue stores a new single-use token and returns its link to page.
+func (r *Recovery) issue(ctx context.Context, userID, purpose string, ttl time.Duration, page string) (string, error) {
 	token := randomToken(32)
 	now := r.svc.now()
 	row := passwordTokenRow{TokenHash: hashRefresh(token), ID: uuid.NewString(), UserID: userID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := r.svc.store.createPasswordToken(ctx, &row); err != nil {
 		return "", fmt.Errorf("store %s token: %w", purpose, err)
 	}
-	return r.publicURL + "/reset?token=" + url.QueryEscape(token), nil
+	return r.publicURL + page + "?token=" + url.QueryEscape(token), nil
 }
 
 // Reset sets a new password with a link's token, once: the token is used up, and every
@@ -122,23 +122,37 @@ func (r *Recovery) Reset(ctx context.Context, token, password string) error {
 	if err := checkPassword("newPassword", password); err != nil {
 		return err // checked first, so a weak password does not use the link up
 	}
-	if token == "" || len(token) > 128 {
-		return fmt.Errorf("reset token: %w", ErrInvalidToken)
-	}
-	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), r.svc.now())
+	u, err := r.claim(ctx, token, purposeReset, purposeInvite)
 	if err != nil {
 		return err
-	}
-	u, err := r.svc.store.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if u.Disabled {
-		return fmt.Errorf("reset %s: %w", u.Email, ErrUserDisabled)
 	}
 	if err := r.svc.setPassword(ctx, u.ID, password, ""); err != nil {
 		return err
 	}
+	// The link came by mail: its holder reads the account's mailbox.
+	if err := r.svc.markVerified(ctx, u.ID); err != nil {
+		return err
+	}
 	r.svc.log.Info("password set by e-mailed link", "user_id", u.ID)
 	return nil
+}
+
+// claim uses up a link's token of one of purposes and returns its account; a disabled
+// account is refused (after the token is used: the link was for it all the same).
+func (r *Recovery) claim(ctx context.Context, token string, purposes ...string) (userRow, error) {
+	if token == "" || len(token) > 128 {
+		return userRow{}, fmt.Errorf("%s token: %w", purposes[0], ErrInvalidToken)
+	}
+	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), purposes, r.svc.now())
+	if err != nil {
+		return userRow{}, err
+	}
+	u, err := r.svc.store.userByID(ctx, userID)
+	if err != nil {
+		return userRow{}, err
+	}
+	if u.Disabled {
+		return userRow{}, fmt.Errorf("%s %s: %w", purposes[0], u.Email, ErrUserDisabled)
+	}
+	return u, nil
 }

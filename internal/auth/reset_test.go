@@ -26,11 +26,11 @@ type recoveryEnv struct {
 }
 
 // newRecovery sends through real SMTP to a real mailpit.
-func newRecovery(t *testing.T) recoveryEnv {
+func newRecovery(t *testing.T, cfg ...func(*auth.Config)) recoveryEnv {
 	t.Helper()
 	pit := testenv.StartMailpit(t)
 	clock := authtest.NewClock(time.Now())
-	svc := authtest.Service(t, dbtest.SQLite(t, auth.Migrations()), clock.Now)
+	svc := authtest.Service(t, dbtest.SQLite(t, auth.Migrations()), clock.Now, cfg...)
 	sender := mail.NewSender(mail.Config{Host: "127.0.0.1", Port: pit.SMTPPort, From: "Parley <noreply@meet.test>", Security: "none"}, nil)
 	outbox := mail.NewOutbox(sender.Send, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -37,7 +37,7 @@ func (s *Service) Register(ctx context.Context, in Registration, cl Client) (Gra
 	if err := s.limiter.allow(s.limiter.ip(cl.IP), s.limiter.ipEmail(cl.IP, email)); err != nil {
 		return Grant{}, err
 	}
-	u, err := s.createUser(ctx, email, name, in.Password, RoleUser)
+	u, err := s.createUser(ctx, email, name, in.Password, RoleUser, s.cfg.VerifyEmail)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -45,13 +45,14 @@ func (s *Service) Register(ctx context.Context, in Registration, cl Client) (Gra
 	return s.startSession(ctx, u, cl)
 }
 
-func (s *Service) createUser(ctx context.Context, email, name, password, role string) (userRow, error) {
+// createUser stores a new account; unverified marks its e-mail address as not confirmed yet.
+func (s *Service) createUser(ctx context.Context, email, name, password, role string, unverified bool) (userRow, error) {
 	hash, err := s.hasher.hashCtx(ctx, password)
 	if err != nil {
 		return userRow{}, fmt.Errorf("hash password: %w", err)
 	}
 	now := s.now()
-	u := userRow{ID: uuid.NewString(), Email: email, Name: name, PasswordHash: hash, Role: role, CreatedAt: now, UpdatedAt: now}
+	u := userRow{ID: uuid.NewString(), Email: email, Name: name, PasswordHash: hash, Role: role, EmailUnverified: unverified, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.createUser(ctx, &u); err != nil {
 		return userRow{}, err
 	}
@@ -267,7 +268,8 @@ func (s *Service) session(ctx context.Context, userID, sid string, cached bool) 
 	case !now.Before(row.ExpiresAt):
 		return Principal{}, fmt.Errorf("session %s: %w", sid, ErrTokenExpired)
 	}
-	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid, CreatedAt: row.CreatedAt}, nil
+	return Principal{UserID: userID, Email: row.Email, Name: row.Name, Role: row.Role, SessionID: sid,
+		EmailVerified: !row.Unverified, CreatedAt: row.CreatedAt}, nil
 }
 
 // ChangePassword replaces the caller's password after checking the current one, and

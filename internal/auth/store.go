@@ -22,14 +22,17 @@ type userRow struct {
 	PasswordHash string `gorm:"size:255;not null"`
 	Role         string `gorm:"size:16;not null;index"`
 	Disabled     bool   `gorm:"not null;default:false"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailUnverified: registered while mail could be sent and the link not opened yet
+	// (auth_0005; false for every account from before).
+	EmailUnverified bool `gorm:"not null;default:false"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 func (userRow) TableName() string { return "users" }
 
 func (u userRow) toUser() User {
-	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, EmailVerified: !u.EmailUnverified, CreatedAt: u.CreatedAt.UTC()}
 }
 
 // sessionRow is one login (one device). Its id is the access token's sid.
@@ -69,6 +72,8 @@ func Migrations() []db.Migration {
 		}},
 		{ID: "auth_0002_oidc", Up: migrateOIDC},
 		{ID: "auth_0003_password_tokens", Up: migratePasswordTokens},
+		{ID: "auth_0004_passkeys", Up: migratePasskeys},
+		{ID: "auth_0005_email_verification", Up: migrateEmailVerification},
 	}
 }
 
@@ -87,7 +92,7 @@ type store struct {
 
 func newStore(g *gorm.DB, checks *checkCache) *store { return &store{g: g, checks: checks} }
 
-const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled, u.created_at
+const checkSessionSQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.name, u.role, u.disabled, u.email_unverified, u.created_at
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
 
 func (s *store) checkStmt(ctx context.Context) (*sql.Stmt, error) {
@@ -115,7 +120,9 @@ type sessionCheck struct {
 	Name      string
 	Role      string
 	Disabled  bool
-	CreatedAt time.Time
+	// Unverified is users.email_unverified.
+	Unverified bool
+	CreatedAt  time.Time
 }
 
 // checkSession reads a session and its user in ONE indexed query (the primary key of
@@ -128,7 +135,7 @@ func (s *store) checkSession(ctx context.Context, sessionID string) (sessionChec
 	}
 	var revoked sql.NullTime
 	err = stmt.QueryRowContext(ctx, sessionID).Scan(&row.UserID, &row.ExpiresAt, &revoked,
-		&row.Email, &row.Name, &row.Role, &row.Disabled, &row.CreatedAt)
+		&row.Email, &row.Name, &row.Role, &row.Disabled, &row.Unverified, &row.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	}

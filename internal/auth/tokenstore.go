@@ -140,6 +140,9 @@ func (s *store) pruneOIDC(ctx context.Context, cutoff time.Time) error {
 	if err := g.Where("expires_at < ?", cutoff).Delete(&oidcHandoffRow{}).Error; err != nil {
 		return err
 	}
+	if err := g.Where("expires_at < ?", cutoff).Delete(&passkeyCeremonyRow{}).Error; err != nil {
+		return err
+	}
 	return g.Where("expires_at < ?", cutoff).Delete(&passwordTokenRow{}).Error
 }
 
@@ -165,11 +168,12 @@ func (s *store) createPasswordToken(ctx context.Context, row *passwordTokenRow) 
 	return s.g.WithContext(ctx).Omit(clause.Associations).Create(row).Error
 }
 
-// claimPasswordToken uses a token up, atomically (of two concurrent uses only one wins),
-// and returns its user.
-func (s *store) claimPasswordToken(ctx context.Context, tokenHash string, now time.Time) (string, error) {
+// claimPasswordToken uses a token of one of purposes up, atomically (of two concurrent uses
+// only one wins), and returns its user. A token of another purpose is left alone: a
+// verification link must not set a password.
+func (s *store) claimPasswordToken(ctx context.Context, tokenHash string, purposes []string, now time.Time) (string, error) {
 	g := s.g.WithContext(ctx)
-	res := g.Model(&passwordTokenRow{}).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", tokenHash, now).Update("used_at", now)
+	res := g.Model(&passwordTokenRow{}).Where("token_hash = ? AND purpose IN ? AND used_at IS NULL AND expires_at > ?", tokenHash, purposes, now).Update("used_at", now)
 	if res.Error != nil {
 		return "", res.Error
 	}

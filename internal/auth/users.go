@@ -172,7 +172,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if in.Admin {
 		role = RoleAdmin
 	}
-	u, err := s.createUser(ctx, email, name, in.Password, role)
+	u, err := s.createUser(ctx, email, name, in.Password, role, false)
 	if err != nil {
 		return User{}, err
 	}

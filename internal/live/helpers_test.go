@@ -115,11 +115,14 @@ type fakeSSO struct{ api.SSOService }
 // fakeRecovery stands in for password reset, which these tests never reach.
 type fakeRecovery struct{ api.RecoveryService }
 
+// fakePasskeys stands in for passkeys, which these tests never reach.
+type fakePasskeys struct{ api.PasskeyService }
+
 // newAPI is the HTTP app on the live state svc; moderates answers room access (nil: nobody).
 func newAPI(t testing.TB, svc *live.Service, moderates func(room, userID string) bool) *fiber.App {
 	t.Helper()
 	app, err := api.New(api.Deps{Log: quietLog, Registry: prometheus.NewRegistry(), HTTP: api.HTTPOptions{BodyLimit: 4 << 20},
-		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{},
+		Auth: fakeAuth{}, Rooms: fakeRooms{moderates: moderates}, Live: svc, Recordings: fakeRecordings{}, SSO: fakeSSO{}, Recovery: fakeRecovery{}, Passkeys: fakePasskeys{},
 		Webhooks:      fakeWebhooks{},
 		LiveKitStatus: func() parleylk.Status { return parleylk.Status{State: "unknown"} },
 		Checks:        map[string]func(context.Context) (string, bool){},

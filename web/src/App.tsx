@@ -14,6 +14,8 @@ const ApiReferencePage = lazy(() => import('./pages/ApiReferencePage').then((m) 
 const CheckPage = lazy(() => import('./pages/CheckPage').then((m) => ({ default: m.CheckPage })));
 const ForgotPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ForgotPage })));
 const ResetPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.ResetPage })));
+const VerifyBanner = lazy(() => import('./pages/VerifyBanner').then((m) => ({ default: m.VerifyBanner })));
+const VerifyPage = lazy(() => import('./pages/ResetPage').then((m) => ({ default: m.VerifyPage })));
 const ProfilePage = lazy(() => import('./pages/ProfilePage').then((m) => ({ default: m.ProfilePage })));
 
 function Header() {
@@ -66,6 +68,9 @@ export function App() {
     <AuthProvider>
       <Header />
       <main id="main">
+        <Suspense fallback={null}>
+          <VerifyBanner />
+        </Suspense>
         <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
         <Switch>
           <Route path="/login">
@@ -76,6 +81,9 @@ export function App() {
           </Route>
           <Route path="/reset">
             <ResetPage />
+          </Route>
+          <Route path="/verify">
+            <VerifyPage />
           </Route>
           <Route path="/register">
             <AuthPage mode="register" />

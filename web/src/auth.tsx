@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useNavigate } from './router';
 import { api } from './api';
 import type { AuthResponse, User } from './api/types';
+import type { CeremonyJSON } from './passkeys';
 
 interface AuthState {
   user: User | null;
@@ -10,6 +11,8 @@ interface AuthState {
   register(email: string, password: string, name: string): Promise<void>;
   /** Collects the session of a finished single sign-on (the one-time code of its redirect). */
   signInWithCode(code: string): Promise<void>;
+  /** Signs in with a passkey this browser offers (no address typed). */
+  signInWithPasskey(): Promise<void>;
   logout(): Promise<void>;
   /** Reads the user again (their role may have changed); a lost session goes to sign-in. */
   reload(): Promise<void>;
@@ -64,6 +67,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       async signInWithCode(code) {
         accept(await api.post<AuthResponse>('/api/auth/oidc/exchange', { code }, { auth: 'none' }));
+      },
+      async signInWithPasskey() {
+        const { credentialJSON, requestOptions } = await import('./passkeys'); // loaded when used: the first page stays small
+        const c = await api.post<CeremonyJSON>('/api/auth/passkeys/login/begin', undefined, { auth: 'none' });
+        const cred = (await navigator.credentials.get({ publicKey: requestOptions(c) })) as PublicKeyCredential | null;
+        if (!cred) throw new DOMException('no passkey chosen', 'NotAllowedError');
+        const body = { ceremony: c.ceremony, credential: credentialJSON(cred) };
+        accept(await api.post<AuthResponse>('/api/auth/passkeys/login/finish', body, { auth: 'none' }));
       },
       async logout() {
         const t = api.tokens;

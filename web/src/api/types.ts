@@ -12,7 +12,17 @@ export interface User {
   name: string;
   role: Role;
   disabled: boolean;
+  /** false only for an account registered while the server sends mail, until its link is opened */
+  emailVerified: boolean;
   createdAt: string;
+}
+
+/** GET /api/auth/passkeys: one of the caller's passkeys. */
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
 }
 
 /** grantJSON: register, login and refresh. */

@@ -10,16 +10,24 @@ import { t } from '../i18n';
 const nextKey = 'parley.sso.next';
 
 /** Why a single sign-on came back refused (the callback's sso_error). */
-const ssoErrors: Record<string, string> = {
-  email_not_verified: 'The provider has not confirmed your e-mail address, so it cannot be linked to an account.',
-  no_account: 'There is no account for your e-mail address on this server: ask an administrator for one.',
-  user_disabled: 'This account is disabled.',
-  provider: 'The sign-in provider refused or failed the sign-in. Try again.',
-};
+function ssoErrorText(code: string): string {
+  switch (code) {
+    case 'email_not_verified':
+      return t('The provider has not confirmed your e-mail address, so it cannot be linked to an account.');
+    case 'account_unverified':
+      return t('The account with your e-mail address has not confirmed it yet: open the link in its verification mail first, or sign in with its password.');
+    case 'no_account':
+      return t('There is no account for your e-mail address on this server: ask an administrator for one.');
+    case 'user_disabled':
+      return t('This account is disabled.');
+    default:
+      return t('The sign-in provider refused or failed the sign-in. Try again.');
+  }
+}
 
-/** Sign in and register: one form, two modes, plus the single sign-on providers. */
+/** Sign in and register: one form, two modes, plus passkeys and the single sign-on providers. */
 export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
-  const { login, register, signInWithCode } = useAuth();
+  const { login, register, signInWithCode, signInWithPasskey } = useAuth();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
@@ -67,13 +75,26 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
     }
   }
 
+  async function passkey() {
+    setBusy(true);
+    setError(null);
+    try {
+      await signInWithPasskey();
+      navigate(safeNext, { replace: true });
+    } catch (err) {
+      setError((await import('../passkeys')).passkeyPromptError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const title = mode === 'login' ? t('Sign in') : t('Create an account');
   const showPassword = ways?.password ?? true;
   return (
     <section className="card narrow">
       <h1>{title}</h1>
-      {ssoError && <ErrorBox error={ssoErrors[ssoError] ?? ssoErrors.provider} testId="sso-error" />}
-      {code && !error && <p className="muted">Signing you in…</p>}
+      {ssoError && <ErrorBox error={ssoErrorText(ssoError)} testId="sso-error" />}
+      {code && !error && <p className="muted">{t('Signing you in…')}</p>}
       {ways && ways.oidc.length > 0 && (
         <div className="sso" data-testid="sso-providers">
           {ways.oidc.map((p) => (
@@ -84,21 +105,28 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
               data-testid={`sso-${p.name}`}
               onClick={() => sessionStorage.setItem(nextKey, safeNext)}
             >
-              Sign in with {p.displayName}
+              {t('Sign in with {provider}', { provider: p.displayName })}
             </a>
           ))}
+        </div>
+      )}
+      {mode === 'login' && ways?.passkeys && typeof window.PublicKeyCredential === 'function' && (
+        <div className="sso">
+          <button type="button" disabled={busy} onClick={passkey} data-testid="passkey-login">
+            {t('Sign in with a passkey')}
+          </button>
         </div>
       )}
       {showPassword ? (
         <form onSubmit={submit} data-testid={`${mode}-form`}>
           {mode === 'register' && (
             <label>
-              Name
+              {t('Name')}
               <input name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
             </label>
           )}
           <label>
-            Email
+            {t('Email')}
             <input
               name="email"
               type="email"
@@ -109,7 +137,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
             />
           </label>
           <label>
-            Password
+            {t('Password')}
             <input
               name="password"
               type="password"
@@ -122,7 +150,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
           </label>
           <ErrorBox error={error} testId="auth-error" />
           <button type="submit" className="primary" disabled={busy} data-testid={`${mode}-submit`}>
-            {busy ? 'Please wait…' : title}
+            {busy ? t('Please wait…') : title}
           </button>
         </form>
       ) : (
@@ -132,19 +160,19 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
         <p className="muted">
           {mode === 'login' ? (
             <>
-              No account? <Link to={`/register${qs}`}>Register</Link>
+              {t('No account?')} <Link to={`/register${qs}`}>{t('Register')}</Link>
               {ways?.passwordReset && (
                 <>
                   {' · '}
                   <Link to="/forgot" data-testid="forgot-link">
-                    Forgot your password?
+                    {t('Forgot your password?')}
                   </Link>
                 </>
               )}
             </>
           ) : (
             <>
-              Have an account? <Link to={`/login${qs}`}>Sign in</Link>
+              {t('Have an account?')} <Link to={`/login${qs}`}>{t('Sign in')}</Link>
             </>
           )}
         </p>

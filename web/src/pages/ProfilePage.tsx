@@ -2,9 +2,11 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { useAuth } from '../auth';
 import { ErrorBox, formatTime } from '../ui';
+import { t } from '../i18n';
+import { PasskeysCard } from './PasskeysCard';
 
-/** The signed-in user's profile: who they are, a change of display name (PATCH /api/auth/me)
- * and a password change that signs out every other session (PUT /api/auth/password). */
+/** The signed-in user's profile: who they are, a change of display name (PATCH /api/auth/me),
+ * their passkeys and a password change that signs out every other session (PUT /api/auth/password). */
 export function ProfilePage() {
   const { user } = useAuth();
   const [current, setCurrent] = useState('');
@@ -19,7 +21,7 @@ export function ProfilePage() {
     e.preventDefault();
     setDone(false);
     if (next !== repeat) {
-      setError('The two new passwords differ: type the same new password twice.');
+      setError(t('The two new passwords differ: type the same new password twice.'));
       return;
     }
     setBusy(true);
@@ -39,41 +41,42 @@ export function ProfilePage() {
 
   return (
     <section className="narrow" data-testid="profile">
-      <h1>Your profile</h1>
+      <h1>{t('Your profile')}</h1>
       <dl className="card facts">
-        <dt>Name</dt>
+        <dt>{t('Name')}</dt>
         <dd data-testid="profile-name">{user.name}</dd>
-        <dt>Email</dt>
+        <dt>{t('Email')}</dt>
         <dd>{user.email}</dd>
-        <dt>Role</dt>
-        <dd>{user.role === 'admin' ? 'Administrator' : 'User'}</dd>
-        <dt>Member since</dt>
+        <dt>{t('Role')}</dt>
+        <dd>{user.role === 'admin' ? t('Administrator') : t('User')}</dd>
+        <dt>{t('Member since')}</dt>
         <dd>{formatTime(user.createdAt)}</dd>
       </dl>
       <NameForm name={user.name} />
+      <PasskeysCard />
       <form className="card" onSubmit={submit} data-testid="password-form">
-        <h2>Change password</h2>
-        <p className="muted small">Changing your password signs you out everywhere else; this browser stays signed in.</p>
+        <h2>{t('Change password')}</h2>
+        <p className="muted small">{t('Changing your password signs you out everywhere else; this browser stays signed in.')}</p>
         <label>
-          Current password
+          {t('Current password')}
           <input type="password" name="currentPassword" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
         </label>
         <label>
-          New password
+          {t('New password')}
           <input type="password" name="newPassword" autoComplete="new-password" required minLength={8} value={next} onChange={(e) => setNext(e.target.value)} />
         </label>
         <label>
-          New password again
+          {t('New password again')}
           <input type="password" name="repeatPassword" autoComplete="new-password" required minLength={8} value={repeat} onChange={(e) => setRepeat(e.target.value)} />
         </label>
         <ErrorBox error={error} testId="password-error" />
         {done && (
           <p className="ok" role="status" data-testid="password-changed">
-            Password changed. Your other sessions have been signed out.
+            {t('Password changed. Your other sessions have been signed out.')}
           </p>
         )}
         <button type="submit" className="primary" disabled={busy} data-testid="password-submit">
-          {busy ? 'Saving…' : 'Change password'}
+          {busy ? t('Saving…') : t('Change password')}
         </button>
       </form>
     </section>
@@ -106,20 +109,20 @@ function NameForm({ name }: { name: string }) {
 
   return (
     <form className="card" onSubmit={submit} data-testid="name-form">
-      <h2>Display name</h2>
-      <p className="muted small">Others see this name in meetings you join from now on.</p>
+      <h2>{t('Display name')}</h2>
+      <p className="muted small">{t('Others see this name in meetings you join from now on.')}</p>
       <label>
-        Name
+        {t('Name')}
         <input name="name" autoComplete="name" required value={value} onChange={(e) => setValue(e.target.value)} />
       </label>
       <ErrorBox error={error} testId="name-error" />
       {done && (
         <p className="ok" role="status" data-testid="name-changed">
-          Name saved.
+          {t('Name saved.')}
         </p>
       )}
       <button type="submit" className="primary" disabled={busy} data-testid="name-submit">
-        {busy ? 'Saving…' : 'Save name'}
+        {busy ? t('Saving…') : t('Save name')}
       </button>
     </form>
   );

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from '../router';
 import { api } from '../api';
 import { ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 /** A form's submit: runs action once, keeping busy, the error and whether it succeeded. */
 function useSubmit(action: () => Promise<unknown>) {
@@ -33,25 +34,25 @@ export function ForgotPage() {
 
   return (
     <section className="card narrow">
-      <h1>Forgot your password?</h1>
+      <h1>{t('Forgot your password?')}</h1>
       {sent ? (
         <p data-testid="forgot-sent" role="status">
-          If {email} has an account here, a link to choose a new password is on its way. It works once, for one hour.
+          {t('If {email} has an account here, a link to choose a new password is on its way. It works once, for one hour.', { email })}
         </p>
       ) : (
         <form onSubmit={submit} data-testid="forgot-form">
           <label>
-            Email
+            {t('Email')}
             <input name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           </label>
           <ErrorBox error={error} testId="forgot-error" />
           <button type="submit" className="primary" disabled={busy} data-testid="forgot-submit">
-            {busy ? 'Please wait…' : 'Send me a link'}
+            {busy ? t('Please wait…') : t('Send me a link')}
           </button>
         </form>
       )}
       <p className="muted">
-        <Link to="/login">Back to sign in</Link>
+        <Link to="/login">{t('Back to sign in')}</Link>
       </p>
     </section>
   );
@@ -68,15 +69,15 @@ export function ResetPage() {
 
   return (
     <section className="card narrow">
-      <h1>Choose a password</h1>
+      <h1>{t('Choose a password')}</h1>
       {done ? (
         <p data-testid="reset-done" role="status">
-          Your password is set, and every other session has been signed out. <Link to="/login">Sign in</Link>
+          {t('Your password is set, and every other session has been signed out.')} <Link to="/login">{t('Sign in')}</Link>
         </p>
       ) : (
         <form onSubmit={submit} data-testid="reset-form">
           <label>
-            New password
+            {t('New password')}
             <input
               name="password"
               type="password"
@@ -89,7 +90,33 @@ export function ResetPage() {
           </label>
           <ErrorBox error={error} testId="reset-error" />
           <button type="submit" className="primary" disabled={busy || !token} data-testid="reset-submit">
-            {busy ? 'Please wait…' : 'Set password'}
+            {busy ? t('Please wait…') : t('Set password')}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+/** The page a verification link opens: one click confirms the address (a click, not the page
+ * load, so a mail scanner that opens links does not use it up). */
+export function VerifyPage() {
+  const [params] = useSearchParams();
+  const token = params.get('token') ?? '';
+  const { done, error, busy, submit } = useSubmit(() => api.post('/api/auth/email/verify', { token }, { auth: 'none' }));
+
+  return (
+    <section className="card narrow">
+      <h1>{t('Confirm your e-mail address')}</h1>
+      {done ? (
+        <p data-testid="verify-done" role="status">
+          {t('Thank you: your e-mail address is confirmed.')} <Link to="/">{t('Go to your rooms')}</Link>
+        </p>
+      ) : (
+        <form onSubmit={submit} data-testid="verify-form">
+          <ErrorBox error={error} testId="verify-error" />
+          <button type="submit" className="primary" disabled={busy || !token} data-testid="verify-submit">
+            {busy ? t('Please wait…') : t('Confirm my address')}
           </button>
         </form>
       )}
