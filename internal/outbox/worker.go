@@ -15,8 +15,10 @@ import (
 const (
 	leaseName      = "outbox"
 	reloadInterval = 5 * time.Second
-	// batch bounds the queue heads read per pass.
-	batch = 256
+	// batch bounds the queue heads read per pass; fanOutBatch the events one fan-out
+	// transaction moves.
+	batch       = 256
+	fanOutBatch = 64
 	// flushEvery and flushAfter bound the successes a queue holds before recording them.
 	flushEvery = 64
 	flushAfter = 100 * time.Millisecond
@@ -152,12 +154,13 @@ func (w *worker) pass(ctx context.Context) error {
 	return nil
 }
 
-// fanOut turns the events written since the last pass into deliveries, a batch per
-// transaction, a bounded number of batches per pass so the queues get their turn.
+// fanOut turns the events written since the last pass into deliveries, a bounded number
+// of batches per pass so the queues get their turn. A batch is one transaction: small, as
+// the webhook writer waits for it when it comes in the middle of a burst.
 func (w *worker) fanOut(ctx context.Context) error {
-	for range 8 {
-		n, err := w.s.st.fanOut(ctx, batch)
-		if err != nil || n < batch {
+	for range 32 {
+		n, err := w.s.st.fanOut(ctx, fanOutBatch)
+		if err != nil || n < fanOutBatch {
 			return err
 		}
 	}
@@ -166,7 +169,7 @@ func (w *worker) fanOut(ctx context.Context) error {
 
 // drain delivers a queue from d on, while each attempt succeeds, the next is due and the
 // lease outlives an attempt: a busy room's events go out back to back without a pass over
-// every queue between two of them. Successes are recorded in batches (one UPDATE for up to
+// every queue between two of them, and without a read per event (following). Successes are recorded in batches (one UPDATE for up to
 // flushEvery of them, or after flushAfter), so that delivering never takes SQLite's write
 // lock once per event from the webhook writer; the batch is recorded before the queue is
 // let go, and before a shutdown releases the lease.
@@ -174,6 +177,10 @@ func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom i
 	s := w.s
 	delivered := map[int][]int64{} // by HTTP status
 	pending, since := 0, time.Time{}
+	// ahead are the queue's next deliveries, read in one go (following) and sent in order;
+	// after a failure the rest stay pending, to be read again once the head succeeds.
+	var ahead []Delivery
+	var aheadFrom []int64
 	flush := func() {
 		if pending == 0 {
 			return
@@ -204,12 +211,13 @@ func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom i
 		if ctx.Err() != nil || s.o.Now().Add(s.o.Timeout).UnixMilli() >= w.leaseUntil.Load() {
 			return
 		}
-		var ok bool
-		var err error
-		d, retryFrom, ok, err = s.st.next(ctx, d, s.o.Now().UnixMilli())
-		if err != nil || !ok {
-			return
+		if len(ahead) == 0 {
+			var err error
+			if ahead, aheadFrom, err = s.st.following(ctx, d, s.o.Now().UnixMilli(), flushEvery); err != nil || len(ahead) == 0 {
+				return
+			}
 		}
+		d, retryFrom, ahead, aheadFrom = ahead[0], aheadFrom[0], ahead[1:], aheadFrom[1:]
 	}
 }
 
