@@ -85,8 +85,10 @@ type worker struct {
 	perEndpoint map[string]int
 	inFlight    int
 	freed       chan struct{}
-	// leaseUntil is when the lease last taken expires (unix ms; 0: not held).
+	// leaseUntil is when the lease last taken expires (unix ms; 0: not held); acquiredAt is
+	// when it was taken (Run's goroutine only).
 	leaseUntil atomic.Int64
+	acquiredAt time.Time
 	// attempts is the context of every attempt: cut stopGrace after Run's ends.
 	attempts context.Context
 }
@@ -94,12 +96,20 @@ type worker struct {
 func (w *worker) pass(ctx context.Context) error {
 	s := w.s
 	now := s.o.Now()
-	held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
-	if err != nil || !held {
-		w.leaseUntil.Store(0)
-		return err
+	// The lease is renewed at most once a Poll, not on every pass (a pass follows every
+	// drain that ends): each renewal is a write, and SQLite's one writer is the webhook
+	// writer's. A lease renewed a Poll ago still outlives an attempt (leaseTTL).
+	if w.leaseUntil.Load() == 0 || now.Sub(w.acquiredAt) >= s.o.Poll || now.Before(w.acquiredAt) {
+		unlock := s.st.lock()
+		held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
+		unlock()
+		if err != nil || !held {
+			w.leaseUntil.Store(0)
+			return err
+		}
+		w.leaseUntil.Store(now.Add(s.leaseTTL()).UnixMilli())
+		w.acquiredAt = now
 	}
-	w.leaseUntil.Store(now.Add(s.leaseTTL()).UnixMilli())
 	// Queues busy before the read stay skipped even if their attempt ends meanwhile: the read
 	// may predate that attempt's record, and would send its delivery a second time.
 	w.mu.Lock()
