@@ -52,6 +52,9 @@ var auditRules = byRoute(map[string]auditRule{
 	"DELETE /api/admin/api-keys/:id": {action: "apikey.revoke"},
 	"POST /api/admin/webhooks":       {action: "webhook.create", fill: responseTarget("id")}, // its body holds a secret
 	"DELETE /api/admin/webhooks/:id": {action: "webhook.delete"},
+	// The target is the endpoint, the detail names the delivery sent again or queued.
+	"POST /api/admin/webhooks/:id/deliveries/:deliveryId/replay": {action: "webhook.replay", fill: webhookDelivery},
+	"POST /api/admin/webhooks/:id/test":                          {action: "webhook.test", fill: webhookDelivery},
 })
 
 // auditTrail records the audited routes' successful answers (and failed sign-ins) after
@@ -226,6 +229,25 @@ func firstRange(c *fiber.Ctx, e *audit.Entry) bool {
 	}
 	r := c.Get(fiber.HeaderRange)
 	return r == "" || strings.HasPrefix(strings.ReplaceAll(r, " ", ""), "bytes=0-")
+}
+
+// webhookDelivery names, as the entry's detail, the delivery a replay or test-send queued
+// (its id and webhook-id, from the answer) and the room of the event it carries.
+func webhookDelivery(c *fiber.Ctx, e *audit.Entry) bool {
+	if c.Response().StatusCode() >= 400 {
+		return false
+	}
+	var out struct {
+		ID      string `json:"id"`
+		EventID string `json:"eventId"`
+		Type    string `json:"eventType"`
+		Room    string `json:"room"`
+	}
+	_ = json.Unmarshal(c.Response().Body(), &out)
+	e.Room = out.Room
+	b, _ := json.Marshal(map[string]string{"delivery": out.ID, "eventId": out.EventID, "eventType": out.Type})
+	e.Detail = string(b)
+	return true
 }
 
 // compactJSON is a request body as an entry's detail, or "" when it is not JSON.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -60,6 +61,44 @@ func TestAuditedRoutesOnRealServices(t *testing.T) {
 			}
 			t.Errorf("no %s entry for room %s, target %q, actor %s in %+v", tc.action, c.room, want, tc.caller, entries)
 		})
+	}
+	if n, err := e.audit.Verify(context.Background()); err != nil || n == 0 {
+		t.Errorf("Verify = %d, %v", n, err)
+	}
+}
+
+// TestWebhookReplayAndTestSendAudited: a replay and a test-send of the real outbox each leave
+// an entry naming who asked, the endpoint (target) and the delivery (detail).
+func TestWebhookReplayAndTestSendAudited(t *testing.T) {
+	e := newMatrixEnv(t)
+	for _, tc := range []struct{ path, action string }{
+		{"/api/admin/webhooks/" + e.hook + "/test", "webhook.test"},
+		{"/api/admin/webhooks/" + e.hook + "/deliveries/" + e.hookDelivery + "/replay", "webhook.replay"},
+	} {
+		got := e.do("POST", tc.path, nil, "admin")
+		if got.status >= 300 {
+			t.Fatalf("POST %s: %d %s", tc.path, got.status, got.raw)
+		}
+		delivery, _ := got.body["id"].(string)
+		eventID, _ := got.body["eventId"].(string)
+		if tc.action == "webhook.replay" && delivery != e.hookDelivery {
+			t.Fatalf("replay answered delivery %q, want %q", delivery, e.hookDelivery)
+		}
+		entries, _, err := e.audit.List(context.Background(), audit.Filter{Action: tc.action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 {
+			t.Fatalf("%s: %d entries, want 1: %+v", tc.action, len(entries), entries)
+		}
+		en := entries[0]
+		var detail map[string]string
+		_ = json.Unmarshal([]byte(en.Detail), &detail)
+		if en.Actor.Type != audit.ActorUser || en.Actor.ID != e.ids["admin"] || en.Target != e.hook ||
+			detail["delivery"] != delivery || detail["eventId"] != eventID || eventID == "" || en.Address == "" {
+			t.Errorf("%s entry = %+v (detail %v), want admin %s, endpoint %s, delivery %s (%s)",
+				tc.action, en, detail, e.ids["admin"], e.hook, delivery, eventID)
+		}
 	}
 	if n, err := e.audit.Verify(context.Background()); err != nil || n == 0 {
 		t.Errorf("Verify = %d, %v", n, err)

@@ -126,6 +126,9 @@ func (s *server) joinBreakout(c *fiber.Ctx) error {
 	req := room.JoinRequest{DisplayName: b.DisplayName, InviteCode: b.InviteCode}
 	if p := httpx.PrincipalFrom(c); p != nil {
 		req.AccountName = p.Name
+		if p.IsKey() {
+			req.KeyID = p.KeyID
+		}
 	} else if req.GuestID, _ = s.guestID(c); req.GuestID == "" {
 		return httpx.BadRequest("guest_unknown", "join the meeting first")
 	}

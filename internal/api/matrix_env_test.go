@@ -24,6 +24,7 @@ import (
 	"github.com/parley/parley/internal/outbox"
 	"github.com/parley/parley/internal/recording"
 	"github.com/parley/parley/internal/room"
+	"gorm.io/gorm"
 )
 
 // The authorization matrix runs on the real auth, room, live and recording services over a
@@ -54,6 +55,8 @@ type matrixEnv struct {
 	hook         string            // a registered webhook endpoint, and one of its deliveries
 	hookDelivery string
 	audit        *audit.Log
+	keys         *apikey.Service
+	db           *gorm.DB
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
@@ -99,9 +102,10 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	d := testDeps()
 	d.Auth, d.Rooms, d.Live, d.Recordings = e.auth, e.rooms, lv, recording.NewGuard(e.rec, recordingRooms{e.rooms})
 	d.Webhooks = hooks
-	if d.Keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
+	if e.keys, err = apikey.New(g, []byte(strings.Repeat("k", 32)), nil); err != nil {
 		t.Fatal(err)
 	}
+	d.Keys, e.db = e.keys, g
 	// Single sign-on with no provider and password reset with no SMTP: what a default
 	// install runs.
 	d.SSO = auth.NewSSO(e.auth, nil, "http://parley.test", nil)

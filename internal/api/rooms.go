@@ -232,7 +232,10 @@ func (s *server) joinRoom(c *fiber.Ctx) error {
 	p := httpx.PrincipalFrom(c)
 	newGuest := false
 	if p != nil {
-		req.AccountName = p.Name
+		req.AccountName = p.Name // an API key's name, for a key
+		if p.IsKey() {
+			req.KeyID = p.KeyID
+		}
 	} else {
 		req.GuestID, newGuest = s.guestID(c)
 	}

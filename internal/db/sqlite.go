@@ -77,6 +77,10 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 	if err := ping(g); err != nil {
 		return nil, err
 	}
+	if err := g.Use(&Gate{}); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	if err := startCheckpointer(g, sqlDB, log); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -111,7 +115,7 @@ func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 				return
 			case <-t.C:
 			}
-			err := checkpoint(ctx, sqlDB)
+			err := checkpoint(ctx, sqlDB, WriteGate(g))
 			c.passes.Add(1)
 			if err != nil && ctx.Err() == nil && !failing {
 				log.Warn("database: WAL checkpoint failed; retrying", "err", err)
@@ -138,7 +142,10 @@ func stopCheckpointer(g *gorm.DB) {
 // the WAL is still long it then waits for the writer to finish its transaction and for the
 // readers to leave the WAL (RESTART, which holds writers off only while it copies what the
 // first pass left), so that the next write starts the WAL from its beginning.
-func checkpoint(ctx context.Context, sqlDB *sql.DB) error {
+//
+// The RESTART holds the write gate (writegate.go): writers would wait for it anyway, on
+// the gate they start the moment it ends rather than after a busy handler's sleep.
+func checkpoint(ctx context.Context, sqlDB *sql.DB, gate *Gate) error {
 	var busy, frames, done int
 	if err := sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
 		return err
@@ -146,6 +153,8 @@ func checkpoint(ctx context.Context, sqlDB *sql.DB) error {
 	if frames < restartFrames {
 		return nil
 	}
+	gate.Lock()
+	defer gate.Unlock()
 	return sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"gorm.io/gorm"
 )
 
 // The database and its WAL files are 0600 whatever the umask, and an existing database
@@ -39,5 +41,17 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 			}
 		}
 		_ = Close(g)
+	}
+}
+
+// TestSQLiteHasAWriteGate: an SQLite database carries its gate; the same one every time.
+func TestSQLiteHasAWriteGate(t *testing.T) {
+	g, err := Open("sqlite", filepath.Join(t.TempDir(), "g.db"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(g)
+	if a, b := WriteGate(g), WriteGate(g.Session(&gorm.Session{})); a == nil || a != b {
+		t.Errorf("WriteGate = %p, %p: want one gate", a, b)
 	}
 }

@@ -83,6 +83,8 @@ func Migrations() []db.Migration {
 type store struct {
 	db       *sql.DB
 	postgres bool
+	// gate is held around each write transaction of the webhook writer (db.WriteGate).
+	gate *db.Gate
 
 	mu       sync.Mutex
 	roomSids map[string]string // room -> sid this process already made the running instance
@@ -117,7 +119,7 @@ func newStore(g *gorm.DB) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live: database handle: %w", err)
 	}
-	return &store{db: sqlDB, postgres: db.IsPostgres(g), roomSids: map[string]string{}}, nil
+	return &store{db: sqlDB, postgres: db.IsPostgres(g), gate: db.WriteGate(g), roomSids: map[string]string{}}, nil
 }
 
 // q rebinds ? placeholders for PostgreSQL. Statements are constants, so the rebinding is

@@ -31,6 +31,8 @@ func (c *writeConn) tx(ctx context.Context, fn func(x execer) error) error {
 	if c.st.postgres {
 		begin = "BEGIN"
 	}
+	c.st.gate.Lock() // queue behind the outbox worker's writes in Go, not in SQLite's sleeps
+	defer c.st.gate.Unlock()
 	if _, err := c.ExecContext(ctx, begin); err != nil {
 		c.close()
 		return err

@@ -146,7 +146,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	pg := db.IsPostgres(o.DB)
-	s := &Service{o: o, st: store{db: sqlDB, postgres: pg}, log: o.Log.With("component", "outbox"),
+	s := &Service{o: o, st: store{db: sqlDB, postgres: pg, gate: db.WriteGate(o.DB)}, log: o.Log.With("component", "outbox"),
 		leases: lease.Table{DB: sqlDB, Postgres: pg, Name: "outbox_leases"}, kick: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -301,3 +301,30 @@ func TestOneWorkerAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestPayloadMatchesEncodingJSON: the hand-written payload is byte for byte what
+// encoding/json makes of the same event, awkward strings and non-string values included.
+func TestPayloadMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.FixedZone("x", 3600))
+	for _, ev := range []Event{
+		{Type: TypeParticipantJoined, Room: "r", At: at, Data: map[string]any{"identity": "a\"b\\c<d>&e\n\t\x01\u2028\u2029é\xff", "sid": "PA_1", "room": "ignored"}},
+		{Type: TypeRecordingCompleted, At: at, Data: map[string]any{"recording": map[string]any{"id": "x", "size": 3}, "n": 1.5, "ok": true, "nil": nil, "room": "kept"}},
+		{Type: TypeTest, At: at},
+	} {
+		got, err := payload(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := map[string]any{}
+		for k, v := range ev.Data {
+			data[k] = v
+		}
+		if ev.Room != "" {
+			data["room"] = ev.Room
+		}
+		want, _ := json.Marshal(map[string]any{"type": ev.Type, "timestamp": at.UTC().Format(time.RFC3339Nano), "data": data})
+		if string(got) != string(want) {
+			t.Errorf("payload\n got %s\nwant %s", got, want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package outbox
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -106,9 +105,33 @@ type deliveryRow struct {
 
 // store runs the outbox's SQL through database/sql: Enqueue runs inside other packages'
 // transactions, which are database/sql connections, not gorm sessions.
+//
+// gate (db.WriteGate) is held around the worker's own write transactions, as a background
+// writer: they queue behind the webhook writer in Go rather than in SQLite's busy handler.
 type store struct {
 	db       *sql.DB
 	postgres bool
+	gate     *db.Gate
+}
+
+// backgroundWait bounds how long a worker write waits for a busy webhook writer (db.Gate):
+// under a sustained load of webhooks the worker still takes a turn this often.
+const backgroundWait = 250 * time.Millisecond
+
+// writeContext is ctx on PostgreSQL; on SQLite one never cancelled, as the webhook writer's
+// (internal/live writeContext): for a cancellable one mattn/go-sqlite3 hands every statement
+// to a goroutine of its own and waits, and the fan-out holds the gate meanwhile. A fan-out
+// is bounded (fanOutBatch), and shutdown waits for it.
+func (s store) writeContext(ctx context.Context) context.Context {
+	if s.postgres {
+		return ctx
+	}
+	return context.Background()
+}
+
+func (s store) lock() func() {
+	s.gate.LockBackground(backgroundWait)
+	return s.gate.UnlockBackground
 }
 
 func (s store) q(query string) string {
@@ -156,6 +179,7 @@ func (s store) insertEvents(ctx context.Context, x Execer, rows []deliveryRow) e
 // The endpoints are read in the same transaction, so an endpoint deleted meanwhile (on any
 // instance) gets no deliveries.
 func (s store) fanOut(ctx context.Context, limit int) (int, error) {
+	ctx = s.writeContext(ctx)
 	// Most passes find nothing: a read first, so they never take SQLite's write lock.
 	var one int
 	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM outbox_events LIMIT 1`).Scan(&one); errors.Is(err, sql.ErrNoRows) {
@@ -163,6 +187,7 @@ func (s store) fanOut(ctx context.Context, limit int) (int, error) {
 	} else if err != nil {
 		return 0, err
 	}
+	defer s.lock()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -282,71 +307,14 @@ func (s store) deleteEndpoint(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
-const deliveryCols = `id, endpoint_id, event_id, event_type, room, payload, status, attempts, created_at, next_at,
-	last_at, last_status, last_error, delivered_at, retry_from`
-
-func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, int64, error) {
-	var d Delivery
-	var created, next, last, delivered, retryFrom int64
-	err := sc.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Room, &d.Payload, &d.Status, &d.Attempts,
-		&created, &next, &last, &d.LastStatus, &d.LastError, &delivered, &retryFrom)
-	d.CreatedAt = time.UnixMilli(created).UTC()
-	opt := func(ms int64) *time.Time {
-		if ms == 0 {
-			return nil
-		}
-		t := time.UnixMilli(ms).UTC()
-		return &t
-	}
-	d.LastAt, d.DeliveredAt = opt(last), opt(delivered)
-	if d.Status == StatusPending {
-		d.NextAt = opt(next)
-	}
-	return d, retryFrom, err
-}
-
-// due returns the head of every (endpoint, room) queue whose next attempt is due: a queue's
-// later deliveries wait until its head is delivered or dead, which keeps each room in order.
-// The heads come from one pass over the partial index of pending rows.
-func (s store) due(ctx context.Context, now int64, limit int) ([]Delivery, []int64, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deliveryCols+` FROM outbox_deliveries
-		WHERE id IN (SELECT MIN(id) FROM outbox_deliveries WHERE status = 'pending' GROUP BY endpoint_id, room)
-			AND next_at <= ? ORDER BY id LIMIT ?`), now, limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	var out []Delivery
-	var from []int64
-	for rows.Next() {
-		d, rf, err := scanDelivery(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, from = append(out, d), append(from, rf)
-	}
-	return out, from, rows.Err()
-}
-
-// next is the delivery after id in its queue, if it is due: one probe of the pending index.
-func (s store) next(ctx context.Context, d Delivery, now int64) (Delivery, int64, bool, error) {
-	n, rf, err := scanDelivery(s.db.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM outbox_deliveries
-		WHERE endpoint_id = ? AND room = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT 1`), d.EndpointID, d.Room, d.ID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Delivery{}, 0, false, nil
-	}
-	if err != nil || (n.NextAt != nil && n.NextAt.UnixMilli() > now) {
-		return Delivery{}, 0, false, err
-	}
-	return n, rf, true, nil
-}
-
 // recordAttempt stores an attempt's outcome; status is the delivery's status afterwards.
 func (s store) recordAttempt(ctx context.Context, id int64, status string, code int, errText string, at, next int64) error {
+	ctx = s.writeContext(ctx)
 	delivered := int64(0)
 	if status == StatusDelivered {
 		delivered = at
 	}
+	defer s.lock()()
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox_deliveries SET status = ?, attempts = attempts + 1, last_at = ?,
 		last_status = ?, last_error = ?, next_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'`),
 		status, at, code, errText, next, delivered, id)
@@ -355,6 +323,8 @@ func (s store) recordAttempt(ctx context.Context, id int64, status string, code 
 
 // recordDelivered marks deliveries delivered, in one statement per HTTP status.
 func (s store) recordDelivered(ctx context.Context, byStatus map[int][]int64, at int64) error {
+	ctx = s.writeContext(ctx)
+	defer s.lock()()
 	for code, ids := range byStatus {
 		q := `UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, last_at = ?, last_status = ?,
 			last_error = '', next_at = 0, delivered_at = ? WHERE status = 'pending' AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
@@ -367,23 +337,4 @@ func (s store) recordDelivered(ctx context.Context, byStatus map[int][]int64, at
 		}
 	}
 	return nil
-}
-
-func payload(ev Event) ([]byte, error) {
-	data := map[string]any{}
-	for k, v := range ev.Data {
-		data[k] = v
-	}
-	if ev.Room != "" {
-		data["room"] = ev.Room
-	}
-	at := ev.At
-	if at.IsZero() {
-		at = time.Now()
-	}
-	b, err := json.Marshal(map[string]any{"type": ev.Type, "timestamp": at.UTC().Format(time.RFC3339Nano), "data": data})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %s payload: %w", ev.Type, err)
-	}
-	return b, nil
 }

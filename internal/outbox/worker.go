@@ -15,8 +15,10 @@ import (
 const (
 	leaseName      = "outbox"
 	reloadInterval = 5 * time.Second
-	// batch bounds the queue heads read per pass.
-	batch = 256
+	// batch bounds the queue heads read per pass; fanOutBatch the events one fan-out
+	// transaction moves.
+	batch       = 256
+	fanOutBatch = 64
 	// flushEvery and flushAfter bound the successes a queue holds before recording them.
 	flushEvery = 64
 	flushAfter = 100 * time.Millisecond
@@ -83,8 +85,10 @@ type worker struct {
 	perEndpoint map[string]int
 	inFlight    int
 	freed       chan struct{}
-	// leaseUntil is when the lease last taken expires (unix ms; 0: not held).
+	// leaseUntil is when the lease last taken expires (unix ms; 0: not held); acquiredAt is
+	// when it was taken (Run's goroutine only).
 	leaseUntil atomic.Int64
+	acquiredAt time.Time
 	// attempts is the context of every attempt: cut stopGrace after Run's ends.
 	attempts context.Context
 }
@@ -92,12 +96,20 @@ type worker struct {
 func (w *worker) pass(ctx context.Context) error {
 	s := w.s
 	now := s.o.Now()
-	held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
-	if err != nil || !held {
-		w.leaseUntil.Store(0)
-		return err
+	// The lease is renewed at most once a Poll, not on every pass (a pass follows every
+	// drain that ends): each renewal is a write, and SQLite's one writer is the webhook
+	// writer's. A lease renewed a Poll ago still outlives an attempt (leaseTTL).
+	if w.leaseUntil.Load() == 0 || now.Sub(w.acquiredAt) >= s.o.Poll || now.Before(w.acquiredAt) {
+		unlock := s.st.lock()
+		held, err := s.leases.Acquire(ctx, leaseName, s.o.Instance, now.UnixMilli(), now.Add(s.leaseTTL()).UnixMilli())
+		unlock()
+		if err != nil || !held {
+			w.leaseUntil.Store(0)
+			return err
+		}
+		w.leaseUntil.Store(now.Add(s.leaseTTL()).UnixMilli())
+		w.acquiredAt = now
 	}
-	w.leaseUntil.Store(now.Add(s.leaseTTL()).UnixMilli())
 	// Queues busy before the read stay skipped even if their attempt ends meanwhile: the read
 	// may predate that attempt's record, and would send its delivery a second time.
 	w.mu.Lock()
@@ -152,12 +164,13 @@ func (w *worker) pass(ctx context.Context) error {
 	return nil
 }
 
-// fanOut turns the events written since the last pass into deliveries, a batch per
-// transaction, a bounded number of batches per pass so the queues get their turn.
+// fanOut turns the events written since the last pass into deliveries, a bounded number
+// of batches per pass so the queues get their turn. A batch is one transaction: small, as
+// the webhook writer waits for it when it comes in the middle of a burst.
 func (w *worker) fanOut(ctx context.Context) error {
-	for range 8 {
-		n, err := w.s.st.fanOut(ctx, batch)
-		if err != nil || n < batch {
+	for range 32 {
+		n, err := w.s.st.fanOut(ctx, fanOutBatch)
+		if err != nil || n < fanOutBatch {
 			return err
 		}
 	}
@@ -166,7 +179,7 @@ func (w *worker) fanOut(ctx context.Context) error {
 
 // drain delivers a queue from d on, while each attempt succeeds, the next is due and the
 // lease outlives an attempt: a busy room's events go out back to back without a pass over
-// every queue between two of them. Successes are recorded in batches (one UPDATE for up to
+// every queue between two of them, and without a read per event (following). Successes are recorded in batches (one UPDATE for up to
 // flushEvery of them, or after flushAfter), so that delivering never takes SQLite's write
 // lock once per event from the webhook writer; the batch is recorded before the queue is
 // let go, and before a shutdown releases the lease.
@@ -174,6 +187,10 @@ func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom i
 	s := w.s
 	delivered := map[int][]int64{} // by HTTP status
 	pending, since := 0, time.Time{}
+	// ahead are the queue's next deliveries, read in one go (following) and sent in order;
+	// after a failure the rest stay pending, to be read again once the head succeeds.
+	var ahead []Delivery
+	var aheadFrom []int64
 	flush := func() {
 		if pending == 0 {
 			return
@@ -204,12 +221,13 @@ func (w *worker) drain(ctx context.Context, ep Endpoint, d Delivery, retryFrom i
 		if ctx.Err() != nil || s.o.Now().Add(s.o.Timeout).UnixMilli() >= w.leaseUntil.Load() {
 			return
 		}
-		var ok bool
-		var err error
-		d, retryFrom, ok, err = s.st.next(ctx, d, s.o.Now().UnixMilli())
-		if err != nil || !ok {
-			return
+		if len(ahead) == 0 {
+			var err error
+			if ahead, aheadFrom, err = s.st.following(ctx, d, s.o.Now().UnixMilli(), flushEvery); err != nil || len(ahead) == 0 {
+				return
+			}
 		}
+		d, retryFrom, ahead, aheadFrom = ahead[0], aheadFrom[0], ahead[1:], aheadFrom[1:]
 	}
 }
 

@@ -263,7 +263,7 @@ func (s *Service) JoinBreakout(ctx context.Context, name string, c Caller, req J
 	if mod {
 		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
 	}
-	g.Token, err = s.mint(lkRoom, g.Identity, g.Name, Metadata{Role: g.Role, UserID: c.UserID, RoomID: g.Room.ID}, perms)
+	g.Token, err = s.mint(lkRoom, g.Identity, g.Name, g.meta, perms)
 	if err != nil {
 		return Grant{}, fmt.Errorf("room %q: sign breakout token: %w", name, err)
 	}

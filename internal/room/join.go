@@ -22,6 +22,11 @@ type JoinRequest struct {
 	// GuestID is the id the guest's browser keeps (see NewGuestID); its identity derives
 	// from it, so its bans hold. Empty: a new id.
 	GuestID string
+	// KeyID is set when an API key asks (the caller is then the administrator who created
+	// it): the participant gets an identity of its own, keyIdentity, and its token names the
+	// key, not the administrator, so a kick, ban or mute of it never reaches that person (nor
+	// does a key's connection replace the administrator's own, as one identity would).
+	KeyID string
 	// admitted is a join a moderator let in from the lobby: it is not held again, and the
 	// invitation it showed when it asked is not asked again.
 	admitted bool
@@ -40,6 +45,8 @@ type Grant struct {
 	// Breakout is the breakout room the token is for (0: the main room); see breakout.go.
 	Breakout       int
 	BreakoutEndsAt *time.Time
+	// meta is what the token's metadata says (a breakout token says the same).
+	meta Metadata
 }
 
 // Metadata is the JSON put in the token's participant metadata: stored as JSON in LiveKit,
@@ -49,6 +56,8 @@ type Metadata struct {
 	Role   string `json:"role"`
 	UserID string `json:"userId,omitempty"`
 	RoomID string `json:"roomId,omitempty"`
+	// KeyID names the API key a participant joined with (UserID is then empty).
+	KeyID string `json:"keyId,omitempty"`
 }
 
 // Join decides whether the caller may join, makes sure the LiveKit room exists and mints
@@ -61,11 +70,14 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 		return Grant{}, err
 	}
 	guest := c.UserID == ""
-	identity := c.UserID // a user's identity is its id
-	if guest {
+	identity, metaUser := c.UserID, c.UserID // a user's identity is its id
+	switch {
+	case guest:
 		if identity, err = guestIdentity(req.GuestID); err != nil {
 			return Grant{}, err
 		}
+	case req.KeyID != "":
+		identity, metaUser = keyIdentity(req.KeyID), ""
 	}
 	r, isMod, banned, err := s.lookup(ctx, name, c.UserID, identity)
 	if err != nil {
@@ -117,14 +129,15 @@ func (s *Service) Join(ctx context.Context, name string, c Caller, req JoinReque
 	if a.Moderator {
 		perms = Permissions{CanPublish: true, CanSubscribe: true, CanPublishData: true, Sources: AllSources()}
 	}
-	token, err := s.mint(r.Name, identity, display, Metadata{Role: role, UserID: c.UserID, RoomID: r.ID}, perms)
+	meta := Metadata{Role: role, UserID: metaUser, RoomID: r.ID, KeyID: req.KeyID}
+	token, err := s.mint(r.Name, identity, display, meta, perms)
 	if err != nil {
 		return Grant{}, fmt.Errorf("room %q: sign token: %w", name, err)
 	}
 	if !a.Moderator {
 		r.InviteCode = ""
 	}
-	return Grant{Token: token, URL: s.cfg.URL, Identity: identity, Name: display, Role: role, Room: View{Room: r}}, nil
+	return Grant{Token: token, URL: s.cfg.URL, Identity: identity, Name: display, Role: role, Room: View{Room: r}, meta: meta}, nil
 }
 
 // admit applies the rules for everyone but moderators: bans, invitation, lock, capacity.

@@ -184,6 +184,16 @@ func newInviteCode() string { return randomString(20) }
 // a signed cookie): 26 lowercase letters and digits, 130 random bits.
 func NewGuestID() string { return randomString(26) }
 
+// keyIdentity is the identity of a participant that joined with the API key keyID: the
+// key's id and a random suffix, a new one on every join (several of a key's participants
+// may be in one room), never the identity of the administrator who created the key.
+func keyIdentity(keyID string) string {
+	if len(keyID) > 64 {
+		keyID = keyID[:64] // key ids are UUIDs; the bound keeps an identity well within LiveKit's
+	}
+	return "key-" + keyID + "-" + randomString(10)
+}
+
 // guestIdentity is a guest's participant identity: the same for every join with one id,
 // so that a ban of that identity holds against the next join from that browser.
 func guestIdentity(id string) (string, error) {

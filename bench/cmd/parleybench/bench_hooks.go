@@ -46,26 +46,41 @@ func (h *harness) benchHooks(ctx context.Context) {
 	urls = append(urls, "http://"+silent.Addr().String()+"/hooks")
 
 	a := newAPI(h.main.base)
-	var ids []string
-	for _, u := range urls {
-		var ep struct{ ID string }
-		if err := a.do(ctx, "POST", "/api/admin/webhooks", h.admin.AccessToken, map[string]any{"url": u, "events": []string{"*"}}, &ep); err != nil {
-			h.rep.na("webhook", "webhook ingestion (3 webhook endpoints)", "events/s", "register endpoint: "+naReason(err))
-			return
+	register := func() ([]string, error) {
+		var ids []string
+		for _, u := range urls {
+			var ep struct{ ID string }
+			if err := a.do(ctx, "POST", "/api/admin/webhooks", h.admin.AccessToken, map[string]any{"url": u, "events": []string{"*"}}, &ep); err != nil {
+				return ids, fmt.Errorf("register endpoint: %s", naReason(err))
+			}
+			ids = append(ids, ep.ID)
 		}
-		ids = append(ids, ep.ID)
+		return ids, nil
 	}
-	defer func() {
+	unregister := func(ids []string) {
 		for _, id := range ids {
 			_ = a.do(context.WithoutCancel(ctx), "DELETE", "/api/admin/webhooks/"+id, h.admin.AccessToken, nil, nil)
 		}
-	}()
+	}
+	ids, err := register()
+	if err != nil {
+		unregister(ids)
+		h.rep.na("webhook", "webhook ingestion (3 webhook endpoints)", "events/s", err.Error())
+		return
+	}
+	defer func() { unregister(ids) }()
 	h.suffix = " (3 webhook endpoints)"
 	defer func() { h.suffix = "" }()
 	h.benchJoin(ctx)
 	h.benchWebhook(ctx)
 	h.compare("join", "join")
 	h.compare("webhook", "webhook ingestion")
+	// The same comparison in pairs of runs a few seconds apart, the endpoints registered for
+	// the second run of each pair only: on a shared machine, whose load changes within a
+	// minute, the medians above compare runs up to a minute apart.
+	unregister(ids)
+	ids = nil
+	h.pairedHooks(ctx, func() error { var err error; ids, err = register(); return err }, func() { unregister(ids); ids = nil })
 	fmt.Fprintf(os.Stderr, "   %d deliveries answered by the two live endpoints\n", answered.Load())
 }
 
