@@ -3,6 +3,7 @@ import { createAudioAnalyser, supportsAudioOutputSelection, Track, type LocalAud
 import { errorText } from '../ui';
 import { DeviceSelect } from './DeviceSelect';
 import { useMediaDevices } from './devices';
+import { t } from '../i18n';
 
 /** A microphone level bar for a local audio track. */
 export function LevelMeter({ track }: { track?: LocalAudioTrack }) {
@@ -19,7 +20,7 @@ export function LevelMeter({ track }: { track?: LocalAudioTrack }) {
   }, [track]);
   const pct = Math.round(Math.min(100, level * 300));
   return (
-    <div className="meter" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} data-testid="mic-level">
+    <div className="meter" role="meter" aria-label={t('Microphone level')} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} data-testid="mic-level">
       <span style={{ width: `${pct}%` }} />
     </div>
   );
@@ -48,12 +49,12 @@ export function DevicePanel({ room, onNotice }: { room: Room; onNotice(msg: stri
     );
   };
   return (
-    <section className="devices" aria-label="Devices" data-testid="device-panel">
-      <h2>Devices</h2>
-      {select('videoinput', 'Camera', cameras, 'camera-select')}
-      {select('audioinput', 'Microphone', mics, 'mic-select')}
+    <section className="devices" aria-label={t('Devices')} data-testid="device-panel">
+      <h2>{t('Devices')}</h2>
+      {select('videoinput', t('Camera'), cameras, 'camera-select')}
+      {select('audioinput', t('Microphone'), mics, 'mic-select')}
       <LevelMeter track={micTrack} />
-      {supportsAudioOutputSelection() && speakers.length > 0 && select('audiooutput', 'Speaker', speakers, 'speaker-select')}
+      {supportsAudioOutputSelection() && speakers.length > 0 && select('audiooutput', t('Speaker'), speakers, 'speaker-select')}
     </section>
   );
 }
