@@ -39,6 +39,7 @@ func TestTwoUsersAndAdmin(t *testing.T) {
 	admin.waitJS("both participants on the dashboard", fmt.Sprintf(
 		`document.querySelectorAll('%s [data-testid=admin-participant]').length === 2`, roomSel), 20*time.Second)
 	admin.screenshot("dashboard-two-live")
+	admin.artifact("admin", true)
 
 	// Alice's microphone is on before the admin mutes it.
 	alice.waitJS("alice's mic is on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false'`, connectTimeout)

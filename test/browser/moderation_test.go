@@ -78,4 +78,5 @@ func TestOwnerModeratesInMeeting(t *testing.T) {
 	owner.click(`[data-testid=recording-row] button[aria-label^=Play]`)
 	owner.waitJS("the recording plays", `(() => { const v = document.querySelector('[data-testid=recording-player]'); return !!v && v.readyState >= 1 && (v.duration > 0 || v.currentTime > 0); })()`, 20*time.Second)
 	owner.screenshot("recording-playing")
+	owner.artifact("recordings", true)
 }

@@ -118,7 +118,7 @@ function ModeratorActions({
         </button>
       )}
       {p.isCameraEnabled && (
-        <button type="button" aria-label={t('Turn off camera of {name}', { name })} onClick={run(t('Turn off camera of {name}', { name }), () => api.post(`${base}/mute`, { source: 'camera', muted: true }))}>
+        <button type="button" aria-label={t('Stop video of {name}', { name })} onClick={run(t('Stop video of {name}', { name }), () => api.post(`${base}/mute`, { source: 'camera', muted: true }))}>
           {t('Stop video')}
         </button>
       )}
@@ -128,8 +128,8 @@ function ModeratorActions({
       {canPromote && userId && userId !== room.ownerId && (
         <button
           type="button"
-          aria-label={isMod ? t('Remove {name} as moderator', { name }) : t('Make {name} a moderator', { name })}
-          onClick={run(isMod ? t('Remove {name} as moderator', { name }) : t('Make {name} a moderator', { name }), async () => {
+          aria-label={isMod ? t('Demote {name}', { name }) : t('Make moderator: {name}', { name })}
+          onClick={run(isMod ? t('Demote {name}', { name }) : t('Make moderator: {name}', { name }), async () => {
             await (isMod ? api.del(path`/api/rooms/${room.name}/moderators/${userId}`) : api.post(path`/api/rooms/${room.name}/moderators/${userId}`));
             const mods = new Set(room.moderators ?? []);
             if (isMod) mods.delete(userId);
