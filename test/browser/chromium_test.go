@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -329,6 +330,10 @@ func (p *page) artifact(name string, full bool) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
+	// The pointer rests where the last click was: move it off, so no tooltip covers the page.
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 0, 0)); err != nil {
+		p.t.Logf("%s: move the mouse away: %v", p.name, err)
+	}
 	png, err := chromedp.Run(ctx, action)
 	if err != nil {
 		p.t.Errorf("%s: screenshot %s: %v", p.name, name, err)

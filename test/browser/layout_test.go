@@ -29,6 +29,7 @@ func TestPhoneLayout(t *testing.T) {
 	noSideScroll("join")
 	p.join(room, "")
 	noSideScroll("meeting")
+	p.waitJS("own video and microphone on", `(() => { const v = document.querySelector('[data-testid=tile][data-local=true] video'); return !!v && v.videoWidth > 0 && document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false'; })()`, firstFrameTimeout)
 	p.artifact("meeting-375x812", false)
 
 	p.click(`[data-testid=toggle-chat]`)

@@ -95,7 +95,7 @@ func (p *page) watchPeopleCount() {
 	p.t.Helper()
 	p.eval(`(() => {
   const m = (window.parleyPeople = { counts: [], worst: 0, since: null, samples: 0, mismatch: '' });
-  setInterval(() => {
+  m.sample = () => {
     const count = Number(document.querySelector('[data-testid=people-count]')?.textContent.trim());
     const tiles = new Set([...document.querySelectorAll('[data-testid=tile]')].map((t) => t.dataset.identity)).size;
     const now = performance.now();
@@ -108,7 +108,8 @@ func (p *page) watchPeopleCount() {
       m.worst = now - m.since;
       m.mismatch = count + ' counted, ' + tiles + ' tiles';
     }
-  }, 50);
+  };
+  setInterval(m.sample, 50);
   return true;
 })()`)
 }
@@ -118,7 +119,8 @@ func (p *page) watchPeopleCount() {
 // delay a user would notice between the tiles and the count beside them.
 func (p *page) checkPeopleCount(want string) {
 	p.t.Helper()
-	got := p.evalString(`window.parleyPeople.counts.join(' ')`)
+	// One last sample, so that a change since the last tick counts too.
+	got := p.evalString(`(window.parleyPeople.sample(), window.parleyPeople.counts.join(' '))`)
 	worst, _ := p.eval(`window.parleyPeople.worst`).(float64)
 	samples := p.evalString(`window.parleyPeople.samples`)
 	p.t.Logf("%s: people count went %s; longest disagreement with the tiles %.0f ms (%s samples)", p.name, got, worst, samples)

@@ -121,7 +121,7 @@ export function AdminAudit() {
             {(page.data?.items ?? []).map((e) => (
               <tr key={e.id} data-testid="audit-row">
                 <td>{e.id}</td>
-                <td>{formatTime(e.at)}</td>
+                <td className="nowrap">{formatTime(e.at)}</td>
                 <td>
                   {actorType(e.actor.type)}
                   {e.actor.name ? `: ${e.actor.name}` : ''}

@@ -100,6 +100,7 @@ export function AdminKeys() {
         </div>
       )}
       <ErrorBox error={keys.error || error} />
+      {keys.data && (keys.data.items ?? []).length === 0 && <p className="muted">{t('No API keys yet. Create one above for an integration.')}</p>}
       <div className="table-wrap" tabIndex={0} role="region" aria-label={t('API keys list')}>
         <table data-testid="keys-table">
           <thead>

@@ -89,7 +89,7 @@ export function Stage({ room, hands, pinned, setPinned, speakerView, lastSpeaker
       <div
         className="grid"
         data-testid="video-grid"
-        style={{ gridTemplateColumns: `repeat(${fit.cols}, ${fit.width}px)`, gridAutoRows: `${fit.height}px` }}
+        style={{ width: fit.cols * fit.width + gap * (fit.cols - 1) }}
       >
         {inLayout.map((p) => tile(p, { style: { width: fit.width, height: fit.height } }))}
       </div>
