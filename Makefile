@@ -106,8 +106,11 @@ test-go: livekit bin/versitygw bin/pebble bin/pebble-challtestsrv bin/oidcserver
 test-web: web/node_modules/.package-lock.json
 	@if command -v npm >/dev/null; then cd web && npm test; else echo "!!! npm not found: SKIPPING web unit tests"; fi
 
+# The tests save screenshots of the main pages for review (PARLEY_ARTIFACTS to put them elsewhere).
+ARTIFACTS := $(or $(PARLEY_ARTIFACTS),$(CURDIR)/test/browser/artifacts)
 test-browser: build livekit bin/oidcserver bin/mailpit
-	$(GO) test -count=1 -timeout 10m ./test/browser/...
+	@PARLEY_ARTIFACTS=$(ARTIFACTS) $(GO) test -count=1 -timeout 10m ./test/browser/...; status=$$?; \
+	  echo "browser screenshots: $(ARTIFACTS)"; exit $$status
 
 bench: build livekit
 	$(GO) run ./bench/cmd/parleybench

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 )
 
-//go:embed fallback/index.html
+// The page in English and in the other languages of the web app (index.<lang>.html).
+//
+//go:embed fallback/index.html fallback/index.de.html
 var fallback embed.FS
 
 func distFS() fs.FS {

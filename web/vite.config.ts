@@ -1,4 +1,7 @@
 /// <reference types="vitest/config" />
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 // Prints the JavaScript a first visit loads (the entry chunk and its static imports, before
@@ -27,13 +30,33 @@ function initialScriptSize(): Plugin {
   };
 }
 
+// Background blur's MediaPipe runtime (wasm and its loader, from @mediapipe/tasks-vision) goes
+// into the build under a fixed, versioned name: MediaPipe asks for the files by name beside each
+// other, and the version in the folder lets them be cached like the hashed assets. Only the
+// SIMD build: every browser that runs the meeting supports wasm SIMD, and the other would add
+// 9 MB to the binary.
+const tasksVision = fileURLToPath(new URL('./node_modules/@mediapipe/tasks-vision/', import.meta.url));
+const tasksVisionVersion = (JSON.parse(readFileSync(join(tasksVision, 'package.json'), 'utf8')) as { version: string }).version;
+function mediapipeRuntime(): Plugin {
+  return {
+    name: 'parley-mediapipe-runtime',
+    apply: 'build',
+    generateBundle() {
+      for (const f of ['vision_wasm_internal.js', 'vision_wasm_internal.wasm']) {
+        this.emitFile({ type: 'asset', fileName: `assets/mediapipe-${tasksVisionVersion}/${f}`, source: readFileSync(join(tasksVision, 'wasm', f)) });
+      }
+    },
+  };
+}
+
 // No React plugin is needed: esbuild/oxc compiles TSX with the automatic JSX runtime.
 // The dev server proxies the API to a Parley running on :8080 (PARLEY_DEV_API to change it).
 const api = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.PARLEY_DEV_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   oxc: { jsx: { runtime: 'automatic' } },
-  plugins: [initialScriptSize()],
+  plugins: [initialScriptSize(), mediapipeRuntime()],
+  define: { __MEDIAPIPE_VERSION__: JSON.stringify(tasksVisionVersion) },
 
   build: {
     outDir: 'dist',

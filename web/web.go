@@ -54,10 +54,30 @@ func handlerFS(files fs.FS) fiber.Handler {
 		if indexErr != nil {
 			return fiber.NewError(http.StatusInternalServerError, "web UI: index.html missing")
 		}
+		page := index
+		// A page translated on the server (the fallback notice; the app translates itself).
+		if lang := preferredLanguage(c.Get(fiber.HeaderAcceptLanguage)); lang != "en" {
+			if data, err := fs.ReadFile(files, "index."+lang+".html"); err == nil {
+				page = data
+			}
+		}
+		c.Vary(fiber.HeaderAcceptLanguage)
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(index)
+		return c.Send(page)
 	}
+}
+
+// preferredLanguage is the base language ("de" of "de-AT") of the first tag of an
+// Accept-Language header; browsers list their tags by preference.
+func preferredLanguage(header string) string {
+	first, _, _ := strings.Cut(header, ",")
+	tag, _, _ := strings.Cut(strings.TrimSpace(first), ";")
+	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	if base == "" || base == "*" {
+		return "en"
+	}
+	return base
 }
 
 func isReserved(p string) bool {

@@ -37,11 +37,13 @@ func ConnectSourcesOf(urls ...string) []string {
 
 // contentSecurityPolicy allows the app's own scripts only, media from the camera and from
 // fetched recordings (blob:), the connect sources, and no framing (clickjacking). Inline
-// styles stay allowed: the app and the no-UI notice set style attributes.
+// styles stay allowed: the app and the no-UI notice set style attributes. 'wasm-unsafe-eval'
+// lets the page compile WebAssembly (background blur's segmentation model runs as wasm from
+// the app's own files); it allows no eval of JavaScript.
 func contentSecurityPolicy(connect []string) string {
 	return strings.Join([]string{
 		"default-src 'self'",
-		"script-src 'self'",
+		"script-src 'self' 'wasm-unsafe-eval'",
 		"style-src 'self' 'unsafe-inline'",
 		"img-src 'self' data: blob:",
 		"media-src 'self' blob:",

@@ -78,6 +78,8 @@ func TestAccessibilityAndCleanConsole(t *testing.T) {
 	room := u.createRoom("Accessible "+uniq(""), true, false)
 	u.waitJS("camera preview", `(() => { const v = document.querySelector('[data-testid=preview-video]'); return v && v.videoWidth > 0; })()`, firstFrameTimeout)
 	u.checkA11y("pre-join", axe)
+	u.do("1280x800 viewport", 10*time.Second, chromedp.EmulateViewport(1280, 800))
+	u.artifact("pre-join", true)
 	u.join(room, "")
 	u.waitJS("own tile", `!!document.querySelector('[data-testid=tile][data-local=true]')`, connectTimeout)
 	u.checkA11y("meeting", axe)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -304,6 +305,48 @@ func (p *page) screenshot(step string) { p.capture(step, chromedp.CaptureScreens
 
 // fullScreenshot writes the whole page, not just the viewport.
 func (p *page) fullScreenshot(step string) { p.capture(step, chromedp.FullScreenshot(100)) }
+
+// artifactsDir is where the screenshots a reviewer looks at go: $PARLEY_ARTIFACTS, else
+// test/browser/artifacts (git-ignored). Unlike out/, it is not wiped per test: each test
+// overwrites its own fixed names, so a partial run keeps the others' pictures.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("PARLEY_ARTIFACTS")
+	if dir == "" {
+		dir = "artifacts"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// artifact saves the viewport (the whole page with full) as artifacts/<name>.png.
+func (p *page) artifact(name string, full bool) {
+	p.t.Helper()
+	action := chromedp.CaptureScreenshot()
+	if full {
+		action = chromedp.FullScreenshot(100) // quality 100 is PNG
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	// The pointer rests where the last click was: move it off, so no tooltip covers the page.
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 0, 0)); err != nil {
+		p.t.Logf("%s: move the mouse away: %v", p.name, err)
+	}
+	png, err := chromedp.Run(ctx, action)
+	if err != nil {
+		p.t.Errorf("%s: screenshot %s: %v", p.name, name, err)
+		return
+	}
+	path := filepath.Join(artifactsDir(p.t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Errorf("write %s: %v", path, err)
+		return
+	}
+	abs, _ := filepath.Abs(path)
+	p.t.Logf("screenshot %s", abs)
+}
 
 func (p *page) capture(step string, action chromedp.Action[[]byte]) {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)

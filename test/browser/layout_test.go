@@ -14,7 +14,7 @@ func TestPhoneLayout(t *testing.T) {
 	s := startParley(t)
 
 	p := newPage(t, browser, s, "phone")
-	p.do("phone viewport", 10*time.Second, chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
+	p.do("phone viewport", 10*time.Second, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
 	noSideScroll := func(where string) {
 		t.Helper()
 		p.screenshot(where)
@@ -29,6 +29,8 @@ func TestPhoneLayout(t *testing.T) {
 	noSideScroll("join")
 	p.join(room, "")
 	noSideScroll("meeting")
+	p.waitJS("own video and microphone on", `(() => { const v = document.querySelector('[data-testid=tile][data-local=true] video'); return !!v && v.videoWidth > 0 && document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false'; })()`, firstFrameTimeout)
+	p.artifact("meeting-375x812", false)
 
 	p.click(`[data-testid=toggle-chat]`)
 	p.fill(`[data-testid=chat-input]`, "hello from a phone")

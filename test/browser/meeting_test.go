@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestTwoUsersAndAdmin covers scenarios 1 and 2: two users see each other's video; the admin
@@ -39,6 +41,8 @@ func TestTwoUsersAndAdmin(t *testing.T) {
 	admin.waitJS("both participants on the dashboard", fmt.Sprintf(
 		`document.querySelectorAll('%s [data-testid=admin-participant]').length === 2`, roomSel), 20*time.Second)
 	admin.screenshot("dashboard-two-live")
+	admin.do("1280x800 viewport", 10*time.Second, chromedp.EmulateViewport(1280, 800))
+	admin.artifact("admin", true)
 
 	// Alice's microphone is on before the admin mutes it.
 	alice.waitJS("alice's mic is on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false'`, connectTimeout)

@@ -78,4 +78,7 @@ func TestOwnerModeratesInMeeting(t *testing.T) {
 	owner.click(`[data-testid=recording-row] button[aria-label^=Play]`)
 	owner.waitJS("the recording plays", `(() => { const v = document.querySelector('[data-testid=recording-player]'); return !!v && v.readyState >= 1 && (v.duration > 0 || v.currentTime > 0); })()`, 20*time.Second)
 	owner.screenshot("recording-playing")
+	owner.waitJS("the recording shows a picture", `(() => { const v = document.querySelector('[data-testid=recording-player]'); return !!v && v.videoWidth > 0 && v.currentTime > 1; })()`, 20*time.Second)
+	owner.eval(`document.querySelector('[data-testid=recording-player]').pause(), true`)
+	owner.artifact("recordings", true)
 }

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,9 @@ func TestMeetingStageThree(t *testing.T) {
 	room := alice.createRoom("Three of us "+uniq(""), true, false)
 	// Carol joins before Bob: without a speaker, speaker view would show her (the first other).
 	alice.joinWith(room, "", false)
+	alice.watchPeopleCount()
 	carol.joinWith(room, "", false)
+	carol.watchPeopleCount()
 	bob.join(room, "")
 	aliceID, bobID := alice.identity(), bob.identity()
 	for _, p := range everyone {
@@ -43,6 +46,8 @@ func TestMeetingStageThree(t *testing.T) {
 		t.Errorf("the grid's tiles fill too little of the stage: %s px", got)
 	}
 	alice.screenshot("grid-three")
+	alice.do("1280x800 viewport", 10*time.Second, chromedp.EmulateViewport(1280, 800))
+	alice.artifact("meeting-1280x800", false)
 
 	bob.click(`[data-testid=toggle-screen]`)
 	for _, p := range everyone {
@@ -51,6 +56,8 @@ func TestMeetingStageThree(t *testing.T) {
 	}
 	carol.waitJS("bob's screen plays for carol", fmt.Sprintf(`(() => { const v = document.querySelector('[data-testid=screen-tile][data-identity=%q] video'); return !!v && v.videoWidth > 0 && v.currentTime > 0.3; })()`, bobID), firstFrameTimeout)
 	carol.screenshot("screen-share-main")
+	carol.do("1280x800 viewport", 10*time.Second, chromedp.EmulateViewport(1280, 800))
+	carol.artifact("meeting-screen-share-1280x800", false)
 
 	// Carol pins Alice: Alice is Carol's main tile; the others still see the share.
 	carol.click(fmt.Sprintf(`[data-testid=tile][data-identity=%q] [data-testid=pin]`, aliceID))
@@ -72,4 +79,55 @@ func TestMeetingStageThree(t *testing.T) {
 	alice.waitJS("bob, speaking, is alice's main tile", fmt.Sprintf(
 		`document.querySelector('[data-testid=stage]')?.dataset.layout === 'person' && !!document.querySelector('[data-testid=tile][data-main=true][data-identity=%q]') && document.querySelectorAll('.strip [data-testid=tile]').length === 2`, bobID), firstFrameTimeout)
 	alice.screenshot("speaker-view")
+
+	// Bob leaves, then Carol: Alice's count follows the tiles down to herself.
+	bob.click(`[data-testid=leave]`)
+	alice.waitJS("two left in alice's meeting", `document.querySelector('[data-testid=people-count]')?.textContent.trim() === '2'`, connectTimeout)
+	carol.click(`[data-testid=leave]`)
+	alice.waitJS("alice alone", `document.querySelector('[data-testid=people-count]')?.textContent.trim() === '1'`, connectTimeout)
+	alice.checkPeopleCount("1 2 3 2 1")
+	carol.checkPeopleCount("2 3 2")
+}
+
+// watchPeopleCount starts sampling, every 50 ms, the "People (N)" count of the toolbar and
+// the number of people with a tile, and keeps the longest time the two disagreed.
+func (p *page) watchPeopleCount() {
+	p.t.Helper()
+	p.eval(`(() => {
+  const m = (window.parleyPeople = { counts: [], worst: 0, since: null, samples: 0, mismatch: '' });
+  m.sample = () => {
+    const count = Number(document.querySelector('[data-testid=people-count]')?.textContent.trim());
+    const tiles = new Set([...document.querySelectorAll('[data-testid=tile]')].map((t) => t.dataset.identity)).size;
+    const now = performance.now();
+    m.samples++;
+    if (!document.querySelector('[data-testid=meeting]')) return; // left: nothing to compare
+    if (m.counts[m.counts.length - 1] !== count) m.counts.push(count);
+    if (count === tiles) return void (m.since = null);
+    if (m.since === null) m.since = now;
+    if (now - m.since > m.worst) {
+      m.worst = now - m.since;
+      m.mismatch = count + ' counted, ' + tiles + ' tiles';
+    }
+  };
+  setInterval(m.sample, 50);
+  return true;
+})()`)
+}
+
+// checkPeopleCount wants the count to have ended with the values in want (space-separated;
+// a count of 1 may show first, before the others' arrival is in) and to have matched the tiles within 1 s of every change: the issue's one time bound, the
+// delay a user would notice between the tiles and the count beside them.
+func (p *page) checkPeopleCount(want string) {
+	p.t.Helper()
+	// One last sample, so that a change since the last tick counts too.
+	got := p.evalString(`(window.parleyPeople.sample(), window.parleyPeople.counts.join(' '))`)
+	worst, _ := p.eval(`window.parleyPeople.worst`).(float64)
+	samples := p.evalString(`window.parleyPeople.samples`)
+	p.t.Logf("%s: people count went %s; longest disagreement with the tiles %.0f ms (%s samples)", p.name, got, worst, samples)
+	if !strings.HasSuffix(got, want) {
+		p.t.Errorf("%s: the people count went %q, want %q", p.name, got, want)
+	}
+	if worst > 1000 {
+		p.t.Errorf("%s: the people count and the tiles disagreed for %.0f ms (%s), more than 1 s", p.name, worst, p.evalString(`window.parleyPeople.mismatch`))
+	}
 }

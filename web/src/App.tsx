@@ -4,6 +4,7 @@ import { AuthProvider, useAuth } from './auth';
 import { AuthPage } from './pages/AuthPage';
 import { RoomsPage } from './pages/RoomsPage';
 import { RequireUser } from './ui';
+import { t } from './i18n';
 
 // The meeting (livekit-client), the admin dashboard and the rarer pages load on first use, so
 // signing in and the room list stay small.
@@ -23,25 +24,25 @@ function Header() {
   const navigate = useNavigate();
   return (
     <header className="topbar">
-      <NavLink to="/" className="brand" aria-label="Parley home">
+      <NavLink to="/" className="brand" aria-label={t('Parley home')}>
         Parley
       </NavLink>
-      <nav aria-label="Main">
-        {user && <NavLink to="/">Rooms</NavLink>}
-        {user && <NavLink to="/recordings">Recordings</NavLink>}
+      <nav aria-label={t('Main')}>
+        {user && <NavLink to="/">{t('Rooms')}</NavLink>}
+        {user && <NavLink to="/recordings">{t('Recordings')}</NavLink>}
         <NavLink to="/check" data-testid="nav-check">
-          Test devices
+          {t('Test devices')}
         </NavLink>
         {user?.role === 'admin' && (
           <NavLink to="/admin" data-testid="nav-admin">
-            Admin
+            {t('Admin')}
           </NavLink>
         )}
       </nav>
       <div className="who">
         {user ? (
           <>
-            <NavLink to="/profile" data-testid="signed-in-as" aria-label={`Profile of ${user.name}`}>
+            <NavLink to="/profile" data-testid="signed-in-as" aria-label={t('Profile of {name}', { name: user.name })}>
               {user.name}
             </NavLink>
             <button
@@ -52,11 +53,11 @@ function Header() {
                 navigate('/login');
               }}
             >
-              Sign out
+              {t('Sign out')}
             </button>
           </>
         ) : (
-          <NavLink to="/login">Sign in</NavLink>
+          <NavLink to="/login">{t('Sign in')}</NavLink>
         )}
       </div>
     </header>
@@ -71,7 +72,7 @@ export function App() {
         <Suspense fallback={null}>
           <VerifyBanner />
         </Suspense>
-        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
+        <Suspense fallback={<p className="muted" role="status">{t('Loading…')}</p>}>
         <Switch>
           <Route path="/login">
             <AuthPage mode="login" />

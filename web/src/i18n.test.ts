@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { catalogs, pickLanguage, setLanguage, t } from "./i18n";
+import { languages, pickLanguage, setLanguage, t } from "./i18n";
+
+const catalogs = Object.fromEntries(
+  Object.entries(import.meta.glob<Record<string, string>>("./locales/*.json", { import: "default", eager: true })).map(([p, c]) => [
+    p.replace(/^.*\/(\w+)\.json$/, "$1"),
+    c,
+  ]),
+);
 
 // Every source file of the app, as text (Vite's glob import; tests and the
 // catalogs themselves left out).
@@ -35,6 +42,8 @@ describe("i18n", () => {
     });
   }
 
+  it("lists every catalog as a language", () => expect([...languages].sort()).toEqual(Object.keys(catalogs).sort()));
+
   it("picks the browser's first language that has a catalog", () => {
     expect(pickLanguage(["fr-FR", "de-AT", "en"])).toBe("de");
     expect(pickLanguage(["en-GB", "de"])).toBe("en");
@@ -42,7 +51,7 @@ describe("i18n", () => {
   });
 
   it("fills placeholders and falls back to English", () => {
-    setLanguage("de");
+    setLanguage("de", catalogs.de);
     expect(t("{n} waiting", { n: 3 })).toBe("3 warten");
     expect(t("a string nobody translated")).toBe("a string nobody translated");
     setLanguage("en");

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Room } from './api/types';
 import { keyFromLocation, withKey } from './e2eeKey';
+import { t } from './i18n';
 
 /** The link that lets others in; from an encrypted meeting's page it carries the meeting key
  * in its fragment (never sent to the server). */
@@ -33,14 +34,14 @@ export function CopyInvite({ room }: { room: Room }) {
   return (
     <button
       type="button"
-      aria-label={`Copy invite link for ${room.title || room.name}`}
+      aria-label={t('Copy invite link for {room}', { room: room.title || room.name })}
       onClick={async () => {
         await copyText(inviteLink(room));
         setDone(true);
         setTimeout(() => setDone(false), 2000);
       }}
     >
-      {done ? 'Copied' : 'Copy invite link'}
+      {done ? t('Copied') : t('Copy invite link')}
     </button>
   );
 }

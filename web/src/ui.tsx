@@ -2,10 +2,12 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { Navigate, useHere } from './router';
 import { ApiError } from './api';
 import { useAuth } from './auth';
+import { formatDateTime, t } from './i18n';
+import { apiErrorText } from './errors';
 
 /** Message of any thrown value, preferring the API's human message. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) return apiErrorText(e);
   if (e instanceof Error) return e.message;
   return String(e);
 }
@@ -53,12 +55,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
 export function RequireUser({ children, admin }: { children: ReactNode; admin?: boolean }) {
   const { user, loading } = useAuth();
   const here = useHere();
-  if (loading) return <p className="muted">Loading…</p>;
+  if (loading) return <p className="muted">{t('Loading…')}</p>;
   if (!user) return <Navigate to={`/login?next=${encodeURIComponent(here)}`} />;
   if (admin && user.role !== 'admin')
     return (
       <p className="error" role="alert" data-testid="admin-only">
-        This page is for administrators.
+        {t('This page is for administrators.')}
       </p>
     );
   return <>{children}</>;
@@ -67,7 +69,7 @@ export function RequireUser({ children, admin }: { children: ReactNode; admin?: 
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : formatDateTime(d);
 }
 
 /** Whether tests asked for low-resolution capture without simulcast (?lowres=1 or localStorage parley.lowres=1). */
@@ -123,7 +125,7 @@ export function ConfirmButton({
         {confirmLabel}
       </button>
       <button type="button" onClick={() => setAsking(false)}>
-        Cancel
+        {t('Cancel')}
       </button>
     </span>
   );

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import type { List } from '../api/types';
 import { ErrorBox, formatTime, useLoad } from '../ui';
+import { t } from '../i18n';
 
 /** One audit log entry. */
 export interface AuditEntry {
@@ -35,6 +36,10 @@ function query(f: Filter): string {
   if (f.from) q.set('from', new Date(`${f.from}T00:00:00`).toISOString());
   if (f.to) q.set('to', new Date(`${f.to}T23:59:59.999`).toISOString());
   return q.toString();
+}
+
+function actorType(type: AuditEntry['actor']['type']): string {
+  return { user: t('user'), key: t('API key'), guest: t('guest'), system: t('system') }[type] ?? type;
 }
 
 /** Audit log: who did what, filtered, one page at a time; exported as CSV or JSON lines. */
@@ -71,54 +76,54 @@ export function AdminAudit() {
   );
   return (
     <section aria-labelledby="audit-h">
-      <h2 id="audit-h">Audit log</h2>
+      <h2 id="audit-h">{t('Audit log')}</h2>
       <form
         className="row wrap"
         role="search"
-        aria-label="Filter the audit log"
+        aria-label={t('Filter the audit log')}
         onSubmit={(e) => {
           e.preventDefault();
           setCursor('');
           setFilter(draft);
         }}
       >
-        {field('action', 'Action')}
-        {field('room', 'Room')}
-        {field('actor', 'Actor id')}
-        {field('from', 'From', 'date')}
-        {field('to', 'To', 'date')}
+        {field('action', t('Action'))}
+        {field('room', t('Room'))}
+        {field('actor', t('Actor id'))}
+        {field('from', t('From'), 'date')}
+        {field('to', t('To'), 'date')}
         <button type="submit" data-testid="audit-filter">
-          Filter
+          {t('Filter')}
         </button>
         <button type="button" onClick={() => void download('csv')}>
-          Export CSV
+          {t('Export CSV')}
         </button>
         <button type="button" onClick={() => void download('jsonl')}>
-          Export JSON lines
+          {t('Export JSON lines')}
         </button>
       </form>
       <ErrorBox error={page.error || error} />
-      <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={t('Audit entries')}>
         <table className="small" data-testid="audit-table">
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Action</th>
-              <th scope="col">Room</th>
-              <th scope="col">Target</th>
-              <th scope="col">From</th>
-              <th scope="col">Detail</th>
+              <th scope="col">{t('When')}</th>
+              <th scope="col">{t('Who')}</th>
+              <th scope="col">{t('Action')}</th>
+              <th scope="col">{t('Room')}</th>
+              <th scope="col">{t('Target')}</th>
+              <th scope="col">{t('From')}</th>
+              <th scope="col">{t('Detail')}</th>
             </tr>
           </thead>
           <tbody>
             {(page.data?.items ?? []).map((e) => (
               <tr key={e.id} data-testid="audit-row">
                 <td>{e.id}</td>
-                <td>{formatTime(e.at)}</td>
+                <td className="nowrap">{formatTime(e.at)}</td>
                 <td>
-                  {e.actor.type}
+                  {actorType(e.actor.type)}
                   {e.actor.name ? `: ${e.actor.name}` : ''}
                 </td>
                 <td>{e.action}</td>
@@ -134,12 +139,12 @@ export function AdminAudit() {
       <div className="row">
         {cursor && (
           <button type="button" onClick={() => setCursor('')}>
-            Newest
+            {t('Newest')}
           </button>
         )}
         {page.data?.nextCursor && (
           <button type="button" onClick={() => setCursor(page.data!.nextCursor!)}>
-            Older
+            {t('Older')}
           </button>
         )}
       </div>

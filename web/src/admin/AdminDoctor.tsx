@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import type { DoctorItem, List } from '../api/types';
 import { ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 const statusClass: Record<DoctorItem['status'], string> = { PASS: 'ok', WARN: 'warn', FAIL: 'error' };
 
@@ -26,9 +27,9 @@ export function AdminDoctor() {
   return (
     <section aria-labelledby="doctor-h">
       <div className="row between">
-        <h2 id="doctor-h">Deployment checks</h2>
+        <h2 id="doctor-h">{t('Deployment checks')}</h2>
         <button type="button" onClick={run} disabled={running} data-testid="doctor-run">
-          {running ? 'Checking…' : 'Run checks'}
+          {running ? t('Checking…') : t('Run checks')}
         </button>
       </div>
       <ErrorBox error={error} />
@@ -37,10 +38,10 @@ export function AdminDoctor() {
           <table className="small" data-testid="doctor-table">
             <thead>
               <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Status</th>
-                <th scope="col">Finding</th>
-                <th scope="col">Fix</th>
+                <th scope="col">{t('Check')}</th>
+                <th scope="col">{t('Status')}</th>
+                <th scope="col">{t('Finding')}</th>
+                <th scope="col">{t('Fix')}</th>
               </tr>
             </thead>
             <tbody>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, path } from '../api';
 import type { List } from '../api/types';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { t } from '../i18n';
 
 /** An API key as the server lists it (never its secret). */
 export interface ApiKey {
@@ -52,20 +53,20 @@ export function AdminKeys() {
 
   return (
     <section aria-labelledby="keys-h">
-      <h2 id="keys-h">API keys</h2>
+      <h2 id="keys-h">{t('API keys')}</h2>
       <form
         className="row wrap"
-        aria-label="New API key"
+        aria-label={t('New API key')}
         onSubmit={(e) => {
           e.preventDefault();
           void create();
         }}
       >
         <label>
-          Name <input value={name} required maxLength={100} onChange={(e) => setName(e.target.value)} data-testid="key-name" />
+          {t('Name')} <input value={name} required maxLength={100} onChange={(e) => setName(e.target.value)} data-testid="key-name" />
         </label>
         <fieldset className="row wrap">
-          <legend>Scopes</legend>
+          <legend>{t('Scopes')}</legend>
           {scopes.map((s) => (
             <label key={s}>
               <input
@@ -78,38 +79,39 @@ export function AdminKeys() {
           ))}
         </fieldset>
         <label>
-          Expires (optional) <input type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+          {t('Expires (optional)')} <input type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
         </label>
         <button type="submit" data-testid="key-create">
-          Create key
+          {t('Create key')}
         </button>
       </form>
       {secret && (
         <div className="notice" role="status" data-testid="key-secret">
           <p>
-            The key <strong>{secret.name}</strong>, shown only now: copy it into your integration.
+            {t('The key {name}, shown only now: copy it into your integration.', { name: secret.name })}
           </p>
           <code className="secret">{secret.key}</code>{' '}
           <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.key)}>
-            Copy
+            {t('Copy')}
           </button>{' '}
           <button type="button" onClick={() => setSecret(null)}>
-            Done
+            {t('Done')}
           </button>
         </div>
       )}
       <ErrorBox error={keys.error || error} />
-      <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys list">
+      {keys.data && (keys.data.items ?? []).length === 0 && <p className="muted">{t('No API keys yet. Create one above for an integration.')}</p>}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={t('API keys list')}>
         <table data-testid="keys-table">
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Status</th>
+              <th scope="col">{t('Name')}</th>
+              <th scope="col">{t('Key')}</th>
+              <th scope="col">{t('Scopes')}</th>
+              <th scope="col">{t('Created')}</th>
+              <th scope="col">{t('Expires')}</th>
+              <th scope="col">{t('Last used')}</th>
+              <th scope="col">{t('Status')}</th>
             </tr>
           </thead>
           <tbody>
@@ -121,16 +123,16 @@ export function AdminKeys() {
                 </td>
                 <td>{k.scopes.join(', ')}</td>
                 <td>{formatTime(k.createdAt)}</td>
-                <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
-                <td data-testid="key-last-used">{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'never'}</td>
+                <td>{k.expiresAt ? formatTime(k.expiresAt) : t('never')}</td>
+                <td data-testid="key-last-used">{k.lastUsedAt ? formatTime(k.lastUsedAt) : t('never')}</td>
                 <td>
                   {k.revokedAt ? (
-                    `revoked ${formatTime(k.revokedAt)}`
+                    t('revoked {time}', { time: formatTime(k.revokedAt) })
                   ) : (
                     <ConfirmButton
-                      label="Revoke"
-                      confirmLabel="Revoke now"
-                      ariaLabel={`Revoke key ${k.name}`}
+                      label={t('Revoke')}
+                      confirmLabel={t('Revoke now')}
+                      ariaLabel={t('Revoke key {name}', { name: k.name })}
                       testId="key-revoke"
                       onConfirm={async () => {
                         try {

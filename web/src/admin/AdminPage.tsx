@@ -12,12 +12,21 @@ import { AdminUsers } from './AdminUsers';
 import { AdminWebhooks } from './AdminWebhooks';
 import { debounce, useAdminEvents, type StreamStatus } from './events';
 import { UsageChart } from './UsageChart';
+import { formatNumber, t } from '../i18n';
 
-const streamLabel: Record<StreamStatus, string> = {
-  live: 'Live updates',
-  connecting: 'Connecting…',
-  down: 'Updates paused, retrying',
-  refused: 'Updates stopped',
+const streamLabel: Record<StreamStatus, () => string> = {
+  live: () => t('Live updates'),
+  connecting: () => t('Connecting…'),
+  down: () => t('Updates paused, retrying'),
+  refused: () => t('Updates stopped'),
+};
+
+const countLabel: Record<string, () => string> = {
+  users: () => t('users'),
+  rooms: () => t('rooms'),
+  activeRooms: () => t('active rooms'),
+  participants: () => t('participants'),
+  activeRecordings: () => t('active recordings'),
 };
 
 /** The operators' dashboard: LiveKit status, deployment checks, live rooms (kept fresh over SSE), users, recordings, usage. */
@@ -53,24 +62,23 @@ export function AdminPage() {
 
   return (
     <div className="admin">
-      <h1>Admin</h1>
+      <h1>{t('Admin')}</h1>
       <Status overview={overview.data} error={overview.error} />
       <AdminDoctor />
       <section aria-labelledby="live-h">
         <div className="row between">
-          <h2 id="live-h">Live rooms</h2>
+          <h2 id="live-h">{t('Live rooms')}</h2>
           <span className={`badge ${stream === 'live' ? 'ok' : 'warn'}`} role="status" data-testid="events-status" data-state={stream}>
-            {streamLabel[stream]}
+            {streamLabel[stream]()}
           </span>
         </div>
         {refused && (
           <p className="error" role="alert" data-testid="events-refused">
-            Live updates stopped: your account may no longer follow them (the server says: {refused}). Reload the
-            page once your rights are back.
+            {t('Live updates stopped: your account may no longer follow them (the server says: {reason}). Reload the page once your rights are back.', { reason: refused })}
           </p>
         )}
         <ErrorBox error={rooms.error} />
-        {rooms.data && rooms.data.length === 0 && <p className="muted">No meetings right now.</p>}
+        {rooms.data && rooms.data.length === 0 && <p className="muted">{t('No meetings right now.')}</p>}
         <ul className="live-rooms" data-testid="admin-rooms">
           {(rooms.data ?? []).map((r) => (
             <LiveRoomCard key={r.name} r={r} onChange={refetch} />
@@ -82,7 +90,7 @@ export function AdminPage() {
       <AdminKeys />
       <AdminAudit />
       <section aria-labelledby="rec-h">
-        <h2 id="rec-h">Recordings</h2>
+        <h2 id="rec-h">{t('Recordings')}</h2>
         <RecordingsTable />
       </section>
     </div>
@@ -100,54 +108,54 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
   const usage = overview?.usage;
   return (
     <section aria-labelledby="status-h">
-      <h2 id="status-h">Status</h2>
+      <h2 id="status-h">{t('Status')}</h2>
       <ErrorBox error={error} />
       <dl className="stats" data-testid="livekit-status">
         <div>
           <dt>LiveKit</dt>
           <dd data-testid="livekit-state" className={lk?.state === 'ready' ? 'ok' : 'error'}>
-            {lk?.state ?? '—'}
+            {lk?.state === 'ready' ? t('ready') : (lk?.state ?? '—')}
           </dd>
           {lk?.reason && <dd className="small muted">{lk.reason}</dd>}
         </div>
         <div>
-          <dt>Mode</dt>
+          <dt>{t('Mode')}</dt>
           <dd>{lk?.mode ?? '—'}</dd>
         </div>
         <div>
-          <dt>Version</dt>
+          <dt>{t('Version')}</dt>
           <dd>{lk?.version ?? '—'}</dd>
         </div>
         <div>
-          <dt>Restarts</dt>
-          <dd>{lk?.restarts ?? '—'}</dd>
+          <dt>{t('Restarts')}</dt>
+          <dd>{lk?.restarts !== undefined ? formatNumber(lk.restarts) : '—'}</dd>
         </div>
         <div>
-          <dt>Uptime</dt>
+          <dt>{t('Uptime')}</dt>
           <dd title={formatTime(lk?.startedAt)}>{Number.isNaN(started) ? '—' : formatDuration((now - started) / 1000)}</dd>
         </div>
         {Object.entries(overview?.counts ?? {}).map(([k, v]) => (
           <div key={k}>
-            <dt>{k.replace(/([A-Z])/g, ' $1').toLowerCase()}</dt>
-            <dd>{v}</dd>
+            <dt>{countLabel[k]?.() ?? k.replace(/([A-Z])/g, ' $1').toLowerCase()}</dt>
+            <dd>{formatNumber(v)}</dd>
           </div>
         ))}
         {usage?.participantMinutes !== undefined && (
           <div>
-            <dt>participant minutes</dt>
-            <dd>{Math.round(usage.participantMinutes)}</dd>
+            <dt>{t('participant minutes')}</dt>
+            <dd>{formatNumber(Math.round(usage.participantMinutes))}</dd>
           </div>
         )}
         {usage?.peakConcurrency !== undefined && (
           <div>
-            <dt>peak concurrency</dt>
-            <dd>{usage.peakConcurrency}</dd>
+            <dt>{t('peak concurrency')}</dt>
+            <dd>{formatNumber(usage.peakConcurrency)}</dd>
           </div>
         )}
       </dl>
       {lk?.restartLog && lk.restartLog.length > 0 && (
         <table className="small compact" data-testid="livekit-restarts">
-          <caption className="muted">LiveKit restarts (most recent first)</caption>
+          <caption className="muted">{t('LiveKit restarts (most recent first)')}</caption>
           <tbody>
             {[...lk.restartLog].reverse().map((r) => (
               <tr key={r.at + r.reason}>
@@ -161,12 +169,12 @@ function Status({ overview, error }: { overview?: Overview; error: unknown }) {
       {usage && <UsageChart usage={usage} />}
       {usage?.byRoom && usage.byRoom.length > 0 && (
         <table className="small compact">
-          <caption className="muted">Busiest rooms (participant minutes)</caption>
+          <caption className="muted">{t('Busiest rooms (participant minutes)')}</caption>
           <tbody>
             {usage.byRoom.slice(0, 5).map((r) => (
               <tr key={r.key}>
                 <th scope="row">{r.title || r.key}</th>
-                <td>{Math.round(r.participantMinutes)}</td>
+                <td>{formatNumber(Math.round(r.participantMinutes))}</td>
               </tr>
             ))}
           </tbody>
@@ -196,14 +204,14 @@ function LiveRoomCard({ r, onChange }: { r: LiveRoom; onChange(): void }) {
           {title}
           {title !== name && <span className="muted small"> {name}</span>}
         </h3>
-        <ConfirmButton label="End meeting" confirmLabel="Confirm end" ariaLabel={`End meeting ${title}`} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
+        <ConfirmButton label={t('End meeting')} confirmLabel={t('Confirm end')} ariaLabel={t('End meeting {title}', { title })} testId="admin-end" onConfirm={act(() => api.post(path`/api/rooms/${name}/end`))} />
       </div>
       <ErrorBox error={error} />
       <ul className="admin-people">
         {r.participants.map((p) => (
           <AdminParticipant key={p.identity} room={name} p={p} act={act} />
         ))}
-        {r.participants.length === 0 && <li className="muted">Nobody connected.</li>}
+        {r.participants.length === 0 && <li className="muted">{t('Nobody connected.')}</li>}
       </ul>
     </li>
   );
@@ -223,22 +231,22 @@ function AdminParticipant({ room, p, act }: { room: string; p: Participant; act(
       data-mic={mic ? (mic.muted ? 'muted' : 'on') : 'unknown'}
     >
       <span>
-        {name} <span className="muted small">{p.role}</span>{' '}
+        {name} <span className="muted small">{p.role === 'owner' ? t('owner') : p.role === 'moderator' ? t('moderator') : p.role === 'guest' ? t('guest') : p.role === 'participant' ? t('participant') : p.role}</span>{' '}
         <span className="muted small" data-testid="admin-tracks">
-          {mic ? (mic.muted ? 'mic muted' : 'mic on') : 'no mic'} · {cam ? (cam.muted ? 'camera off' : 'camera on') : 'no camera'}
+          {mic ? (mic.muted ? t('mic muted') : t('mic on')) : t('no mic')} · {cam ? (cam.muted ? t('camera off') : t('camera on')) : t('no camera')}
         </span>
       </span>
       <span className="row wrap">
         <button
           type="button"
           disabled={!!mic?.muted}
-          aria-label={`Mute ${name}`}
+          aria-label={t('Mute {name}', { name })}
           data-testid="admin-mute"
           onClick={act(() => api.post(`${base}/mute`, { source: 'microphone', muted: true }))}
         >
-          Mute
+          {t('Mute')}
         </button>
-        <ConfirmButton label="Kick" confirmLabel="Confirm kick" ariaLabel={`Kick ${name}`} testId="admin-kick" onConfirm={act(() => api.post(`${base}/kick`, {}))} />
+        <ConfirmButton label={t('Kick')} confirmLabel={t('Confirm kick')} ariaLabel={t('Kick {name}', { name })} testId="admin-kick" onConfirm={act(() => api.post(`${base}/kick`, {}))} />
       </span>
     </li>
   );

@@ -3,8 +3,13 @@ import { api, path } from '../api';
 import { Link } from '../router';
 import { webhookEventTypes, type List, type WebhookDelivery, type WebhookEndpoint } from '../api/types';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { t } from '../i18n';
 
 const statusClass: Record<WebhookDelivery['status'], string> = { delivered: 'ok', pending: 'warn', dead: 'error' };
+
+function statusText(s: WebhookDelivery['status']): string {
+  return { delivered: t('delivered'), pending: t('pending'), dead: t('dead') }[s] ?? s;
+}
 
 /** Outbound webhooks: register endpoints, see each one's delivery log, replay a delivery, send a test event. */
 export function AdminWebhooks() {
@@ -16,12 +21,13 @@ export function AdminWebhooks() {
       <div className="row between">
         <h2 id="webhooks-h">Webhooks</h2>
         <Link to="/reference" data-testid="api-reference-link">
-          API reference
+          {t('API reference')}
         </Link>
       </div>
       <p className="small muted">
-        Parley posts events to these URLs in order per room, signed the Standard Webhooks way (headers webhook-id, webhook-timestamp,
-        webhook-signature), and retries a failed delivery with growing waits for a day before it is dead-lettered.
+        {t(
+          'Parley posts events to these URLs in order per room, signed the Standard Webhooks way (headers webhook-id, webhook-timestamp, webhook-signature), and retries a failed delivery with growing waits for a day before it is dead-lettered.',
+        )}
       </p>
       <NewEndpoint
         onCreated={(e) => {
@@ -31,11 +37,11 @@ export function AdminWebhooks() {
       />
       {created?.secret && (
         <p role="status" className="notice" data-testid="webhook-secret">
-          Signing secret of {created.url} (shown once): <code>{created.secret}</code>
+          {t('Signing secret of {url} (shown once):', { url: created.url })} <code>{created.secret}</code>
         </p>
       )}
       <ErrorBox error={list.error} />
-      {list.data && list.data.length === 0 && <p className="muted">No endpoints.</p>}
+      {list.data && list.data.length === 0 && <p className="muted">{t('No endpoints.')}</p>}
       <ul className="webhooks" data-testid="webhook-list">
         {(list.data ?? []).map((e) => (
           <li key={e.id} data-testid="webhook" data-url={e.url}>
@@ -45,15 +51,15 @@ export function AdminWebhooks() {
               </span>
               <span className="row">
                 <span className={`badge ${e.dead > 0 ? 'error' : e.pending > 0 ? 'warn' : 'ok'}`}>
-                  {e.pending} pending, {e.dead} dead
+                  {t('{pending} pending, {dead} dead', { pending: e.pending, dead: e.dead })}
                 </span>
                 <button type="button" onClick={() => setOpen(open === e.id ? undefined : e.id)} aria-expanded={open === e.id}>
-                  Deliveries
+                  {t('Deliveries')}
                 </button>
                 <ConfirmButton
-                  label="Delete"
-                  confirmLabel="Delete endpoint"
-                  ariaLabel={`Delete webhook ${e.url}`}
+                  label={t('Delete')}
+                  confirmLabel={t('Delete endpoint')}
+                  ariaLabel={t('Delete webhook {url}', { url: e.url })}
                   onConfirm={async () => {
                     await api.del(path`/api/admin/webhooks/${e.id}`);
                     await list.reload();
@@ -74,11 +80,11 @@ function NewEndpoint({ onCreated }: { onCreated(e: WebhookEndpoint): void }) {
   const [events, setEvents] = useState<string[]>(['*']);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const toggle = (t: string) => setEvents((cur) => (cur.includes(t) ? cur.filter((x) => x !== t) : [...cur.filter((x) => x !== '*' || t === '*'), t]));
+  const toggle = (type: string) => setEvents((cur) => (cur.includes(type) ? cur.filter((x) => x !== type) : [...cur.filter((x) => x !== '*' || type === '*'), type]));
   return (
     <form
       className="stack"
-      aria-label="New webhook endpoint"
+      aria-label={t('New webhook endpoint')}
       onSubmit={async (ev) => {
         ev.preventDefault();
         setBusy(true);
@@ -94,20 +100,20 @@ function NewEndpoint({ onCreated }: { onCreated(e: WebhookEndpoint): void }) {
       }}
     >
       <label>
-        Endpoint URL
+        {t('Endpoint URL')}
         <input type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://crm.example.com/parley" data-testid="webhook-url" />
       </label>
       <fieldset className="event-types">
-        <legend>Events</legend>
-        {['*', ...webhookEventTypes].map((t) => (
-          <label key={t} className="inline">
-            <input type="checkbox" checked={events.includes(t)} onChange={() => toggle(t)} /> {t === '*' ? 'all' : t}
+        <legend>{t('Events')}</legend>
+        {['*', ...webhookEventTypes].map((type) => (
+          <label key={type} className="inline">
+            <input type="checkbox" checked={events.includes(type)} onChange={() => toggle(type)} /> {type === '*' ? t('all') : type}
           </label>
         ))}
       </fieldset>
       <ErrorBox error={error} />
       <button type="submit" disabled={busy || events.length === 0} data-testid="webhook-add">
-        Add endpoint
+        {t('Add endpoint')}
       </button>
     </form>
   );
@@ -134,19 +140,19 @@ function Deliveries({ endpoint, onChange }: { endpoint: WebhookEndpoint; onChang
     <div className="stack" data-testid="webhook-deliveries">
       <div className="row">
         <label>
-          Show{' '}
+          {t('Show')}{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">all</option>
-            <option value="pending">pending</option>
-            <option value="delivered">delivered</option>
-            <option value="dead">dead</option>
+            <option value="">{t('all')}</option>
+            <option value="pending">{t('pending')}</option>
+            <option value="delivered">{t('delivered')}</option>
+            <option value="dead">{t('dead')}</option>
           </select>
         </label>
         <button type="button" onClick={() => act(api.post(path`/api/admin/webhooks/${endpoint.id}/test`))} data-testid="webhook-test">
-          Send test event
+          {t('Send test event')}
         </button>
         <button type="button" onClick={() => void log.reload()}>
-          Refresh
+          {t('Refresh')}
         </button>
       </div>
       <ErrorBox error={error ?? log.error} />
@@ -154,13 +160,13 @@ function Deliveries({ endpoint, onChange }: { endpoint: WebhookEndpoint; onChang
         <table className="small compact">
           <thead>
             <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Room</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last attempt</th>
+              <th scope="col">{t('Event')}</th>
+              <th scope="col">{t('Room')}</th>
+              <th scope="col">{t('Status')}</th>
+              <th scope="col">{t('Attempts')}</th>
+              <th scope="col">{t('Last attempt')}</th>
               <th scope="col">
-                <span className="sr-only">Actions</span>
+                <span className="sr-only">{t('Actions')}</span>
               </th>
             </tr>
           </thead>
@@ -173,8 +179,8 @@ function Deliveries({ endpoint, onChange }: { endpoint: WebhookEndpoint; onChang
                 </th>
                 <td>{d.room || '—'}</td>
                 <td>
-                  <span className={`badge ${statusClass[d.status]}`}>{d.status}</span>
-                  {d.nextAttemptAt && <div className="small muted">next {formatTime(d.nextAttemptAt)}</div>}
+                  <span className={`badge ${statusClass[d.status]}`}>{statusText(d.status)}</span>
+                  {d.nextAttemptAt && <div className="small muted">{t('next {time}', { time: formatTime(d.nextAttemptAt) })}</div>}
                 </td>
                 <td>{d.attempts}</td>
                 <td>
@@ -184,7 +190,7 @@ function Deliveries({ endpoint, onChange }: { endpoint: WebhookEndpoint; onChang
                 <td>
                   {d.status !== 'pending' && (
                     <button type="button" onClick={() => act(api.post(path`/api/admin/webhooks/${endpoint.id}/deliveries/${d.id}/replay`))}>
-                      Replay
+                      {t('Replay')}
                     </button>
                   )}
                 </td>

@@ -1,4 +1,5 @@
 import type { AuthResponse } from './types';
+import { t } from '../i18n';
 
 /** An error answered by the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -26,14 +27,14 @@ export async function parseError(res: Response): Promise<ApiError> {
       return new ApiError(
         res.status,
         body.error.code || `http_${res.status}`,
-        body.error.message || res.statusText || `request failed (${res.status})`,
+        body.error.message || res.statusText || t('Request failed ({status}).', { status: res.status }),
       );
     }
   } catch {
     // not JSON
   }
   const fallback = text && text.length < 200 ? text : res.statusText;
-  return new ApiError(res.status, `http_${res.status}`, fallback || `request failed (${res.status})`);
+  return new ApiError(res.status, `http_${res.status}`, fallback || t('Request failed ({status}).', { status: res.status }));
 }
 
 export interface Tokens {
@@ -192,7 +193,7 @@ export class ApiClient {
       }
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') throw e;
-      throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
+      throw new ApiError(0, 'network_error', t('The server could not be reached. Check your connection and try again.'));
     }
     if (!res.ok) {
       const err = await parseError(res);

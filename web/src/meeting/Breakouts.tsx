@@ -3,6 +3,7 @@ import type { Room } from 'livekit-client';
 import { api, path } from '../api';
 import type { BreakoutSet } from '../api/types';
 import { errorText } from '../ui';
+import { t } from '../i18n';
 
 /** Minutes and seconds left until iso, for the breakout timer. */
 export function timeLeft(iso: string, now: number): string {
@@ -20,8 +21,8 @@ export function BreakoutBadge({ n, endsAt }: { n: number; endsAt?: string }) {
   }, [endsAt]);
   return (
     <span className="badge" role="status" data-testid="breakout-badge" data-room={n}>
-      Breakout room {n}
-      {endsAt && ` · ${timeLeft(endsAt, now)} left`}
+      {t('Breakout room {n}', { n })}
+      {endsAt && ` · ${t('{time} left', { time: timeLeft(endsAt, now) })}`}
     </span>
   );
 }
@@ -71,7 +72,7 @@ export function BreakoutControls({ name, room, version, current, onVisit, onNoti
   }
   function start(e: FormEvent) {
     e.preventDefault();
-    void act('Breakout rooms', async () => {
+    void act(t('Breakout rooms'), async () => {
       await api.post<BreakoutSet>(path`/api/rooms/${name}/breakouts`, { rooms, random: true, durationMinutes: minutes });
       setOpen(false);
     });
@@ -81,21 +82,21 @@ export function BreakoutControls({ name, room, version, current, onVisit, onNoti
     return (
       <div className="breakouts">
         <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="breakout-open">
-          Breakout rooms
+          {t('Breakout rooms')}
         </button>
         {open && (
           <form className="card breakout-form" onSubmit={start} data-testid="breakout-form">
             <label>
-              Rooms
+              {t('Rooms')}
               <input type="number" min={1} max={50} value={rooms} onChange={(e) => setRooms(Number(e.target.value) || 1)} data-testid="breakout-rooms" />
             </label>
             <label>
-              Minutes (0: until called back)
+              {t('Minutes (0: until called back)')}
               <input type="number" min={0} max={1440} value={minutes} onChange={(e) => setMinutes(Number(e.target.value) || 0)} />
             </label>
-            <p className="muted small">Everyone who does not moderate is spread at random.</p>
+            <p className="muted small">{t('Everyone who does not moderate is spread at random.')}</p>
             <button type="submit" className="primary" disabled={busy} data-testid="breakout-start">
-              Open breakout rooms
+              {t('Open breakout rooms')}
             </button>
           </form>
         )}
@@ -108,11 +109,11 @@ export function BreakoutControls({ name, room, version, current, onVisit, onNoti
         {set.rooms.map((r) => (
           <li key={r.number} data-testid="breakout-room" data-room={r.number}>
             <span className="grow">
-              Room {r.number}: {r.identities.map((id) => names[id] ?? id).join(', ') || 'nobody'}
+              {t('Room {n}: {people}', { n: r.number, people: r.identities.map((id) => names[id] ?? id).join(', ') || t('nobody') })}
             </span>
             {current !== r.number && (
               <button type="button" onClick={() => onVisit(r.number)} data-testid="breakout-visit">
-                Visit
+                {t('Visit')}
               </button>
             )}
           </li>
@@ -121,11 +122,11 @@ export function BreakoutControls({ name, room, version, current, onVisit, onNoti
       <div className="row wrap">
         {current !== 0 && (
           <button type="button" onClick={() => onVisit(0)} data-testid="breakout-main">
-            Main room
+            {t('Main room')}
           </button>
         )}
-        <button type="button" className="primary" disabled={busy} onClick={() => void act('Call back', () => api.del(path`/api/rooms/${name}/breakouts`))} data-testid="breakout-end">
-          Call everyone back
+        <button type="button" className="primary" disabled={busy} onClick={() => void act(t('Call everyone back'), () => api.del(path`/api/rooms/${name}/breakouts`))} data-testid="breakout-end">
+          {t('Call everyone back')}
         </button>
       </div>
     </div>

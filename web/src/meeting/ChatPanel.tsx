@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ChatMessage } from '../state/meeting';
+import { formatDateTime, t } from '../i18n';
 
 /** Chat over LiveKit data messages (topic "chat"). */
 export function ChatPanel({ messages, canSend, send }: { messages: ChatMessage[]; canSend: boolean; send(text: string): Promise<void> }) {
@@ -12,10 +13,10 @@ export function ChatPanel({ messages, canSend, send }: { messages: ChatMessage[]
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const t = text.trim();
-    if (!t) return;
+    const message = text.trim();
+    if (!message) return;
     try {
-      await send(t);
+      await send(message);
       setText('');
       setError('');
     } catch (err) {
@@ -24,13 +25,13 @@ export function ChatPanel({ messages, canSend, send }: { messages: ChatMessage[]
   }
 
   return (
-    <section className="chat" aria-label="Chat" data-testid="chat-panel">
-      <h2>Chat</h2>
+    <section className="chat" aria-label={t('Chat')} data-testid="chat-panel">
+      <h2>{t('Chat')}</h2>
       <ol className="messages" aria-live="polite" data-testid="chat-messages">
-        {messages.length === 0 && <li className="muted">No messages yet.</li>}
+        {messages.length === 0 && <li className="muted">{t('No messages yet.')}</li>}
         {messages.map((m) => (
           <li key={m.id} data-testid="chat-message">
-            <strong>{m.name}</strong> <time className="muted small">{new Date(m.at).toLocaleTimeString()}</time>
+            <strong>{m.name}</strong> <time className="muted small">{formatDateTime(new Date(m.at), { timeStyle: 'short' })}</time>
             <p>{m.text}</p>
           </li>
         ))}
@@ -39,10 +40,10 @@ export function ChatPanel({ messages, canSend, send }: { messages: ChatMessage[]
       {canSend ? (
         <form onSubmit={submit} className="row">
           <label className="grow">
-            <span className="sr-only">Message</span>
+            <span className="sr-only">{t('Message')}</span>
             <input
               name="message"
-              placeholder="Message everyone"
+              placeholder={t('Message everyone')}
               maxLength={2000}
               value={text}
               onChange={(e) => setText(e.target.value)}
@@ -50,11 +51,11 @@ export function ChatPanel({ messages, canSend, send }: { messages: ChatMessage[]
             />
           </label>
           <button type="submit" className="primary" data-testid="chat-send">
-            Send
+            {t('Send')}
           </button>
         </form>
       ) : (
-        <p className="muted">You may not send messages in this room.</p>
+        <p className="muted">{t('You may not send messages in this room.')}</p>
       )}
       {error && (
         <p className="error" role="alert">

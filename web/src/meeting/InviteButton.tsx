@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { UserPlus } from 'lucide-react';
 import type { Room } from '../api/types';
 import { CopyInvite, inviteLink } from '../invite';
+import { t } from '../i18n';
 
 /** The invite link as a QR code image (a data: URL), drawn on this device. */
 export function InviteQR({ room, size = 180 }: { room: Room; size?: number }) {
@@ -19,7 +20,7 @@ export function InviteQR({ room, size = 180 }: { room: Room; size?: number }) {
       stopped = true;
     };
   }, [link, size]);
-  return src ? <img src={src} width={size} height={size} alt={`QR code of the invite link for ${room.title || room.name}`} data-testid="invite-qr" /> : null;
+  return src ? <img src={src} width={size} height={size} alt={t('QR code of the invite link for {room}', { room: room.title || room.name })} data-testid="invite-qr" /> : null;
 }
 
 /** The meeting's invite button: a popover with the link, a copy button and a QR code. */
@@ -40,13 +41,13 @@ export function InviteButton({ room }: { room: Room }) {
   }, [open]);
   return (
     <div className="popover-anchor" ref={ref}>
-      <button type="button" className="icon" aria-label="Invite people" aria-expanded={open} data-tip="Invite people" data-testid="invite" onClick={() => setOpen(!open)}>
+      <button type="button" className="icon" aria-label={t('Invite people')} aria-expanded={open} data-tip={t('Invite people')} data-testid="invite" onClick={() => setOpen(!open)}>
         <UserPlus aria-hidden="true" size={20} />
       </button>
       {open && (
-        <div className="popover" role="dialog" aria-label="Invite people">
-          <p className="small">Share this link, or let others scan the code:</p>
-          <input readOnly value={inviteLink(room)} aria-label="Invite link" onFocus={(e) => e.target.select()} />
+        <div className="popover" role="dialog" aria-label={t('Invite people')}>
+          <p className="small">{t('Share this link, or let others scan the code:')}</p>
+          <input readOnly value={inviteLink(room)} aria-label={t('Invite link')} onFocus={(e) => e.target.select()} />
           <InviteQR room={room} />
           <CopyInvite room={room} />
         </div>

@@ -4,12 +4,13 @@ import { api, ApiError, path } from '../api';
 import type { JoinResponse, List, LobbyEntry, LobbyStatus, LobbyTicket } from '../api/types';
 import { useEventStream } from '../admin/events';
 import { errorText } from '../ui';
+import { t } from '../i18n';
 
 /** How long ago, in words a waiting list reads at a glance. */
 function since(iso: string, now: number): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s`;
-  return `${Math.floor(s / 60)} min`;
+  if (s < 60) return t('{n} s', { n: s });
+  return t('{n} min', { n: Math.floor(s / 60) });
 }
 
 /** The ticking clock of the waiting list (the "since" figures). */
@@ -48,7 +49,7 @@ export function LobbyList({ room, version = 0, follow = false, onNotice }: { roo
     try {
       await api.post(ticket ? path`/api/rooms/${room}/lobby/${ticket}/${what}` : path`/api/rooms/${room}/lobby/${what}`);
     } catch (e) {
-      if (!(e instanceof ApiError && e.code === 'ticket_closed')) onNotice(`${what === 'admit' ? 'Admit' : 'Deny'}: ${errorText(e)}`);
+      if (!(e instanceof ApiError && e.code === 'ticket_closed')) onNotice(`${what === 'admit' ? t('Admit') : t('Deny')}: ${errorText(e)}`);
     } finally {
       setBusy(false);
       reload();
@@ -56,9 +57,9 @@ export function LobbyList({ room, version = 0, follow = false, onNotice }: { roo
   }
 
   return (
-    <section className="lobby-list card" aria-label="Waiting in the lobby" data-testid="lobby-list" data-count={waiting.length}>
+    <section className="lobby-list card" aria-label={t('Waiting in the lobby')} data-testid="lobby-list" data-count={waiting.length}>
       <h2>
-        {waiting.length === 1 ? '1 person waits' : `${waiting.length} people wait`} to join
+        {waiting.length === 1 ? t('1 person waits to join') : t('{n} people wait to join', { n: waiting.length })}
       </h2>
       <ul>
         {waiting.map((e) => (
@@ -67,14 +68,14 @@ export function LobbyList({ room, version = 0, follow = false, onNotice }: { roo
               {e.name}
               <span className="muted small">
                 {' '}
-                {e.guest ? 'guest' : 'signed in'} · waiting {since(e.since, now)}
+                {e.guest ? t('guest') : t('signed in')} · {t('waiting {time}', { time: since(e.since, now) })}
               </span>
             </span>
-            <button type="button" className="primary" disabled={busy} onClick={() => void decide('admit', e.ticket)} data-testid="lobby-admit" aria-label={`Admit ${e.name}`}>
-              Admit
+            <button type="button" className="primary" disabled={busy} onClick={() => void decide('admit', e.ticket)} data-testid="lobby-admit" aria-label={t('Admit {name}', { name: e.name })}>
+              {t('Admit')}
             </button>
-            <button type="button" disabled={busy} onClick={() => void decide('deny', e.ticket)} data-testid="lobby-deny" aria-label={`Deny ${e.name}`}>
-              Deny
+            <button type="button" disabled={busy} onClick={() => void decide('deny', e.ticket)} data-testid="lobby-deny" aria-label={t('Deny {name}', { name: e.name })}>
+              {t('Deny')}
             </button>
           </li>
         ))}
@@ -82,10 +83,10 @@ export function LobbyList({ room, version = 0, follow = false, onNotice }: { roo
       {waiting.length > 1 && (
         <div className="row">
           <button type="button" disabled={busy} onClick={() => void decide('admit')} data-testid="lobby-admit-all">
-            Admit all
+            {t('Admit all')}
           </button>
           <button type="button" disabled={busy} onClick={() => void decide('deny')} data-testid="lobby-deny-all">
-            Deny all
+            {t('Deny all')}
           </button>
         </div>
       )}
@@ -93,9 +94,9 @@ export function LobbyList({ room, version = 0, follow = false, onNotice }: { roo
   );
 }
 
-const closedText: Record<string, string> = {
-  denied: 'A moderator declined your request to join this meeting.',
-  expired: 'Nobody let you in in time: your request to join expired.',
+const closedText: Record<string, () => string> = {
+  denied: () => t('A moderator declined your request to join this meeting.'),
+  expired: () => t('Nobody let you in in time: your request to join expired.'),
 };
 
 /** The waiting screen of someone held in a room's lobby: it follows the ticket's stream until a
@@ -113,12 +114,12 @@ export function LobbyWait({ ticket, title, onAdmitted, onAgain, onLeave }: { tic
         return;
       }
       if (s.status !== 'waiting') es.close();
-      if (s.status === 'error') setProblem(s.error?.message ?? 'The lobby is unavailable.');
+      if (s.status === 'error') setProblem(s.error?.message ?? t('The lobby is unavailable.'));
       setSt(s);
     });
     es.onerror = () => {
       // The browser reconnects by itself; a ticket that no longer exists never answers again.
-      if (es.readyState === EventSource.CLOSED) setProblem('The connection to the lobby was lost. Ask to join again.');
+      if (es.readyState === EventSource.CLOSED) setProblem(t('The connection to the lobby was lost. Ask to join again.'));
     };
     return () => es.close();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -132,18 +133,18 @@ export function LobbyWait({ ticket, title, onAdmitted, onAgain, onLeave }: { tic
   if (status === 'denied' || status === 'expired' || problem) {
     return (
       <section className="card narrow" data-testid="lobby-closed" data-status={problem ? 'error' : status}>
-        <h1>{status === 'denied' ? 'Not admitted' : 'Could not join'}</h1>
+        <h1>{status === 'denied' ? t('Not admitted') : t('Could not join')}</h1>
         <p role="alert" data-testid="lobby-message">
-          {problem || closedText[status]}
+          {problem || closedText[status]?.()}
         </p>
         <div className="row wrap">
           {status !== 'denied' && (
             <button type="button" className="primary" onClick={onAgain}>
-              Ask again
+              {t('Ask again')}
             </button>
           )}
           <button type="button" onClick={onLeave}>
-            Back
+            {t('Back')}
           </button>
         </div>
       </section>
@@ -152,15 +153,15 @@ export function LobbyWait({ ticket, title, onAdmitted, onAgain, onLeave }: { tic
   return (
     <section className="card narrow lobby-wait" data-testid="lobby-wait" data-moderator-present={st ? String(st.moderatorPresent) : 'unknown'}>
       <LoaderCircle className="spin" aria-hidden="true" size={36} />
-      <h1>Waiting to join {title}</h1>
+      <h1>{t('Waiting to join {title}', { title })}</h1>
       <p role="status" data-testid="lobby-message">
         {st && !st.moderatorPresent
-          ? 'No moderator is in the meeting yet. You will be let in once one arrives and admits you.'
-          : 'A moderator has been told you are here and will let you in shortly.'}
+          ? t('No moderator is in the meeting yet. You will be let in once one arrives and admits you.')
+          : t('A moderator has been told you are here and will let you in shortly.')}
       </p>
-      {st?.position ? <p className="muted small">Place in the queue: {st.position}</p> : null}
+      {st?.position ? <p className="muted small">{t('Place in the queue: {n}', { n: st.position })}</p> : null}
       <button type="button" onClick={leave} data-testid="lobby-leave">
-        Leave
+        {t('Leave')}
       </button>
     </section>
   );

@@ -30,6 +30,7 @@ import { Toasts, useToasts } from './toasts';
 import { shortcuts, Toolbar, type Panel } from './Toolbar';
 import { AudioTrack } from './VideoTile';
 import './meeting.css';
+import { t } from '../i18n';
 
 export type { Choices } from './connection';
 
@@ -86,7 +87,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
       r.on(RoomEvent.EncryptionError, () => {
         if (keyWarned) return;
         keyWarned = true;
-        push('Some audio or video could not be decrypted: everyone must join with the same link, including its key.');
+        push(t('Some audio or video could not be decrypted: everyone must join with the same link, including its key.'));
       });
       r.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
         // Sent by Parley itself (no participant): the breakout rooms started or ended.
@@ -115,8 +116,8 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
       // A mute you did not ask for came from a moderator.
       r.localParticipant.on(ParticipantEvent.TrackMuted, (pub) => {
         if (r.state !== ConnectionState.Connected || Date.now() - selfToggleAt.current < 2000) return;
-        if (pub.source === Track.Source.Microphone) push('A moderator muted your microphone.');
-        else if (pub.source === Track.Source.Camera) push('A moderator turned off your camera.');
+        if (pub.source === Track.Source.Microphone) push(t('A moderator muted your microphone.'));
+        else if (pub.source === Track.Source.Camera) push(t('A moderator turned off your camera.'));
       });
       r.on(RoomEvent.ParticipantPermissionsChanged, (prev, p) => {
         if (p !== r.localParticipant || !prev) return;
@@ -133,7 +134,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
     rejoin,
     wire,
     onNotice: notice,
-    onHealed: () => push('Reconnected.'),
+    onHealed: () => push(t('Reconnected.')),
     e2eeKey,
   });
   const moderation = moderationFor(session.role, isAdmin);
@@ -163,7 +164,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
   useEffect(() => {
     if (recording === wasRecording.current) return;
     wasRecording.current = recording;
-    push(recording ? 'This meeting is being recorded.' : 'Recording stopped.');
+    push(recording ? t('This meeting is being recorded.') : t('Recording stopped.'));
   }, [recording, push]);
 
   // The meeting takes the whole window: the site header goes away while it runs.
@@ -193,7 +194,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
     const raised = !handRaised;
     handRef.current = raised;
     dispatch({ type: 'hand', identity: lp.identity, raised, at: Date.now() });
-    void publish(topics.hand, { raised })?.catch((e) => notice(`Raise hand: ${errorText(e)}`));
+    void publish(topics.hand, { raised })?.catch((e) => notice(t('Raise hand: {error}', { error: errorText(e) })));
   }, [lp, handRaised, publish, notice]);
   const openPanel = useCallback((p: Panel) => {
     setPanel(p);
@@ -209,10 +210,10 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
       const run = (f: () => Promise<unknown>, what: string) => void f().catch((err) => notice(`${what}: ${errorText(err)}`));
       switch (e.key.toLowerCase()) {
         case shortcuts.mic:
-          if (controls.microphone) run(toggleMic, 'Microphone');
+          if (controls.microphone) run(toggleMic, t('Microphone'));
           break;
         case shortcuts.camera:
-          if (controls.camera) run(toggleCamera, 'Camera');
+          if (controls.camera) run(toggleCamera, t('Camera'));
           break;
         case shortcuts.hand:
           if (controls.raiseHand) toggleHand();
@@ -246,18 +247,18 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
     const removed = phase.kind === 'ended' && (phase.reason === 'PARTICIPANT_REMOVED' || phase.reason === 'ROOM_DELETED');
     return (
       <section className="card narrow" data-testid="meeting-over" data-reason={phase.kind === 'ended' ? phase.reason : 'FAILED'}>
-        <h1>{phase.kind === 'ended' ? (removed ? 'Meeting over' : 'Disconnected') : 'Could not join'}</h1>
+        <h1>{phase.kind === 'ended' ? (removed ? t('Meeting over') : t('Disconnected')) : t('Could not join')}</h1>
         <p role="alert" data-testid="disconnect-message">
           {phase.message}
         </p>
         <div className="row wrap">
           {!(phase.kind === 'ended' && phase.reason === 'PARTICIPANT_REMOVED') && (
             <button type="button" className="primary" onClick={retry} disabled={retrying} data-testid="rejoin">
-              {retrying ? 'Joining…' : phase.kind === 'failed' ? 'Try again' : 'Rejoin'}
+              {retrying ? t('Joining…') : phase.kind === 'failed' ? t('Try again') : t('Rejoin')}
             </button>
           )}
           <button type="button" onClick={onExit}>
-            Back
+            {t('Back')}
           </button>
         </div>
       </section>
@@ -271,18 +272,18 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
       <div className="meeting dark" data-testid={healing ? 'reconnecting' : 'connecting'} data-sessions={sessions} data-heals={heals}>
         <div className="meeting-wait" role="status">
           <LoaderCircle className="spin" aria-hidden="true" size={40} />
-          <p>{healing ? 'Reconnecting…' : `Connecting to ${title}…`}</p>
+          <p>{healing ? t('Reconnecting…') : t('Connecting to {title}…', { title })}</p>
           {healing && (
             <p className="muted small">
               {phase.long
-                ? 'The meeting is still out of reach: the server or your network is away. Parley keeps trying; you can leave at any time.'
-                : 'The connection to the meeting was lost. Parley is getting you back in.'}
+                ? t('The meeting is still out of reach: the server or your network is away. Parley keeps trying; you can leave at any time.')
+                : t('The connection to the meeting was lost. Parley is getting you back in.')}
             </p>
           )}
           {healing && phase.why && <p className="muted small" data-testid="reconnect-reason">{phase.why}</p>}
           {healing && (
             <button type="button" onClick={onExit}>
-              Leave
+              {t('Leave')}
             </button>
           )}
         </div>
@@ -302,19 +303,19 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
         <h1 className="title">{title}</h1>
         {recording && (
           <span className="rec" role="status" data-testid="recording-indicator">
-            <span className="dot" aria-hidden="true" /> Recording
+            <span className="dot" aria-hidden="true" /> {t('Recording')}
           </span>
         )}
-        {info.locked && <span className="badge">Locked</span>}
+        {info.locked && <span className="badge">{t('Locked')}</span>}
         {e2eeKey && (
-          <span className="badge ok" data-testid="e2ee-badge" title="Audio and video are encrypted with a key the server never sees">
-            End-to-end encrypted
+          <span className="badge ok" data-testid="e2ee-badge" title={t('Audio and video are encrypted with a key the server never sees')}>
+            {t('End-to-end encrypted')}
           </span>
         )}
         {join.breakout && <BreakoutBadge n={join.breakout.room} endsAt={join.breakout.endsAt} />}
         {room.state === ConnectionState.Reconnecting && (
           <span className="badge warn" role="status" data-testid="resuming">
-            Reconnecting…
+            {t('Reconnecting…')}
           </span>
         )}
         <span className="grow" />
@@ -357,7 +358,7 @@ export function Meeting({ join, choices, isAdmin, rejoin, onMove, onExit, e2eeKe
                 send={async (text) => {
                   const id = randomId();
                   await publish(topics.chat, { id, text });
-                  dispatch({ type: 'chat', seen: true, message: { id, from: room.localParticipant.identity, name: room.localParticipant.name || 'You', text, at: Date.now() } });
+                  dispatch({ type: 'chat', seen: true, message: { id, from: room.localParticipant.identity, name: room.localParticipant.name || t('You'), text, at: Date.now() } });
                 }}
               />
             ) : panel === 'people' ? (

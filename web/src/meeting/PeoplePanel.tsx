@@ -5,6 +5,7 @@ import type { List, Participant, Permissions, Room, Source } from '../api/types'
 import { participantMeta, sortParticipants } from '../state/meeting';
 import { allSources, fromLiveKit, sourceLabels, type Moderation } from '../state/permissions';
 import { ConfirmButton, errorText } from '../ui';
+import { t } from '../i18n';
 
 interface Props {
   room: LKRoom;
@@ -36,23 +37,23 @@ export function PeoplePanel({ room, info, setInfo, hands, moderation, onNotice }
   );
 
   return (
-    <section className="people" aria-label="Participants" data-testid="people-panel">
-      <h2>Participants ({list.length})</h2>
+    <section className="people" aria-label={t('Participants')} data-testid="people-panel">
+      <h2>{t('Participants ({n})', { n: list.length })}</h2>
       <ul>
         {list.map(({ p, isLocal, name }) => (
           <li key={p.identity} data-testid="person" data-identity={p.identity} className={p.isSpeaking ? 'speaking' : undefined}>
             <div className="row between">
               <span>
                 {hands[p.identity] !== undefined && (
-                  <span className="badge hand">Hand raised</span>
+                  <span className="badge hand">{t('Hand raised')}</span>
                 )}
                 {name}
-                {isLocal && ' (you)'}
+                {isLocal && ` ${t('(you)')}`}
                 <RoleBadge role={roleOf(p, info, apiPeople[p.identity])} />
               </span>
               <span className="muted small">
-                {p.isMicrophoneEnabled ? 'mic on' : 'muted'}
-                {p.isCameraEnabled ? ' · video' : ''}
+                {p.isMicrophoneEnabled ? t('mic on') : t('muted')}
+                {p.isCameraEnabled ? ` · ${t('video')}` : ''}
               </span>
             </div>
             {moderation.moderate && !isLocal && (
@@ -79,7 +80,7 @@ function roleOf(p: LKParticipant, info: Room, apiP?: Participant): string | unde
 
 function RoleBadge({ role }: { role?: string }) {
   if (!role || role === 'participant') return null;
-  return <span className="badge small role"> {role}</span>;
+  return <span className="badge small role"> {role === 'owner' ? t('owner') : role === 'moderator' ? t('moderator') : role}</span>;
 }
 
 function ModeratorActions({
@@ -104,7 +105,7 @@ function ModeratorActions({
     try {
       await f();
     } catch (e) {
-      onNotice(`${what} ${name}: ${errorText(e)}`);
+      onNotice(`${what}: ${errorText(e)}`);
     }
   };
   const isMod = !!userId && !!room.moderators?.includes(userId);
@@ -112,23 +113,23 @@ function ModeratorActions({
   return (
     <div className="actions row wrap">
       {p.isMicrophoneEnabled && (
-        <button type="button" aria-label={`Mute ${name}`} data-testid="mod-mute" onClick={run('Mute', () => api.post(`${base}/mute`, { source: 'microphone', muted: true }))}>
-          Mute
+        <button type="button" aria-label={t('Mute {name}', { name })} data-testid="mod-mute" onClick={run(t('Mute {name}', { name }), () => api.post(`${base}/mute`, { source: 'microphone', muted: true }))}>
+          {t('Mute')}
         </button>
       )}
       {p.isCameraEnabled && (
-        <button type="button" aria-label={`Turn off camera of ${name}`} onClick={run('Stop camera of', () => api.post(`${base}/mute`, { source: 'camera', muted: true }))}>
-          Stop video
+        <button type="button" aria-label={t('Stop video of {name}', { name })} onClick={run(t('Stop video of {name}', { name }), () => api.post(`${base}/mute`, { source: 'camera', muted: true }))}>
+          {t('Stop video')}
         </button>
       )}
-      <button type="button" aria-label={`Permissions of ${name}`} aria-expanded={editing} onClick={() => setEditing(!editing)}>
-        Permissions
+      <button type="button" aria-label={t('Permissions of {name}', { name })} aria-expanded={editing} onClick={() => setEditing(!editing)}>
+        {t('Permissions')}
       </button>
       {canPromote && userId && userId !== room.ownerId && (
         <button
           type="button"
-          aria-label={isMod ? `Remove ${name} as moderator` : `Make ${name} a moderator`}
-          onClick={run('Promote', async () => {
+          aria-label={isMod ? t('Demote {name}', { name }) : t('Make moderator: {name}', { name })}
+          onClick={run(isMod ? t('Demote {name}', { name }) : t('Make moderator: {name}', { name }), async () => {
             await (isMod ? api.del(path`/api/rooms/${room.name}/moderators/${userId}`) : api.post(path`/api/rooms/${room.name}/moderators/${userId}`));
             const mods = new Set(room.moderators ?? []);
             if (isMod) mods.delete(userId);
@@ -136,21 +137,21 @@ function ModeratorActions({
             setInfo({ ...room, moderators: [...mods] });
           })}
         >
-          {isMod ? 'Demote' : 'Make moderator'}
+          {isMod ? t('Demote') : t('Make moderator')}
         </button>
       )}
       <ConfirmButton
-        label="Remove"
-        confirmLabel="Confirm remove"
-        ariaLabel={`Remove ${name}`}
+        label={t('Remove')}
+        confirmLabel={t('Confirm remove')}
+        ariaLabel={t('Remove {name}', { name })}
         testId="mod-kick"
-        onConfirm={run('Remove', () => api.post(`${base}/kick`, {}))}
+        onConfirm={run(t('Remove {name}', { name }), () => api.post(`${base}/kick`, {}))}
       />
       <ConfirmButton
-        label="Ban"
-        confirmLabel="Confirm ban"
-        ariaLabel={`Ban ${name}`}
-        onConfirm={run('Ban', () => api.post(`${base}/kick`, { ban: true }))}
+        label={t('Ban')}
+        confirmLabel={t('Confirm ban')}
+        ariaLabel={t('Ban {name}', { name })}
+        onConfirm={run(t('Ban {name}', { name }), () => api.post(`${base}/kick`, { ban: true }))}
       />
       {editing && <PermissionsEditor name={name} initial={fromLiveKit(p.permissions)} save={(perm) => api.put(`${base}/permissions`, perm)} onDone={() => setEditing(false)} />}
     </div>
@@ -178,7 +179,7 @@ function PermissionsEditor({
   return (
     <form
       className="perm-editor"
-      aria-label={`Permissions of ${name}`}
+      aria-label={t('Permissions of {name}', { name })}
       onSubmit={async (e) => {
         e.preventDefault();
         try {
@@ -190,7 +191,7 @@ function PermissionsEditor({
       }}
     >
       <label className="check">
-        <input type="checkbox" checked={p.canPublish} onChange={(e) => setP({ ...p, canPublish: e.target.checked })} /> Publish media
+        <input type="checkbox" checked={p.canPublish} onChange={(e) => setP({ ...p, canPublish: e.target.checked })} /> {t('Publish media')}
       </label>
       {allSources.map((s) => (
         <label key={s} className="check">
@@ -198,10 +199,10 @@ function PermissionsEditor({
         </label>
       ))}
       <label className="check">
-        <input type="checkbox" checked={p.canPublishData} onChange={(e) => setP({ ...p, canPublishData: e.target.checked })} /> Chat and raise hand
+        <input type="checkbox" checked={p.canPublishData} onChange={(e) => setP({ ...p, canPublishData: e.target.checked })} /> {t('Chat and raise hand')}
       </label>
       <label className="check">
-        <input type="checkbox" checked={p.canSubscribe} onChange={(e) => setP({ ...p, canSubscribe: e.target.checked })} /> Watch and listen
+        <input type="checkbox" checked={p.canSubscribe} onChange={(e) => setP({ ...p, canSubscribe: e.target.checked })} /> {t('Watch and listen')}
       </label>
       {error && (
         <p className="error" role="alert">
@@ -210,10 +211,10 @@ function PermissionsEditor({
       )}
       <div className="row">
         <button type="submit" className="primary">
-          Save
+          {t('Save')}
         </button>
         <button type="button" onClick={onDone}>
-          Cancel
+          {t('Cancel')}
         </button>
       </div>
     </form>

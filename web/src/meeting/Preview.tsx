@@ -5,6 +5,7 @@ import type { Choices } from './connection';
 import { DeviceSelect } from './DeviceSelect';
 import { useMediaDevices } from './devices';
 import { errorText, lowResRequested } from '../ui';
+import { t } from '../i18n';
 
 /** The camera preview, microphone level and device choice of the join and device-check pages. */
 export function Preview({ choices, setChoices }: { choices: Choices; setChoices(c: Choices): void }) {
@@ -33,7 +34,7 @@ export function Preview({ choices, setChoices }: { choices: Choices; setChoices(
         setProblem('');
         setGranted((n) => n + 1);
       })
-      .catch((e) => setProblem(`Camera: ${errorText(e)}. Allow the camera in the browser's site settings, or join with it off.`));
+      .catch((e) => setProblem(t('Camera: {error}. Allow the camera in the browser’s site settings, or join with it off.', { error: errorText(e) })));
     return () => {
       stopped = true;
       if (track && videoRef.current) track.detach(videoRef.current);
@@ -52,7 +53,7 @@ export function Preview({ choices, setChoices }: { choices: Choices; setChoices(
         setMic(t);
         setGranted((n) => n + 1);
       })
-      .catch((e) => setProblem(`Microphone: ${errorText(e)}. Allow the microphone in the browser's site settings, or join with it off.`));
+      .catch((e) => setProblem(t('Microphone: {error}. Allow the microphone in the browser’s site settings, or join with it off.', { error: errorText(e) })));
     return () => {
       stopped = true;
       track?.stop();
@@ -68,24 +69,24 @@ export function Preview({ choices, setChoices }: { choices: Choices; setChoices(
     <div className="card preview">
       <div className="preview-video">
         <video ref={videoRef} autoPlay playsInline muted className="mirror" hidden={!choices.video} data-testid="preview-video" />
-        {!choices.video && <div className="avatar">Camera off</div>}
+        {!choices.video && <div className="avatar">{t('Camera off')}</div>}
       </div>
       <LevelMeter track={choices.audio ? mic : undefined} />
       <div className="row wrap">
         <label className="check">
           <input type="checkbox" checked={choices.video} onChange={(e) => setChoices({ ...choices, video: e.target.checked })} data-testid="preview-camera" />
-          Camera
+          {t('Camera')}
         </label>
         <label className="check">
           <input type="checkbox" checked={choices.audio} onChange={(e) => setChoices({ ...choices, audio: e.target.checked })} data-testid="preview-mic" />
-          Microphone
+          {t('Microphone')}
         </label>
       </div>
-      {select('Camera device', 'Camera', cameras, choices.videoDeviceId, (id) => setChoices({ ...choices, videoDeviceId: id }), 'preview-camera-select')}
-      {select('Microphone device', 'Microphone', mics, choices.audioDeviceId, (id) => setChoices({ ...choices, audioDeviceId: id }), 'preview-mic-select')}
+      {select(t('Camera device'), t('Camera'), cameras, choices.videoDeviceId, (id) => setChoices({ ...choices, videoDeviceId: id }), 'preview-camera-select')}
+      {select(t('Microphone device'), t('Microphone'), mics, choices.audioDeviceId, (id) => setChoices({ ...choices, audioDeviceId: id }), 'preview-mic-select')}
       {supportsAudioOutputSelection() &&
         speakers.length > 0 &&
-        select('Speaker', 'Speaker', speakers, choices.audioOutputId, (id) => setChoices({ ...choices, audioOutputId: id }), 'preview-speaker-select')}
+        select(t('Speaker'), t('Speaker'), speakers, choices.audioOutputId, (id) => setChoices({ ...choices, audioOutputId: id }), 'preview-speaker-select')}
       {problem && (
         <p className="error" role="alert">
           {problem}

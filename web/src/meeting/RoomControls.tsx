@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, path } from '../api';
 import type { List, Recording, Room } from '../api/types';
 import { ConfirmButton, errorText } from '../ui';
+import { t } from '../i18n';
 
 const liveStatuses = new Set(['starting', 'active', 'ending']);
 
@@ -62,16 +63,16 @@ export function RoomControls({
   const isRecording = recording?.status === 'starting' || recording?.status === 'active';
   const stopping = recording?.status === 'ending';
   return (
-    <div className="room-controls row wrap" role="group" aria-label="Room controls">
+    <div className="room-controls row wrap" role="group" aria-label={t('Room controls')}>
       <button
         type="button"
         className={isRecording ? 'danger' : undefined}
         disabled={busy || stopping || (encrypted && !isRecording)}
         aria-pressed={isRecording}
-        title={encrypted ? 'An end-to-end encrypted meeting cannot be recorded: the server never sees its audio and video.' : undefined}
+        title={encrypted ? t('An end-to-end encrypted meeting cannot be recorded: the server never sees its audio and video.') : undefined}
         data-testid="recording-toggle"
         onClick={() =>
-          act(isRecording ? 'Stop recording' : 'Start recording', async () => {
+          act(isRecording ? t('Stop recording') : t('Start recording'), async () => {
             if (isRecording && recording) {
               setRecording(await api.post<Recording>(path`/api/recordings/${recording.id}/stop`));
               onRecording(false);
@@ -82,7 +83,7 @@ export function RoomControls({
           })
         }
       >
-        {stopping ? 'Stopping recording…' : isRecording ? 'Stop recording' : 'Record'}
+        {stopping ? t('Stopping recording…') : isRecording ? t('Stop recording') : t('Record')}
       </button>
       <button
         type="button"
@@ -90,12 +91,12 @@ export function RoomControls({
         aria-pressed={info.locked}
         data-testid="lock-toggle"
         onClick={() =>
-          act(info.locked ? 'Unlock' : 'Lock', async () => {
+          act(info.locked ? t('Unlock room') : t('Lock room'), async () => {
             setInfo(await api.patch<Room>(path`/api/rooms/${info.name}`, { locked: !info.locked }));
           })
         }
       >
-        {info.locked ? 'Unlock room' : 'Lock room'}
+        {info.locked ? t('Unlock room') : t('Lock room')}
       </button>
       <button
         type="button"
@@ -103,19 +104,19 @@ export function RoomControls({
         aria-pressed={info.lobby}
         data-testid="lobby-toggle"
         onClick={() =>
-          act(info.lobby ? 'Lobby off' : 'Lobby on', async () => {
+          act(info.lobby ? t('Lobby off') : t('Lobby on'), async () => {
             setInfo(await api.patch<Room>(path`/api/rooms/${info.name}`, { lobby: !info.lobby }));
           })
         }
       >
-        {info.lobby ? 'Lobby on' : 'Lobby off'}
+        {info.lobby ? t('Lobby on') : t('Lobby off')}
       </button>
       <ConfirmButton
-        label="End meeting"
-        confirmLabel="Confirm end"
-        ariaLabel="End meeting for everyone"
+        label={t('End meeting')}
+        confirmLabel={t('Confirm end')}
+        ariaLabel={t('End meeting for everyone')}
         testId="end-meeting"
-        onConfirm={() => act('End meeting', () => api.post(path`/api/rooms/${info.name}/end`))}
+        onConfirm={() => act(t('End meeting'), () => api.post(path`/api/rooms/${info.name}/end`))}
       />
     </div>
   );

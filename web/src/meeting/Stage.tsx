@@ -3,6 +3,7 @@ import { Track, type Participant, type Room } from 'livekit-client';
 import { Maximize2 } from 'lucide-react';
 import { chooseFocus, fitGrid } from './layout';
 import { VideoTile } from './VideoTile';
+import { t } from '../i18n';
 
 /** The size of an element, kept current as the window or the panels change it. */
 function useSize<T extends HTMLElement>() {
@@ -88,7 +89,7 @@ export function Stage({ room, hands, pinned, setPinned, speakerView, lastSpeaker
       <div
         className="grid"
         data-testid="video-grid"
-        style={{ gridTemplateColumns: `repeat(${fit.cols}, ${fit.width}px)`, gridAutoRows: `${fit.height}px` }}
+        style={{ width: fit.cols * fit.width + gap * (fit.cols - 1) }}
       >
         {inLayout.map((p) => tile(p, { style: { width: fit.width, height: fit.height } }))}
       </div>
@@ -124,7 +125,7 @@ function SelfMini({ room, restore }: { room: Room; restore(): void }) {
   return (
     <div className="self-mini">
       <VideoTile participant={lp} publication={lp.getTrackPublication(Track.Source.Camera)} isLocal />
-      <button type="button" className="icon small restore" aria-label="Show self view in the grid" data-tip="Show self view" data-testid="restore-self" onClick={restore}>
+      <button type="button" className="icon small restore" aria-label={t('Show self view in the grid')} data-tip={t('Show self view')} data-testid="restore-self" onClick={restore}>
         <Maximize2 aria-hidden="true" size={16} />
       </button>
     </div>

@@ -4,6 +4,7 @@ import { Hand, LayoutGrid, MessageSquare, Mic, MicOff, MonitorOff, MonitorUp, Ph
 import type { Controls } from '../state/permissions';
 import { errorText } from '../ui';
 import { screenShareOptions } from './connection';
+import { t } from '../i18n';
 
 export type Panel = 'chat' | 'people' | 'devices' | null;
 
@@ -39,12 +40,13 @@ function MediaButton(props: {
 }) {
   const [busy, setBusy] = useState(false);
   const { label, on, allowed, testId, shortcut } = props;
-  const tip = allowed ? `${label} ${on ? 'on' : 'off'}${shortcut ? ` (${shortcut.toUpperCase()})` : ''}` : `${label}: not permitted in this room`;
+  const state = on ? t('{device} on', { device: label }) : t('{device} off', { device: label });
+  const tip = allowed ? `${state}${shortcut ? ` (${shortcut.toUpperCase()})` : ''}` : t('{device}: not permitted in this room', { device: label });
   return (
     <button
       type="button"
       className={`tool${on ? ' on' : ' off'}`}
-      aria-label={allowed ? label : `${label} (not allowed)`}
+      aria-label={allowed ? label : t('{device} (not allowed)', { device: label })}
       aria-pressed={on}
       aria-keyshortcuts={shortcut}
       disabled={!allowed || busy}
@@ -98,22 +100,22 @@ export function Toolbar(props: Props) {
   // Derived from the room's own participant map, so it changes with the tiles, not with a poll.
   const count = room.remoteParticipants.size + 1;
   return (
-    <div className="toolbar" role="toolbar" aria-label="Meeting controls">
-      <MediaButton label="Microphone" testId="toggle-mic" on={lp.isMicrophoneEnabled} allowed={controls.microphone} shortcut={shortcuts.mic}
+    <div className="toolbar" role="toolbar" aria-label={t('Meeting controls')}>
+      <MediaButton label={t('Microphone')} testId="toggle-mic" on={lp.isMicrophoneEnabled} allowed={controls.microphone} shortcut={shortcuts.mic}
         onIcon={<Mic {...icon} />} offIcon={<MicOff {...icon} />} toggle={props.toggleMic} onNotice={onNotice} />
-      <MediaButton label="Camera" testId="toggle-camera" on={lp.isCameraEnabled} allowed={controls.camera} shortcut={shortcuts.camera}
+      <MediaButton label={t('Camera')} testId="toggle-camera" on={lp.isCameraEnabled} allowed={controls.camera} shortcut={shortcuts.camera}
         onIcon={<Video {...icon} />} offIcon={<VideoOff {...icon} />} toggle={props.toggleCamera} onNotice={onNotice} />
-      <MediaButton label="Share screen" testId="toggle-screen" on={screen} allowed={controls.screenShare}
+      <MediaButton label={t('Share screen')} testId="toggle-screen" on={screen} allowed={controls.screenShare}
         onIcon={<MonitorOff {...icon} />} offIcon={<MonitorUp {...icon} />}
         toggle={() => lp.setScreenShareEnabled(!screen, screenShareOptions())} onNotice={onNotice} />
       <button
         type="button"
         className={`tool${handRaised ? ' on' : ''}`}
-        aria-label="Raise hand"
+        aria-label={t('Raise hand')}
         aria-pressed={handRaised}
         aria-keyshortcuts={shortcuts.hand}
         disabled={!controls.raiseHand}
-        data-tip={`${handRaised ? 'Lower' : 'Raise'} hand (H)`}
+        data-tip={`${handRaised ? t('Lower hand') : t('Raise hand')} (H)`}
         data-testid="toggle-hand"
         onClick={onToggleHand}
       >
@@ -122,16 +124,16 @@ export function Toolbar(props: Props) {
       <button
         type="button"
         className={`tool${props.speakerView ? ' on' : ''}`}
-        aria-label="Speaker view"
+        aria-label={t('Speaker view')}
         aria-pressed={props.speakerView}
-        data-tip={props.speakerView ? 'Grid view' : 'Speaker view'}
+        data-tip={props.speakerView ? t('Grid view') : t('Speaker view')}
         data-testid="toggle-view"
         onClick={() => props.setSpeakerView(!props.speakerView)}
       >
         {props.speakerView ? <LayoutGrid {...icon} /> : <Presentation {...icon} />}
       </button>
       <span className="toolbar-gap" aria-hidden="true" />
-      <PanelButton panel={panel} which="chat" setPanel={setPanel} label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'} tip="Chat (C)" testId="toggle-chat" shortcut={shortcuts.chat}>
+      <PanelButton panel={panel} which="chat" setPanel={setPanel} label={unread > 0 ? t('Chat, {n} unread', { n: unread }) : t('Chat')} tip={`${t('Chat')} (C)`} testId="toggle-chat" shortcut={shortcuts.chat}>
         <MessageSquare {...icon} />
         {unread > 0 && (
           <span className="count" aria-hidden="true">
@@ -139,16 +141,16 @@ export function Toolbar(props: Props) {
           </span>
         )}
       </PanelButton>
-      <PanelButton panel={panel} which="people" setPanel={setPanel} label={`People (${count})`} tip="People" testId="toggle-people">
+      <PanelButton panel={panel} which="people" setPanel={setPanel} label={t('People ({n})', { n: count })} tip={t('People')} testId="toggle-people">
         <Users {...icon} />
         <span className="count plain" aria-hidden="true" data-testid="people-count">
           {count}
         </span>
       </PanelButton>
-      <PanelButton panel={panel} which="devices" setPanel={setPanel} label="Devices" tip="Camera, microphone and speaker" testId="toggle-devices">
+      <PanelButton panel={panel} which="devices" setPanel={setPanel} label={t('Devices')} tip={t('Camera, microphone and speaker')} testId="toggle-devices">
         <Settings {...icon} />
       </PanelButton>
-      <button type="button" className="tool danger leave" aria-label="Leave meeting" data-tip="Leave" data-testid="leave" onClick={onLeave}>
+      <button type="button" className="tool danger leave" aria-label={t('Leave meeting')} data-tip={t('Leave')} data-testid="leave" onClick={onLeave}>
         <PhoneOff {...icon} />
       </button>
     </div>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type CSSProperties } from 'react';
 import { ConnectionQuality, Track, type Participant, type TrackPublication } from 'livekit-client';
 import { Hand, MicOff, Minimize2, Pin, PinOff, Signal, SignalLow, SignalMedium, SignalZero } from 'lucide-react';
+import { t } from '../i18n';
 
 const quality: Record<string, { label: string; Icon: typeof Signal } | undefined> = {
   [ConnectionQuality.Excellent]: { label: 'excellent', Icon: Signal },
@@ -8,6 +9,19 @@ const quality: Record<string, { label: string; Icon: typeof Signal } | undefined
   [ConnectionQuality.Poor]: { label: 'poor', Icon: SignalLow },
   [ConnectionQuality.Lost]: { label: 'lost', Icon: SignalZero },
 };
+
+function qualityText(label: string): string {
+  switch (label) {
+    case 'excellent':
+      return t('Connection excellent');
+    case 'good':
+      return t('Connection good');
+    case 'poor':
+      return t('Connection poor');
+    default:
+      return t('Connection lost');
+  }
+}
 
 /** One video tile: attaches the track to its own <video> element and detaches it on change,
  * so an unsubscribed track never leaves a dead element behind. */
@@ -49,7 +63,8 @@ export function VideoTile({
 
   const name = participant.name || participant.identity;
   const micMuted = !participant.isMicrophoneEnabled;
-  const label = `${screen ? `${name}'s screen` : name}${isLocal ? ' (you)' : ''}`;
+  const who = screen ? t('{name}’s screen', { name }) : name;
+  const label = isLocal ? t('{name} (you)', { name: who }) : who;
   const q = screen ? undefined : quality[participant.connectionQuality];
   const speaking = participant.isSpeaking && !screen;
   return (
@@ -80,7 +95,7 @@ export function VideoTile({
       )}
       <div className="tile-actions">
         {onMinimise && (
-          <button type="button" className="icon small" aria-label="Minimise self view" data-tip="Minimise self view" data-testid="minimise-self" onClick={onMinimise}>
+          <button type="button" className="icon small" aria-label={t('Minimise self view')} data-tip={t('Minimise self view')} data-testid="minimise-self" onClick={onMinimise}>
             <Minimize2 aria-hidden="true" size={16} />
           </button>
         )}
@@ -88,9 +103,9 @@ export function VideoTile({
           <button
             type="button"
             className={`icon small${pinned ? ' on' : ''}`}
-            aria-label={pinned ? `Unpin ${label}` : `Pin ${label}`}
+            aria-label={pinned ? t('Unpin {name}', { name: label }) : t('Pin {name}', { name: label })}
             aria-pressed={pinned}
-            data-tip={pinned ? 'Unpin' : 'Pin to the main view'}
+            data-tip={pinned ? t('Unpin') : t('Pin to the main view')}
             data-testid="pin"
             onClick={onPin}
           >
@@ -100,22 +115,22 @@ export function VideoTile({
       </div>
       <figcaption>
         {handRaised && (
-          <span className="badge hand" title="Hand raised">
+          <span className="badge hand" title={t('Hand raised')}>
             <Hand aria-hidden="true" size={14} />
-            <span className="sr-only">Hand raised</span>
+            <span className="sr-only">{t('Hand raised')}</span>
           </span>
         )}
         {!screen && micMuted && (
-          <span className="badge muted-mic" title="Microphone off" data-testid="muted-badge">
+          <span className="badge muted-mic" title={t('Microphone off')} data-testid="muted-badge">
             <MicOff aria-hidden="true" size={14} />
-            <span className="sr-only">Muted</span>
+            <span className="sr-only">{t('Muted')}</span>
           </span>
         )}
         <span className="name">{label}</span>
         {q && (
-          <span className={`quality q-${q.label}`} title={`Connection ${q.label}`} data-testid="quality" data-quality={q.label}>
+          <span className={`quality q-${q.label}`} title={qualityText(q.label)} data-testid="quality" data-quality={q.label}>
             <q.Icon aria-hidden="true" size={14} />
-            <span className="sr-only">Connection {q.label}</span>
+            <span className="sr-only">{qualityText(q.label)}</span>
           </span>
         )}
       </figcaption>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { X } from 'lucide-react';
+import { t } from '../i18n';
 
 export interface Toast {
   id: number;
@@ -29,10 +30,10 @@ export function useToasts() {
 export function Toasts({ toasts, dismiss }: { toasts: Toast[]; dismiss(id: number): void }) {
   return (
     <div className="toasts" role="status" aria-live="polite" data-testid="toasts">
-      {toasts.map((t) => (
-        <div key={t.id} className={`toast ${t.kind}`} data-testid="toast" role={t.kind === 'error' ? 'alert' : undefined}>
-          <span>{t.text}</span>
-          <button type="button" className="icon small" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+      {toasts.map((toast) => (
+        <div key={toast.id} className={`toast ${toast.kind}`} data-testid="toast" role={toast.kind === 'error' ? 'alert' : undefined}>
+          <span>{toast.text}</span>
+          <button type="button" className="icon small" aria-label={t('Dismiss')} onClick={() => dismiss(toast.id)}>
             <X aria-hidden="true" size={16} />
           </button>
         </div>

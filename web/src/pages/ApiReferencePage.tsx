@@ -1,4 +1,5 @@
 import { useLoad, ErrorBox } from '../ui';
+import { t } from '../i18n';
 
 // The rendered reference of GET /api/openapi.json: our own small page rather than a
 // third-party viewer, so the dashboard loads nothing from elsewhere.
@@ -87,7 +88,7 @@ function Op({ doc, method, path, op }: { doc: Doc; method: string; path: string;
   return (
     <article className="api-op" id={`${method}-${path}`} data-testid="api-op">
       <h3>
-        <code>{method.toUpperCase()}</code> <code>{path}</code> {open && <span className="badge ok">public</span>}
+        <code>{method.toUpperCase()}</code> <code>{path}</code> {open && <span className="badge ok">{t('public')}</span>}
       </h3>
       {op.summary && <p>{op.summary}</p>}
       {op.description && <p className="small muted">{op.description}</p>}
@@ -97,8 +98,8 @@ function Op({ doc, method, path, op }: { doc: Doc; method: string; path: string;
             const q = p.$ref ? doc.components.parameters[refName(p.$ref)] : p;
             return (
               <li key={`${q.in}-${q.name}`}>
-                <code>{q.name}</code> in {q.in}
-                {q.required ? '' : ', optional'}: <TypeOf s={q.schema} />
+                <code>{q.name}</code> {t('in {where}', { where: q.in ?? '' })}
+                {q.required ? '' : `, ${t('optional')}`}: <TypeOf s={q.schema} />
               </li>
             );
           })}
@@ -106,7 +107,7 @@ function Op({ doc, method, path, op }: { doc: Doc; method: string; path: string;
       )}
       {body && (
         <div className="small">
-          <strong>Body</strong> <Body content={body.content} />
+          <strong>{t('Body')}</strong> <Body content={body.content} />
         </div>
       )}
       <table className="small compact">
@@ -138,7 +139,7 @@ export function ApiReferencePage() {
   const d = doc.data;
   return (
     <div className="api-reference">
-      <h1>API reference</h1>
+      <h1>{t('API reference')}</h1>
       <ErrorBox error={doc.error} />
       {d && (
         <>
@@ -149,7 +150,7 @@ export function ApiReferencePage() {
           {Object.entries(d.paths).flatMap(([p, item]) =>
             methods.filter((m) => item[m]).map((m) => <Op key={`${m} ${p}`} doc={d} method={m} path={p} op={item[m] as Operation} />),
           )}
-          <h2>Schemas</h2>
+          <h2>{t('Schemas')}</h2>
           {Object.entries(d.components.schemas).map(([name, s]) => (
             <article key={name} id={`schema-${name}`} className="api-op">
               <h3>

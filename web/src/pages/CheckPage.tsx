@@ -4,6 +4,7 @@ import type { Choices } from '../meeting/connection';
 import { Preview } from '../meeting/Preview';
 import { useAuth } from '../auth';
 import { errorText } from '../ui';
+import { t } from '../i18n';
 
 /** A short tone on the chosen speaker (the default one when the browser cannot choose). */
 async function playTestSound(outputId: string | undefined): Promise<void> {
@@ -37,13 +38,14 @@ export function CheckPage() {
   const [sound, setSound] = useState<'idle' | 'playing' | 'played' | string>('idle');
   return (
     <section className="join" data-testid="check-page">
-      <h1>Test your camera and microphone</h1>
+      <h1>{t('Test your camera and microphone')}</h1>
       <div className="join-grid">
         <Preview choices={choices} setChoices={setChoices} />
         <div className="card">
           <p>
-            You should see yourself, and the bar under the picture should move when you speak. Choose another camera or microphone
-            below the picture if not. Nothing you test here leaves this browser.
+            {t(
+              'You should see yourself, and the bar under the picture should move when you speak. Choose another camera or microphone below the picture if not. Nothing you test here leaves this browser.',
+            )}
           </p>
           <button
             type="button"
@@ -54,15 +56,15 @@ export function CheckPage() {
               setSound('playing');
               playTestSound(choices.audioOutputId).then(
                 () => setSound('played'),
-                (e) => setSound(`The test sound could not play: ${errorText(e)}`),
+                (e) => setSound(t('The test sound could not play: {error}', { error: errorText(e) })),
               );
             }}
           >
-            {sound === 'playing' ? 'Playing…' : 'Play a test sound'}
+            {sound === 'playing' ? t('Playing…') : t('Play a test sound')}
           </button>
           {sound === 'played' && (
             <p className="muted small" role="status">
-              Did you hear a short tone? If not, check the speaker choice and your volume.
+              {t('Did you hear a short tone? If not, check the speaker choice and your volume.')}
             </p>
           )}
           {sound !== 'idle' && sound !== 'playing' && sound !== 'played' && (
@@ -70,7 +72,7 @@ export function CheckPage() {
               {sound}
             </p>
           )}
-          <p>{user ? <Link to="/">Back to your rooms</Link> : <Link to="/login">Sign in</Link>}</p>
+          <p>{user ? <Link to="/">{t('Back to your rooms')}</Link> : <Link to="/login">{t('Sign in')}</Link>}</p>
         </div>
       </div>
     </section>

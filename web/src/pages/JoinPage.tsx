@@ -10,6 +10,7 @@ import { joinErrorMessage } from '../state/meeting';
 import { errorText } from '../ui';
 import { keyFromLocation, newKey, setLocationKey } from '../e2eeKey';
 import { e2eeSupported } from '../meeting/e2ee';
+import { formatNumber, t } from '../i18n';
 
 /** The join page: camera/mic preview and device choice, then the meeting itself. */
 export function JoinPage() {
@@ -40,7 +41,7 @@ export function JoinPage() {
       .get<Room>(path`/api/rooms/${name}`, { auth: 'optional' })
       .then(setRoom)
       .catch((e) => {
-        if (e instanceof ApiError && e.status === 404) setError({ code: 'room_not_found', message: 'This room does not exist.' });
+        if (e instanceof ApiError && e.status === 404) setError({ code: 'room_not_found', message: t('This room does not exist.') });
       })
       .finally(() => setRoomLoaded(true));
   }, [name, loading]);
@@ -61,7 +62,7 @@ export function JoinPage() {
   // A rejoin of someone already admitted is let straight in (the server remembers the admission).
   async function requestJoin(): Promise<JoinResponse> {
     const j = await askToJoin();
-    if ('lobby' in j) throw new ApiError(409, 'lobby', 'A moderator has to let you in again.');
+    if ('lobby' in j) throw new ApiError(409, 'lobby', t('A moderator has to let you in again.'));
     return j;
   }
 
@@ -144,23 +145,23 @@ export function JoinPage() {
   if (error?.code === 'room_not_found' && !room)
     return (
       <section className="card narrow" data-testid="room-missing">
-        <h1>Room not found</h1>
+        <h1>{t('Room not found')}</h1>
         <p role="alert" data-testid="join-error" data-code={error.code}>
-          There is no room called “{name}”. Check the link you were given, or ask the host for a new one.
+          {t('There is no room called “{name}”. Check the link you were given, or ask the host for a new one.', { name })}
         </p>
         <Link to="/" className="button primary">
-          Go to your rooms
+          {t('Go to your rooms')}
         </Link>
       </section>
     );
   return (
     <section className="join">
-      <h1>Join {title}</h1>
+      <h1>{t('Join {title}', { title })}</h1>
       <div className="join-grid">
         {roomLoaded ? <Preview choices={choices} setChoices={setChoices} /> : <div className="card preview" aria-busy="true" />}
         <form onSubmit={submit} className="card" data-testid="join-form" data-ready={roomLoaded ? 'true' : 'false'}>
           <label>
-            {user ? 'Display name' : 'Your name'}
+            {user ? t('Display name') : t('Your name')}
             <input
               name="displayName"
               required={!user}
@@ -173,16 +174,16 @@ export function JoinPage() {
           </label>
           {!user && (
             <p className="muted small">
-              Joining as a guest. <Link to={`/login?next=${encodeURIComponent(`/r/${name}${invite ? `?invite=${invite}` : ''}`)}`}>Sign in</Link>{' '}
-              instead.
+              {t('Joining as a guest.')}{' '}
+              <Link to={`/login?next=${encodeURIComponent(`/r/${name}${invite ? `?invite=${invite}` : ''}`)}`}>{t('Sign in instead')}</Link>
             </p>
           )}
           {room && (
             <p className="muted small">
-              {room.locked && 'This room is locked. '}
-              {room.lobby && 'A moderator lets guests in. '}
-              {room.maxParticipants > 0 && `Up to ${room.maxParticipants} people. `}
-              {room.active ? `${room.numParticipants ?? 0} in the meeting now.` : 'Nobody is here yet.'}
+              {room.locked && t('This room is locked.') + ' '}
+              {room.lobby && t('A moderator lets guests in.') + ' '}
+              {room.maxParticipants > 0 && t('Up to {n} people.', { n: formatNumber(room.maxParticipants) }) + ' '}
+              {room.active ? t('{n} in the meeting now.', { n: formatNumber(room.numParticipants ?? 0) }) : t('Nobody is here yet.')}
             </p>
           )}
           <label className="check">
@@ -193,14 +194,14 @@ export function JoinPage() {
               onChange={(e) => toggleE2ee(e.target.checked)}
               data-testid="e2ee-toggle"
             />
-            End-to-end encryption
+            {t('End-to-end encryption')}
           </label>
           <p className="muted small" data-testid="e2ee-note">
             {!e2eeSupported()
-              ? 'This browser cannot encrypt media end to end.'
+              ? t('This browser cannot encrypt media end to end.')
               : e2eeKey
-                ? 'Encrypted with a key kept in this page’s link (after the #), which is never sent to the server. Everyone must join with the same link, including the key; the meeting cannot be recorded.'
-                : 'Turn on to encrypt audio and video with a key only the people with your link have.'}
+                ? t('Encrypted with a key kept in this page’s link (after the #), which is never sent to the server. Everyone must join with the same link, including the key; the meeting cannot be recorded.')
+                : t('Turn on to encrypt audio and video with a key only the people with your link have.')}
           </p>
           {error && (
             <p className="error" role="alert" data-testid="join-error" data-code={error.code}>
@@ -208,7 +209,7 @@ export function JoinPage() {
             </p>
           )}
           <button type="submit" className="primary big" disabled={joining} data-testid="join-button">
-            {joining ? 'Joining…' : 'Join meeting'}
+            {joining ? t('Joining…') : t('Join meeting')}
           </button>
         </form>
       </div>

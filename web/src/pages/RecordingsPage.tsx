@@ -5,11 +5,23 @@ import { downloadRecording, loadRecordingList } from './recordingFiles';
 import { useAuth } from '../auth';
 import { formatBytes, formatDuration } from '../state/admin';
 import { ConfirmButton, ErrorBox, formatTime, useLoad } from '../ui';
+import { t } from '../i18n';
 
 /** Fetches a recording with the bearer token (a <video> cannot send headers) as an object URL. */
 async function recordingBlobURL(id: string): Promise<string> {
   const res = await api.raw('GET', path`/api/recordings/${id}/file`);
   return URL.createObjectURL(await res.blob());
+}
+
+function statusText(s: Recording['status']): string {
+  const names: Record<string, string> = {
+    starting: t('starting'),
+    active: t('recording'),
+    ending: t('finishing'),
+    complete: t('complete'),
+    failed: t('failed'),
+  };
+  return names[s] ?? s;
 }
 
 export function RecordingsTable({ room = '' }: { room?: string }) {
@@ -55,15 +67,15 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
       <ErrorBox error={recs.error || error} />
       {playing && (
         <div className="card player">
-          <video src={playing.url} controls autoPlay aria-label="Recording playback" data-testid="recording-player" />
+          <video src={playing.url} controls autoPlay aria-label={t('Recording playback')} data-testid="recording-player" />
           <button type="button" onClick={() => setPlaying(null)}>
-            Close player
+            {t('Close player')}
           </button>
         </div>
       )}
       {!recs.loading && items.length === 0 && !recs.error && (
         <p className="muted" data-testid="no-recordings">
-          No recordings yet. Start one with the record button in a meeting you run; it shows up here when it ends.
+          {t('No recordings yet. Start one with the record button in a meeting you run; it shows up here when it ends.')}
         </p>
       )}
       {items.length > 0 && (
@@ -71,13 +83,13 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
           <table data-testid="recordings-table">
             <thead>
               <tr>
-                <th scope="col">Room</th>
-                <th scope="col">Started</th>
-                <th scope="col">Status</th>
-                <th scope="col">Length</th>
-                <th scope="col">Size</th>
+                <th scope="col">{t('Room')}</th>
+                <th scope="col">{t('Started')}</th>
+                <th scope="col">{t('Status')}</th>
+                <th scope="col">{t('Length')}</th>
+                <th scope="col">{t('Size')}</th>
                 <th scope="col">
-                  <span className="sr-only">Actions</span>
+                  <span className="sr-only">{t('Actions')}</span>
                 </th>
               </tr>
             </thead>
@@ -87,12 +99,12 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                   <td>{titleOf(r)}</td>
                   <td>{formatTime(r.startedAt)}</td>
                   <td>
-                    {r.status}
+                    {statusText(r.status)}
                     {r.error && <span className="muted small"> ({r.error})</span>}
                     {r.status === 'failed' && r.retryable && r.nextRetryAt && (
                       <span className="muted small" data-testid="recording-next-retry">
                         {' '}
-                        retrying at {formatTime(r.nextRetryAt)}
+                        {t('retrying at {time}', { time: formatTime(r.nextRetryAt) })}
                       </span>
                     )}
                   </td>
@@ -101,18 +113,18 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                   <td className="row wrap">
                     {r.status === 'complete' && (
                       <>
-                        <button type="button" aria-label={`Play recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => play(r)}>
-                          Play
+                        <button type="button" aria-label={t('Play recording of {room} from {time}', { room: titleOf(r), time: formatTime(r.startedAt) })} onClick={() => play(r)}>
+                          {t('Play')}
                         </button>
-                        <button type="button" aria-label={`Download recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`} onClick={() => download(r)}>
-                          Download
+                        <button type="button" aria-label={t('Download recording of {room} from {time}', { room: titleOf(r), time: formatTime(r.startedAt) })} onClick={() => download(r)}>
+                          {t('Download')}
                         </button>
                       </>
                     )}
                     {r.status === 'failed' && (
                       <button
                         type="button"
-                        aria-label={`Retry recording of ${r.room} from ${formatTime(r.startedAt)}`}
+                        aria-label={t('Retry recording of {room} from {time}', { room: titleOf(r), time: formatTime(r.startedAt) })}
                         onClick={async () => {
                           setError(null);
                           try {
@@ -123,13 +135,13 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
                           }
                         }}
                       >
-                        Retry
+                        {t('Retry')}
                       </button>
                     )}
                     <ConfirmButton
-                      label="Delete"
-                      confirmLabel="Confirm delete"
-                      ariaLabel={`Delete recording of ${titleOf(r)} from ${formatTime(r.startedAt)}`}
+                      label={t('Delete')}
+                      confirmLabel={t('Confirm delete')}
+                      ariaLabel={t('Delete recording of {room} from {time}', { room: titleOf(r), time: formatTime(r.startedAt) })}
                       onConfirm={async () => {
                         try {
                           await api.del(path`/api/recordings/${r.id}`);
@@ -147,7 +159,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
         </div>
       )}
       <button type="button" onClick={() => recs.reload()}>
-        Refresh
+        {t('Refresh')}
       </button>
     </div>
   );
@@ -156,7 +168,7 @@ export function RecordingsTable({ room = '' }: { room?: string }) {
 export function RecordingsPage() {
   return (
     <section>
-      <h1>Recordings</h1>
+      <h1>{t('Recordings')}</h1>
       <RecordingsTable />
     </section>
   );

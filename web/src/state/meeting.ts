@@ -1,6 +1,7 @@
 // The meeting's own state beyond what livekit-client tracks: chat, raised hands, recording.
 
 import type { Recording } from '../api/types';
+import { t } from '../i18n';
 
 export interface ChatMessage {
   id: string;
@@ -115,22 +116,22 @@ export function sortParticipants<T extends ListEntry>(list: T[], hands: Record<s
 export function disconnectMessage(reason: string | undefined): string {
   switch (reason) {
     case 'PARTICIPANT_REMOVED':
-      return 'You were removed from the meeting by a moderator.';
+      return t('You were removed from the meeting by a moderator.');
     case 'ROOM_DELETED':
-      return 'A moderator ended the meeting for everyone.';
+      return t('A moderator ended the meeting for everyone.');
     case 'DUPLICATE_IDENTITY':
-      return 'You joined this meeting from another tab or device, so this one was disconnected.';
+      return t('You joined this meeting from another tab or device, so this one was disconnected.');
     case 'SERVER_SHUTDOWN':
-      return 'The media server shut down. Try joining again in a moment.';
+      return t('The media server shut down. Try joining again in a moment.');
     case 'JOIN_FAILURE':
     case 'SIGNAL_CLOSE':
     case 'STATE_MISMATCH':
-      return 'The connection to the meeting was lost.';
+      return t('The connection to the meeting was lost.');
     case 'CLIENT_INITIATED':
     case undefined:
-      return 'You left the meeting.';
+      return t('You left the meeting.');
     default:
-      return 'You were disconnected from the meeting.';
+      return t('You were disconnected from the meeting.');
   }
 }
 
@@ -147,22 +148,22 @@ export function recordingActiveFromEvent(e: { type: string; data?: unknown }): b
 export function joinErrorMessage(code: string, fallback: string): string {
   switch (code) {
     case 'banned':
-      return 'You have been banned from this room by a moderator.';
+      return t('You have been banned from this room by a moderator.');
     case 'room_full':
-      return 'This room is full. Try again when someone leaves.';
+      return t('This room is full. Try again when someone leaves.');
     case 'room_locked':
-      return 'This room is locked: a moderator has closed it to new participants.';
+      return t('This room is locked: a moderator has closed it to new participants.');
     case 'livekit_unavailable':
-      return 'The media server is unavailable right now. Try again in a moment.';
+      return t('The media server is unavailable right now. Try again in a moment.');
     case 'not_invited':
-      return 'You need an invitation to join this room. Ask the host for the invite link.';
+      return t('You need an invitation to join this room. Ask the host for the invite link.');
     case 'room_not_found':
-      return 'This room does not exist.';
+      return t('This room does not exist.');
     case 'login_required':
-      return 'Sign in to join this room.';
+      return t('Sign in to join this room.');
     case 'guests_not_allowed':
     case 'unauthorized':
-      return 'This room does not allow guests. Sign in to join.';
+      return t('This room does not allow guests. Sign in to join.');
     default:
       return fallback;
   }

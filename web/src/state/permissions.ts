@@ -1,4 +1,5 @@
 import type { JoinRole, Permissions, Source } from '../api/types';
+import { t } from '../i18n';
 
 /** livekit protocol TrackSource numbers, as found in ParticipantPermission.canPublishSources. */
 const trackSourceNames: Record<number, Source> = {
@@ -70,9 +71,18 @@ export function moderationFor(role: JoinRole | undefined, isAdmin: boolean): Mod
 /** All sources, in the order the permissions editor lists them. */
 export const allSources: Source[] = ['camera', 'microphone', 'screen_share', 'screen_share_audio'];
 
+// Getters, so that each read is in the language chosen then.
 export const sourceLabels: Record<Source, string> = {
-  camera: 'Camera',
-  microphone: 'Microphone',
-  screen_share: 'Screen share',
-  screen_share_audio: 'Screen share audio',
+  get camera() {
+    return t('Camera');
+  },
+  get microphone() {
+    return t('Microphone');
+  },
+  get screen_share() {
+    return t('Screen share');
+  },
+  get screen_share_audio() {
+    return t('Screen share audio');
+  },
 };
