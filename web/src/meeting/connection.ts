@@ -22,6 +22,7 @@ import { errorText, lowResRequested } from '../ui';
 import { encryptionFor } from './e2ee';
 import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
 import { healBack, healMark, healNoted } from './healLog';
+import { t } from '../i18n';
 
 declare global {
   interface Window {
@@ -60,13 +61,13 @@ export type Phase =
 function connectFailure(e: unknown): string {
   if (e instanceof ConnectionError) {
     if (e.reason === ConnectionErrorReason.NotAllowed)
-      return 'The media server refused the join token: it has probably expired. Get a new one to continue.';
+      return t('The media server refused the join token: it has probably expired. Get a new one to continue.');
     if (e.reason === ConnectionErrorReason.LeaveRequest && typeof e.context === 'number')
       return disconnectMessage(DisconnectReason[e.context]);
     if (e.reason === ConnectionErrorReason.ServerUnreachable || e.reason === ConnectionErrorReason.WebSocket)
-      return 'The media server could not be reached. Check your connection and try again.';
+      return t('The media server could not be reached. Check your connection and try again.');
   }
-  return `Could not connect to the meeting: ${errorText(e)}`;
+  return t('Could not connect to the meeting: {error}', { error: errorText(e) });
 }
 
 interface Options {
@@ -108,7 +109,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
     const onRejection = (e: PromiseRejectionEvent) => {
       if ((e.reason as { name?: string } | null)?.name !== 'NegotiationError') return;
       e.preventDefault();
-      cb.current.onNotice('The media connection is slow; Parley is renegotiating it.');
+      cb.current.onNotice(t('The media connection is slow; Parley is renegotiating it.'));
     };
     window.addEventListener('unhandledrejection', onRejection);
     return () => {
@@ -204,7 +205,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       setHeals((n) => n + 1);
     });
     markHealSteps(r);
-    r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(`Camera or microphone: ${e.message}`));
+    r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(t('Camera or microphone: {error}', { error: e.message })));
     cb.current.wire(r);
 
     if (!healing.current) setPhase({ kind: 'connecting' });
@@ -234,11 +235,11 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
             if (!cancelled) cb.current.onNotice(`${what}: ${errorText(e)}`);
           }
         };
-        await publish('Camera', w.video, controls.camera, () => lp.setCameraEnabled(true));
+        await publish(t('Camera'), w.video, controls.camera, () => lp.setCameraEnabled(true));
         if (healed) healMark('camera published');
-        await publish('Microphone', w.audio, controls.microphone, () => lp.setMicrophoneEnabled(true));
+        await publish(t('Microphone'), w.audio, controls.microphone, () => lp.setMicrophoneEnabled(true));
         // Browsers may refuse a screen capture that no click started; the notice says to share again.
-        await publish('Screen share (share it again)', !!w.screen && healed, controls.screenShare, () =>
+        await publish(t('Screen share (share it again)'), !!w.screen && healed, controls.screenShare, () =>
           lp.setScreenShareEnabled(true, screenShareOptions()),
         );
       })
