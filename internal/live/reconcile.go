@@ -34,6 +34,7 @@ type metrics struct {
 	passes        *prometheus.CounterVec
 	batchSize     prometheus.Histogram
 	commitSeconds prometheus.Histogram
+	stateSeconds  prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,8 +47,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Webhook events committed per transaction (group commit).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_commit_seconds",
 			Help: "Time to write and commit one batch of webhook events.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+		stateSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_webhook_state_seconds",
+			Help:    "Time from a webhook's arrival to its state change committed and published (what the participant lists and event streams show).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 	}
-	for _, c := range []prometheus.Collector{m.repairs, m.passes, m.batchSize, m.commitSeconds} {
+	for _, c := range []prometheus.Collector{m.repairs, m.passes, m.batchSize, m.commitSeconds, m.stateSeconds} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
