@@ -41,6 +41,7 @@ func (a *app) wireLive(sup *livekit.Supervisor, hooks *outbox.Service) (*live.Se
 	})
 	a.workers = append(a.workers, svc.RunReconciler)
 	a.workers = append(a.workers, svc.RunRelay) // PostgreSQL: events reach every instance's streams
+	a.workers = append(a.workers, func(ctx context.Context) error { return returnMemoryWhenIdle(ctx, svc, freeOSMemory) })
 	// Open event streams end when shutdown begins (ctx here is the signal context), so they
 	// do not hold the HTTP drain.
 	a.starters = append(a.starters, func(ctx context.Context) error {

@@ -36,7 +36,7 @@ func handlerFS(files fs.FS) fiber.Handler {
 		}
 		name := strings.TrimPrefix(path.Clean("/"+p), "/")
 		if name != "" && name != "index.html" {
-			if data, err := fs.ReadFile(files, name); err == nil {
+			if f, size, ok := openFile(files, name); ok {
 				if strings.HasPrefix(name, "assets/") {
 					// Vite puts a content hash in every asset name, so they never change.
 					c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
@@ -44,7 +44,10 @@ func handlerFS(files fs.FS) fiber.Handler {
 					c.Set(fiber.HeaderCacheControl, "no-cache")
 				}
 				c.Set(fiber.HeaderContentType, contentType(name))
-				return c.Send(data)
+				// Streamed from the embedded file (fasthttp closes it when sent): a copy of
+				// the file on the heap for every request would be garbage of its size.
+				c.Context().SetBodyStream(f, int(size))
+				return nil
 			}
 			if strings.HasPrefix(name, "assets/") {
 				// A missing hashed asset is a stale page asking for an old build: 404, not HTML.
@@ -78,6 +81,20 @@ func preferredLanguage(header string) string {
 		return "en"
 	}
 	return base
+}
+
+// openFile opens a regular file of files; ok is false when there is none by that name.
+func openFile(files fs.FS, name string) (f fs.File, size int64, ok bool) {
+	f, err := files.Open(name)
+	if err != nil {
+		return nil, 0, false
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, false
+	}
+	return f, st.Size(), true
 }
 
 func isReserved(p string) bool {

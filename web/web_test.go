@@ -33,6 +33,8 @@ func TestHandler(t *testing.T) {
 		{"spa route falls back to index", "GET", "/r/standup", 200, "<html>app</html>", "no-cache"},
 		{"hashed asset cached for a year", "GET", "/assets/index-abc123.js", 200, "console.log(1)", "public, max-age=31536000, immutable"},
 		{"other file not immutable", "GET", "/favicon.svg", 200, "<svg/>", "no-cache"},
+		{"head of an asset", "HEAD", "/assets/index-abc123.js", 200, "", "public, max-age=31536000, immutable"},
+		{"a directory is not a file", "GET", "/assets", 200, "<html>app</html>", "no-cache"},
 		{"missing asset is 404", "GET", "/assets/gone.js", 404, "", ""},
 		{"unknown api route passes through", "GET", "/api/nope", 404, "next", ""},
 		{"known api route", "GET", "/api/known", 200, "api", ""},

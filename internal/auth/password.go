@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -47,7 +50,18 @@ var errBadHash = errors.New("unrecognised password hash")
 type hasher struct {
 	params HashParams
 	sem    chan struct{}
+	// free returns memory to the OS (debug.FreeOSMemory; tests count the calls).
+	free   func()
+	mu     sync.Mutex
+	settle *time.Timer // runs free once no hash has ended for returnAfter
 }
+
+// returnAfter is how long hashing must have stopped before its memory is handed back.
+// Each hash allocates MemoryKiB (19 MiB) that is garbage once it returns, and the runtime
+// gives freed memory back to the OS only over minutes: a burst of sign-ups or logins would
+// otherwise leave the process tens of MiB larger long after it ended. Returning it costs a
+// full collection of a small heap, at most once per burst.
+const returnAfter = time.Second
 
 func newHasher(p HashParams, maxConcurrent int) *hasher {
 	if p.MemoryKiB == 0 || p.Time == 0 || p.Threads == 0 {
@@ -56,7 +70,7 @@ func newHasher(p HashParams, maxConcurrent int) *hasher {
 	if maxConcurrent <= 0 {
 		maxConcurrent = 2 * runtime.GOMAXPROCS(0)
 	}
-	return &hasher{params: p, sem: make(chan struct{}, maxConcurrent)}
+	return &hasher{params: p, sem: make(chan struct{}, maxConcurrent), free: debug.FreeOSMemory}
 }
 
 // acquire takes a hashing slot, or gives up when ctx ends.
@@ -69,7 +83,24 @@ func (h *hasher) acquire(ctx context.Context) error {
 	}
 }
 
-func (h *hasher) release() { <-h.sem }
+// release gives the slot back and, once hashing has stopped for returnAfter, the memory.
+func (h *hasher) release() {
+	<-h.sem
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.settle == nil {
+		h.settle = time.AfterFunc(returnAfter, h.returnMemory)
+		return
+	}
+	h.settle.Reset(returnAfter)
+}
+
+func (h *hasher) returnMemory() {
+	if len(h.sem) > 0 {
+		return // a hash is running: its release sets the timer again
+	}
+	h.free()
+}
 
 // hash returns the PHC string of password with a fresh salt.
 func (h *hasher) hash(password string) (string, error) {

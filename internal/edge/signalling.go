@@ -257,12 +257,28 @@ func (t *Tunnel) Serve(client net.Conn) {
 	go func() {
 		defer close(done)
 		_, _ = io.Copy(t.up, client)
-		t.close() // the client left: LiveKit sees its socket close, as with a direct connection
+		// The client is done sending. LiveKit reads everything it sent, then the end of the
+		// stream, as with a direct connection; its answer is still read meanwhile (bounded).
+		// Closing at once could lose the client's last message, its leave request, and
+		// LiveKit would then wait for the participant to come back.
+		if cw, ok := t.up.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+		_ = t.up.SetReadDeadline(time.Now().Add(tunnelLinger))
 	}()
-	_, _ = io.Copy(client, t.upReader)
+	_, _ = io.Copy(client, t.upReader) // until LiveKit ends, or the client is gone
+	// What the client sent before it went may not have reached LiveKit yet: let that copy
+	// finish before closing both sides, so the socket is not closed with it unread.
+	select {
+	case <-done:
+	case <-time.After(tunnelLinger):
+	}
 	t.close()
 	<-done
 }
+
+// tunnelLinger bounds how long a tunnel whose one side ended waits for the other to finish.
+const tunnelLinger = 5 * time.Second
 
 // close ends both sides. Closing unblocks the copies; a past deadline covers connections
 // whose Close is deferred to their server (a hijacked connection).

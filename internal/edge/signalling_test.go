@@ -216,3 +216,55 @@ func TestSignalProxyHold(t *testing.T) {
 		t.Fatalf("upgrade the hold gave up on: %v %v, want 503", resp, err)
 	}
 }
+
+// A client that sends its last message and goes at once, while LiveKit is still sending to
+// it, must have that message delivered: it is the leave request, and without it LiveKit
+// keeps the participant waiting for a reconnection.
+func TestSignalProxyDeliversTheLastMessage(t *testing.T) {
+	lastMessages := make(chan string, 64)
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		go func() { // updates, as LiveKit sends them, until the connection ends
+			for c.WriteMessage(websocket.BinaryMessage, []byte(strings.Repeat("u", 512))) == nil {
+			}
+		}()
+		last := ""
+		for {
+			_, b, err := c.ReadMessage()
+			if err != nil {
+				lastMessages <- last
+				return
+			}
+			last = string(b)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p := NewSignalProxy(strings.TrimPrefix(srv.URL, "http://"), slog.New(slog.DiscardHandler))
+	front := proxyServer(t, p)
+	for i := range 20 {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+front+"/rtc?access_token=x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ws.ReadMessage(); err != nil { // the tunnel carries LiveKit's updates
+			t.Fatal(err)
+		}
+		if err := ws.WriteMessage(websocket.BinaryMessage, []byte("leave")); err != nil {
+			t.Fatal(err)
+		}
+		ws.UnderlyingConn().Close() // gone, with LiveKit's updates unread
+		select {
+		case got := <-lastMessages:
+			if got != "leave" {
+				t.Fatalf("connection %d: LiveKit's last message was %q, want the leave", i, got)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("connection %d: LiveKit's side never ended", i)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
@@ -124,6 +125,7 @@ type IngestResult struct {
 // Ingest verifies a webhook and applies it. It returns once the state change is durable:
 // concurrent webhooks are committed together (group commit), so one slow fsync serves many.
 func (s *Service) Ingest(ctx context.Context, authorization string, body []byte) (IngestResult, error) {
+	start := time.Now()
 	ev, err := s.verifier.Verify(authorization, body)
 	if err != nil {
 		return IngestResult{}, err
@@ -135,8 +137,11 @@ func (s *Service) Ingest(ctx context.Context, authorization string, body []byte)
 	}
 	dup, err := s.w.submit(ctx, ev)
 	res.Duplicate = dup
-	if err == nil && !dup && ev.Event == "participant_joined" {
-		s.gate.admitted(ev.Room.GetName(), ev.Participant)
+	if err == nil && !dup {
+		s.w.m.stateSeconds.Observe(time.Since(start).Seconds())
+		if ev.Event == "participant_joined" {
+			s.gate.admitted(ev.Room.GetName(), ev.Participant)
+		}
 	}
 	return res, err
 }

@@ -206,19 +206,26 @@ func (in *instance) logTail() string {
 }
 
 // rssMB is a process's resident set (VmRSS) in MiB.
-func rssMB(pid int) (float64, error) {
+func rssMB(pid int) (float64, error) { return statusMB(pid, "VmRSS:") }
+
+// anonMB is the anonymous part of a process's resident set (RssAnon) in MiB: its own heap and
+// stacks, without the pages of its binary, whose count depends on how the kernel caches
+// that file (large folios are mapped whole).
+func anonMB(pid int) (float64, error) { return statusMB(pid, "RssAnon:") }
+
+func statusMB(pid int, field string) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			f := strings.Fields(line)
 			kb, err := strconv.ParseFloat(f[1], 64)
 			return kb / 1024, err
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, errors.New("no " + field)
 }
 
 // procStat returns a process's parent, command name and CPU time (user+system).
