@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/live"
 )
 
@@ -79,5 +80,39 @@ func TestOutboxSharesTheStateChangesTransaction(t *testing.T) {
 	}
 	if rows[len(rows)-1] != "room_finished:" {
 		t.Errorf("last outbox row %s, want room_finished after its sessions' participant_left", rows[len(rows)-1])
+	}
+}
+
+// A meeting that ends takes its tracks with it: LiveKit's track_unpublished for them arrives
+// after Parley ended the meeting (or after room_finished) and must not reach integrations as
+// a change after room.finished.
+func TestNoTrackEventsAfterTheRoomFinished(t *testing.T) {
+	for _, end := range []string{"ended by Parley", "room_finished"} {
+		t.Run(end, func(t *testing.T) {
+			ob := &recordingOutbox{}
+			f := newFixture(t, nil, func(o *live.Options) { o.Outbox = ob })
+			if err := f.db.Exec(`CREATE TABLE hook_log (type VARCHAR(64), identity VARCHAR(255))`).Error; err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			p := participant("PA_a", "alice", now)
+			f.send(t, event("participant_joined", "standup", "RM_1", p, now))
+			pub := event("track_published", "standup", "RM_1", p, now)
+			pub.Track = &livekit.TrackInfo{Sid: "TR_a", Type: livekit.TrackType_AUDIO, Source: livekit.TrackSource_MICROPHONE}
+			f.send(t, pub)
+			if end == "room_finished" {
+				f.send(t, event("room_finished", "standup", "RM_1", nil, now.Add(time.Second)))
+			} else if err := f.svc.MarkRoomEnded(context.Background(), "standup"); err != nil {
+				t.Fatal(err)
+			}
+			un := event("track_unpublished", "standup", "RM_1", p, now.Add(2*time.Second))
+			un.Track = pub.Track
+			f.send(t, un)
+			ob.mu.Lock()
+			defer ob.mu.Unlock()
+			if last := ob.seen[len(ob.seen)-1]; last != live.EventRoomFinished {
+				t.Fatalf("events %v: want room_finished last", ob.seen)
+			}
+		})
 	}
 }

@@ -230,6 +230,9 @@ func (s *Service) MarkRoomEnded(ctx context.Context, room string) error {
 		ended, err := s.st.closeSessions(ctx, tx, `UPDATE live_participants SET state = 'left', leave_reason = 'room_ended', updated_at = ?, seen_at = ?,
 				left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END WHERE room = ? AND state <> 'left'`,
 			now, now, now, now, room)
+		if err == nil && len(ended) > 0 {
+			err = s.st.endTracksOfLeft(ctx, tx, room, now, now)
+		}
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,22 @@ func (s *store) roomFinished(ctx context.Context, x execer, name, sid string, st
 			left_at = CASE WHEN joined_at > ? THEN joined_at ELSE ? END
 		WHERE room = ? AND (room_sid = ? OR room_sid = '') AND state <> 'left'`,
 		reason, at, seen, at, at, name, sid)
+	if err == nil && len(ended) > 0 {
+		err = s.endTracksOfLeft(ctx, x, name, at, seen)
+	}
 	return n > 0, ended, err
+}
+
+// endTracksOfLeft ends the tracks of the room's sessions that have left. A session closed by
+// the room's end takes its tracks with it: LiveKit's own track_unpublished for them comes
+// later (after Parley ended the meeting, or after room_finished), and would otherwise be a
+// change of state, and an event to integrations, after the room had finished.
+func (s *store) endTracksOfLeft(ctx context.Context, x execer, room string, at, seen int64) error {
+	_, err := s.exec(ctx, x, `UPDATE live_tracks SET unpublished_at = ?, updated_at = ?, seen_at = ?
+		WHERE room = ? AND unpublished_at = 0
+			AND participant_sid IN (SELECT sid FROM live_participants WHERE room = ? AND state = 'left')`,
+		at, at, seen, room, room)
+	return err
 }
 
 // sessionJoined records a joining or joined session; see the ordering rules above.
