@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-logr/logr"
 	protoLogger "github.com/livekit/protocol/logger"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -295,109 +294,12 @@ func (r *Recorder) Close(ctx context.Context) error {
 	}
 }
 
-// Recover composes the recordings an earlier process left unfinished: interrupted while
-// recording or while composing. Each becomes complete with a note, or failed with a reason.
-func (r *Recorder) Recover(ctx context.Context) error {
-	entries, err := os.ReadDir(r.cfg.WorkDir)
-	if err != nil {
-		return fmt.Errorf("builtin recorder: recover: %w", err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		id := e.Name()
-		dir := filepath.Join(r.cfg.WorkDir, id)
-		m, err := loadManifest(dir)
-		if err != nil {
-			r.log.Warn("recorder: skipping a directory without a readable manifest", "dir", dir, "err", err)
-			continue
-		}
-		r.mu.Lock()
-		busy := r.sessions[id] != nil || r.composing[id]
-		r.mu.Unlock()
-		if busy {
-			continue
-		}
-		switch m.State {
-		case stateRecording:
-			m.State = stateStopped
-			m.End = 0 // unknown: taken from the files
-			if err := saveManifest(dir, m); err != nil {
-				r.log.Error("recorder: recover", "recording", id, "err", err)
-				continue
-			}
-			r.log.Info("recorder: composing a recording interrupted by a restart", "recording", id)
-			r.startJob(id, dir, "recording interrupted by a restart; composed from what was written")
-		case stateStopped:
-			r.log.Info("recorder: resuming an interrupted composition", "recording", id)
-			r.startJob(id, dir, "composed after a restart")
-		case stateFailed:
-			// Kept for the service's scheduled retry; List reports it failed meanwhile, so
-			// a recording whose failure report was lost is not aborted by the reconciler.
-			r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusFailed,
-				Error: orDefault(m.Error, "failed before a restart"), Retryable: true})
-		case stateDone:
-			if !r.cfg.KeepTracks {
-				_ = os.RemoveAll(dir)
-			}
-		}
-	}
-	return nil
-}
-
-// report delivers u, retrying briefly: a lost final state would leave the recording stuck.
-func (r *Recorder) report(u recording.Update) {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = r.cfg.Reporter.Report(ctx, u)
-		cancel()
-		if err == nil || errors.Is(err, recording.ErrIllegalTransition) || errors.Is(err, recording.ErrNotFound) {
-			return // done, or a state the service has moved past: retrying changes nothing
-		}
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-	r.log.Error("recorder: report failed", "recording", u.RecordingID, "status", u.Status, "err", err)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // validID accepts ids that are safe as a directory name.
 func validID(id string) error {
 	if id == "" || len(id) > 128 || strings.ContainsAny(id, `/\`) || id == "." || id == ".." || strings.HasPrefix(id, ".") {
 		return fmt.Errorf("%w: recording id %q must be a non-empty name without slashes", ErrBadRequest, id)
 	}
 	return nil
-}
-
-// SDKLogger adapts log for the LiveKit SDK, keeping its warnings and errors only: at info
-// level it reports every ICE and signalling state change.
-func SDKLogger(log *slog.Logger) protoLogger.Logger {
-	return protoLogger.LogRLogger(logr.FromSlogHandler(minLevel{log.Handler(), slog.LevelWarn}))
-}
-
-// minLevel drops records below level.
-type minLevel struct {
-	slog.Handler
-	level slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.level && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(a), h.level}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.level}
 }
 
 func createExclusive(path string) (*os.File, error) {
