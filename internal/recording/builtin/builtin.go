@@ -55,6 +55,10 @@ type Config struct {
 	// MaxConcurrentCompositions is how many ffmpeg compositions run at once (default 1):
 	// each uses every core, the others wait in a queue.
 	MaxConcurrentCompositions int
+	// SegmentSeconds is the length of the segments composed while a meeting is recorded
+	// (default 16, rounded up to whole audio and video frames), so the file is ready soon
+	// after stop whatever the meeting's length; negative: compose after stop only.
+	SegmentSeconds float64
 	// ComposeBudget, when set, replaces the meeting-scaled time limit of one composition.
 	ComposeBudget time.Duration
 	// Registry receives the composer's metrics (nil: unregistered).
@@ -145,6 +149,14 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.MaxConcurrentCompositions <= 0 {
 		cfg.MaxConcurrentCompositions = 1
 	}
+	switch {
+	case cfg.SegmentSeconds == 0:
+		cfg.SegmentSeconds = segmentLength(16, cfg.FPS)
+	case cfg.SegmentSeconds < 0:
+		cfg.SegmentSeconds = 0
+	default:
+		cfg.SegmentSeconds = segmentLength(max(cfg.SegmentSeconds, 1), cfg.FPS)
+	}
 	if cfg.JoinTimeout <= 0 {
 		cfg.JoinTimeout = 15 * time.Second
 	}
@@ -186,7 +198,8 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		return "", fmt.Errorf("recording %s: %w", req.RecordingID, err)
 	}
 	s := newSession(r, dir, &Timeline{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
-		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{}})
+		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{},
+		SegmentSeconds: r.cfg.SegmentSeconds})
 	r.sessions[req.RecordingID] = s
 	r.mu.Unlock()
 
@@ -210,6 +223,12 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		return "", fmt.Errorf("recording %s: join room %q: %w", req.RecordingID, req.Room, err)
 	}
 	go s.run()
+	if s.man.SegmentSeconds > 0 {
+		r.jobs.Add(1)
+		go s.segmentLoop()
+	} else {
+		close(s.segDone)
+	}
 	r.report(recording.Update{RecordingID: req.RecordingID, Handle: req.RecordingID, Status: recording.StatusActive})
 	r.log.Info("recording started", "recording", req.RecordingID, "room", req.Room)
 	return req.RecordingID, nil

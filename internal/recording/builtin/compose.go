@@ -12,9 +12,10 @@ import (
 	"github.com/parley/parley/internal/recording"
 )
 
-// startJob queues the composition of a stopped recording; at most MaxConcurrentCompositions
-// run at once (ffmpeg uses every core), the others wait in the queue.
-func (r *Recorder) startJob(id, dir, note string) {
+// startJob queues the composition of a stopped recording once after is closed (nil: at
+// once); at most MaxConcurrentCompositions run at once (ffmpeg uses every core), the
+// others wait in the queue.
+func (r *Recorder) startJob(id, dir, note string, after <-chan struct{}) {
 	r.mu.Lock()
 	r.composing[id] = true
 	r.mu.Unlock()
@@ -27,6 +28,14 @@ func (r *Recorder) startJob(id, dir, note string) {
 			delete(r.composing, id)
 			r.mu.Unlock()
 		}()
+		if after != nil { // the segments being composed during the meeting come first
+			select {
+			case <-after:
+			case <-r.ctx.Done():
+				r.m.queued.Dec()
+				return
+			}
+		}
 		select {
 		case r.sem <- struct{}{}:
 			r.m.queued.Dec()
@@ -70,21 +79,25 @@ func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 	r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: 0})
 	began := r.now()
 	out := filepath.Join(dir, "composed.mp4")
-	script := filepath.Join(dir, "filter.txt")
-	args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)
-	if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
-		fail(failInternal, "composition: "+err.Error())
-		return
-	}
 	var last time.Time
-	run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, total: m.End, budget: r.budget(m.End), log: log,
-		progress: func(p float64) {
-			if now := r.now(); now.Sub(last) >= time.Second {
-				last = now
-				r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
-			}
-		}}
-	err = run.run(ctx)
+	progress := func(p float64) {
+		if now := r.now(); now.Sub(last) >= time.Second {
+			last = now
+			r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
+		}
+	}
+	if m.SegmentSeconds > 0 {
+		err = r.composeSegmented(ctx, log, m, dir, out, progress)
+	} else {
+		script := filepath.Join(dir, "filter.txt")
+		args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)
+		if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
+			fail(failInternal, "composition: "+err.Error())
+			return
+		}
+		run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, total: m.End, budget: r.budget(m.End), log: log, progress: progress}
+		err = run.run(ctx)
+	}
 	took := r.now().Sub(began)
 	if ctx.Err() != nil {
 		log.Info("recorder: composition interrupted; it resumes at the next start")

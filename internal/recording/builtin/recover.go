@@ -44,10 +44,10 @@ func (r *Recorder) Recover(ctx context.Context) error {
 				continue
 			}
 			r.log.Info("recorder: composing a recording interrupted by a restart", "recording", id)
-			r.startJob(id, dir, "recording interrupted by a restart; composed from what was written")
+			r.startJob(id, dir, "recording interrupted by a restart; composed from what was written", nil)
 		case stateStopped:
 			r.log.Info("recorder: resuming an interrupted composition", "recording", id)
-			r.startJob(id, dir, "composed after a restart")
+			r.startJob(id, dir, "composed after a restart", nil)
 		case stateFailed:
 			// Kept for the service's scheduled retry; List reports it failed meanwhile, so
 			// a recording whose failure report was lost is not aborted by the reconciler.

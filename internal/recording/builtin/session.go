@@ -7,6 +7,7 @@ import (
 	lkc "github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/recording"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,8 @@ type session struct {
 	failc chan error
 	wake  chan struct{} // a rejoin attempt is due now (Recorder.Rejoin)
 	done  chan struct{} // closed once the session is finished and reported
+	// segStop ends the segment loop (closed by finish); segDone is closed when it has ended.
+	segStop, segDone chan struct{}
 
 	mu       sync.Mutex
 	man      *Timeline
@@ -58,6 +61,7 @@ func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
 		stopc: make(chan string, 1), failc: make(chan error, 1), wake: make(chan struct{}, 1), done: make(chan struct{}),
+		segStop: make(chan struct{}), segDone: make(chan struct{}),
 		writers: map[*trackWriter]struct{}{}, bySID: map[string]int{}, gapStart: -1}
 }
 
@@ -287,6 +291,10 @@ func (s *session) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPubli
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.man.Tracks[idx].Start = s.offset(t)
+		if seg := s.man.SegmentSeconds; seg > 0 && kind == "video" {
+			start := s.offset(t)
+			w.keyEvery, w.keyNext = seg, math.Ceil((start+keyLead)/seg)*seg-keyLead-start
+		}
 		s.saveOrFail()
 	}
 	source := strings.ToLower(pub.Source().String())
