@@ -56,7 +56,7 @@ type Config struct {
 	// each uses every core, the others wait in a queue.
 	MaxConcurrentCompositions int
 	// SegmentSeconds is the length of the segments composed while a meeting is recorded
-	// (default 16, rounded up to whole audio and video frames), so the file is ready soon
+	// (default 8, rounded up to whole audio and video frames), so the file is ready soon
 	// after stop whatever the meeting's length; negative: compose after stop only.
 	SegmentSeconds float64
 	// ComposeBudget, when set, replaces the meeting-scaled time limit of one composition.
@@ -93,6 +93,7 @@ type Recorder struct {
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
 	sem    chan struct{} // MaxConcurrentCompositions slots: ffmpeg uses every core
+	segSem chan struct{} // one segment composed at a time during meetings, for all of them
 	m      *composeMetrics
 }
 
@@ -151,7 +152,7 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	switch {
 	case cfg.SegmentSeconds == 0:
-		cfg.SegmentSeconds = segmentLength(16, cfg.FPS)
+		cfg.SegmentSeconds = segmentLength(8, cfg.FPS)
 	case cfg.SegmentSeconds < 0:
 		cfg.SegmentSeconds = 0
 	default:
@@ -169,7 +170,8 @@ func New(cfg Config) (*Recorder, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{cfg: cfg, log: cfg.Log, now: cfg.Now, sdkLog: SDKLogger(cfg.Log), createFile: createExclusive, sessions: map[string]*session{},
 		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxConcurrentCompositions),
-		m: newComposeMetrics(cfg.Registry)}, nil
+		segSem: make(chan struct{}, 1),
+		m:      newComposeMetrics(cfg.Registry)}, nil
 }
 
 // Name is "builtin".

@@ -12,10 +12,11 @@ import (
 	"github.com/parley/parley/internal/recording"
 )
 
-// startJob queues the composition of a stopped recording once after is closed (nil: at
-// once); at most MaxConcurrentCompositions run at once (ffmpeg uses every core), the
-// others wait in the queue.
-func (r *Recorder) startJob(id, dir, note string, after <-chan struct{}) {
+// startJob queues the composition of a stopped recording; at most MaxConcurrentCompositions
+// run at once (ffmpeg uses every core), the others wait in the queue. s is the session
+// that recorded it (nil after a restart or for a retry): its segment in composition is
+// waited for, not composed twice.
+func (r *Recorder) startJob(id, dir, note string, s *session) {
 	r.mu.Lock()
 	r.composing[id] = true
 	r.mu.Unlock()
@@ -28,14 +29,6 @@ func (r *Recorder) startJob(id, dir, note string, after <-chan struct{}) {
 			delete(r.composing, id)
 			r.mu.Unlock()
 		}()
-		if after != nil { // the segments being composed during the meeting come first
-			select {
-			case <-after:
-			case <-r.ctx.Done():
-				r.m.queued.Dec()
-				return
-			}
-		}
 		select {
 		case r.sem <- struct{}{}:
 			r.m.queued.Dec()
@@ -46,14 +39,14 @@ func (r *Recorder) startJob(id, dir, note string, after <-chan struct{}) {
 		defer func() { <-r.sem }()
 		r.m.running.Inc()
 		defer r.m.running.Dec()
-		r.compose(r.ctx, id, dir, note)
+		r.compose(r.ctx, id, dir, note, s)
 	}()
 }
 
 // compose turns a stopped recording's tracks into one MP4, stores it and reports the result.
 // If ctx ends (shutdown) the manifest stays "stopped" and Recover resumes it. A failure
 // keeps the track files and is reported retryable: the service retries it with backoff.
-func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
+func (r *Recorder) compose(ctx context.Context, id, dir, note string, s *session) {
 	log := r.log.With("recording", id)
 	m, err := loadManifest(dir)
 	if err != nil {
@@ -87,7 +80,7 @@ func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 		}
 	}
 	if m.SegmentSeconds > 0 {
-		err = r.composeSegmented(ctx, log, m, dir, out, progress)
+		err = r.composeSegmented(ctx, log, m, dir, out, progress, s)
 	} else {
 		script := filepath.Join(dir, "filter.txt")
 		args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)

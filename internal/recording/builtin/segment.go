@@ -37,7 +37,7 @@ const (
 )
 
 // segmentLength rounds want up to a length that holds whole AAC frames and whole video
-// frames at fps (16 s: 750 AAC frames, 480 video frames at 30 fps).
+// frames at fps (8 s: 375 AAC frames, 240 video frames at 30 fps).
 func segmentLength(want float64, fps int) float64 {
 	base := int(math.Ceil(want * aacRate / aacFrame))
 	for n := base; n < 2*base+2; n++ {
@@ -104,7 +104,7 @@ type segmentInput struct {
 // segmentArgs builds the ffmpeg command and filter graph composing sg of m. Video inputs
 // are cut from their keyframe before the segment into segDir (idx caches the keyframes);
 // audio inputs are seeked. The caller removes the cuts.
-func segmentArgs(m *Timeline, dir, segDir string, sg segment, idx map[int]*ivfIndex, w, h, fps, threads int, script, vout, aout string) ([]string, string, []string, error) {
+func segmentArgs(m *Timeline, dir, segDir string, sg segment, idx map[int]*ivfIndex, w, h, fps, threads int, script, vout, aout, tmp string) ([]string, string, []string, error) {
 	vd := float64(sg.Frames) / float64(fps)
 	origin := sg.A - segLeadIn/aacRate
 	aw := float64(segLeadIn+sg.Packets*aacFrame+segLeadOut) / aacRate
@@ -158,7 +158,7 @@ func segmentArgs(m *Timeline, dir, segDir string, sg segment, idx map[int]*ivfIn
 			x = &ivfIndex{path: filepath.Join(dir, t.File), codec: t.Codec}
 			idx[i] = x
 		}
-		cut := filepath.Join(segDir, fmt.Sprintf("cut-%05d-%03d.ivf", sg.K, i))
+		cut := filepath.Join(segDir, fmt.Sprintf("cut-%05d-%03d%s", sg.K, i, tmp))
 		first, n, err := x.extract(cut, sg.A-t.Start, sg.B-t.Start)
 		if err != nil {
 			return nil, "", cuts, fmt.Errorf("cut %s: %w", t.File, err)

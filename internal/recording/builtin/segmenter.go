@@ -8,24 +8,27 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // composeSegment composes one segment of m into the segment directory: both files are
 // written under temporary names and renamed into place, so a segment that exists is
 // whole. threads is ffmpeg's encoder threads (1 during the meeting, 0 = all at stop).
-func (r *Recorder) composeSegment(ctx context.Context, log *slog.Logger, m *Timeline, dir string, sg segment, idx map[int]*ivfIndex, threads int) error {
+func (r *Recorder) composeSegment(ctx context.Context, log *slog.Logger, m *Timeline, dir string, sg segment, idx map[int]*ivfIndex, threads int, urgent bool) error {
 	segDir := filepath.Join(dir, segDirName)
 	if err := os.MkdirAll(segDir, 0o750); err != nil {
 		return err
 	}
-	script := filepath.Join(segDir, fmt.Sprintf("filter-%05d.txt", sg.K))
-	vtmp := filepath.Join(segDir, sg.name(segVideoExt)+".tmp")
-	atmp := filepath.Join(segDir, sg.name(segAudioExt)+".tmp")
-	args, graph, cuts, err := segmentArgs(m, dir, segDir, sg, idx, r.cfg.Width, r.cfg.Height, r.cfg.FPS, threads, script, vtmp, atmp)
+	tmp := fmt.Sprintf(".%d.tmp", tmpSeq.Add(1)) // unique: never two writers of one file
+	script := filepath.Join(segDir, fmt.Sprintf("filter-%05d%s", sg.K, tmp))
+	vtmp := filepath.Join(segDir, sg.name(segVideoExt)+tmp)
+	atmp := filepath.Join(segDir, sg.name(segAudioExt)+tmp)
+	args, graph, cuts, err := segmentArgs(m, dir, segDir, sg, idx, r.cfg.Width, r.cfg.Height, r.cfg.FPS, threads, script, vtmp, atmp, tmp)
 	defer func() {
-		for _, c := range append(cuts, script) {
+		for _, c := range append(cuts, script, vtmp, atmp) {
 			_ = os.Remove(c)
 		}
 	}()
@@ -35,7 +38,7 @@ func (r *Recorder) composeSegment(ctx context.Context, log *slog.Logger, m *Time
 	if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
 		return err
 	}
-	run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, budget: r.budget(sg.B - sg.A), log: log}
+	run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, budget: r.budget(sg.B - sg.A), log: log, urgent: urgent}
 	if err := run.run(ctx); err != nil {
 		return err
 	}
@@ -48,6 +51,8 @@ func (r *Recorder) composeSegment(ctx context.Context, log *slog.Logger, m *Time
 	}
 	return os.Rename(vtmp, filepath.Join(segDir, sg.name(segVideoExt)))
 }
+
+var tmpSeq atomic.Int64
 
 type discard struct{}
 
@@ -85,20 +90,31 @@ func (s *session) segmentLoop() {
 			continue
 		}
 		select {
-		case s.r.sem <- struct{}{}:
+		case s.r.segSem <- struct{}{}:
 		case <-s.segStop:
 			return
 		case <-s.r.ctx.Done():
 			return
 		}
 		s.mu.Lock()
+		select {
+		case <-s.segStop: // stopped meanwhile: the composition at stop takes over
+			s.mu.Unlock()
+			<-s.r.segSem
+			return
+		default:
+		}
+		s.segBusy = sg.K
 		m := s.man.clone()
 		s.mu.Unlock()
 		began := s.r.now()
 		s.r.m.running.Inc()
-		err := s.r.composeSegment(s.r.ctx, s.log, m, s.dir, sg, idx, 1)
+		err := s.r.composeSegment(s.r.ctx, s.log, m, s.dir, sg, idx, 1, false)
 		s.r.m.running.Dec()
-		<-s.r.sem
+		<-s.r.segSem
+		s.mu.Lock()
+		s.segBusy = -1
+		s.mu.Unlock()
 		if s.r.ctx.Err() != nil {
 			return
 		}
@@ -117,9 +133,11 @@ func (s *session) segmentLoop() {
 }
 
 // composeSegmented finishes a segmented recording: composes the segments not composed
-// during the meeting (the tail, those lost to a restart or that failed), then joins all of
-// them into out without re-encoding.
-func (r *Recorder) composeSegmented(ctx context.Context, log *slog.Logger, m *Timeline, dir, out string, progress func(float64)) error {
+// during the meeting (the tail, those lost to a restart or that failed), several at once
+// as the tail is what stands between stop and the file, then joins all of them into out
+// without re-encoding. s, when the recording was just stopped, is its session: the segment
+// its loop is composing is waited for instead of composed twice.
+func (r *Recorder) composeSegmented(ctx context.Context, log *slog.Logger, m *Timeline, dir, out string, progress func(float64), s *session) error {
 	seg := m.SegmentSeconds
 	segDir := filepath.Join(dir, segDirName)
 	// A recording recovered after a crash ends where its files end; segments composed
@@ -128,17 +146,86 @@ func (r *Recorder) composeSegmented(ctx context.Context, log *slog.Logger, m *Ti
 		m.End = max(m.End, float64(k+1)*seg)
 	}
 	plan := planSegments(m.End, seg, r.cfg.FPS)
-	idx := map[int]*ivfIndex{}
-	for i, sg := range plan {
-		if sg.done(segDir) {
-			continue
-		}
-		if err := r.composeSegment(ctx, log, m, dir, sg, idx, 0); err != nil {
-			return err
-		}
-		progress(0.9 * float64(i+1) / float64(len(plan)))
+	busy := -1
+	if s != nil {
+		s.mu.Lock()
+		busy = s.segBusy
+		s.mu.Unlock()
 	}
-	return r.joinSegments(ctx, log, m, segDir, plan, out)
+	began := r.now()
+	todo := missing(plan, segDir, busy)
+	if err := r.composeSegments(ctx, log, m, dir, todo, progress, len(plan)); err != nil {
+		return err
+	}
+	if s != nil {
+		select {
+		case <-s.segDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := r.composeSegments(ctx, log, m, dir, missing(plan, segDir, -1), progress, len(plan)); err != nil {
+		return err
+	}
+	composed := r.now()
+	err := r.joinSegments(ctx, log, m, segDir, plan, out)
+	log.Info("recorder: segments joined", "segments", len(plan), "composed at stop", len(todo),
+		"compose", composed.Sub(began).Round(time.Millisecond), "join", r.now().Sub(composed).Round(time.Millisecond))
+	return err
+}
+
+func missing(plan []segment, segDir string, busy int) []segment {
+	var out []segment
+	for _, sg := range plan {
+		if sg.K != busy && !sg.done(segDir) {
+			out = append(out, sg)
+		}
+	}
+	return out
+}
+
+// composeSegments composes todo, one per core at once. A short list is a just-stopped
+// recording's tail and runs at normal priority; a long one (a recording recovered or
+// retried) at low priority like the segments of a meeting.
+func (r *Recorder) composeSegments(ctx context.Context, log *slog.Logger, m *Timeline, dir string, todo []segment, progress func(float64), total int) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	workers := min(runtime.NumCPU(), len(todo))
+	threads := 1
+	if workers == 1 {
+		threads = 0
+	}
+	urgent := len(todo) <= 3
+	jobs := make(chan segment)
+	errs := make(chan error, workers)
+	var done atomic.Int64
+	for w := 0; w < workers; w++ {
+		go func() {
+			idx := map[int]*ivfIndex{}
+			var first error
+			for sg := range jobs {
+				if first != nil {
+					continue
+				}
+				if first = r.composeSegment(ctx, log, m, dir, sg, idx, threads, urgent); first == nil {
+					progress(0.9 * float64(total-len(todo)+int(done.Add(1))) / float64(total))
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, sg := range todo {
+		jobs <- sg
+	}
+	close(jobs)
+	var err error
+	for w := 0; w < workers; w++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // joinSegments writes out from the segments: their video through ffmpeg's concat demuxer

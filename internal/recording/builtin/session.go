@@ -44,6 +44,7 @@ type session struct {
 	done  chan struct{} // closed once the session is finished and reported
 	// segStop ends the segment loop (closed by finish); segDone is closed when it has ended.
 	segStop, segDone chan struct{}
+	segBusy          int // segment the loop is composing, -1 when none
 
 	mu       sync.Mutex
 	man      *Timeline
@@ -61,7 +62,7 @@ func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
 		stopc: make(chan string, 1), failc: make(chan error, 1), wake: make(chan struct{}, 1), done: make(chan struct{}),
-		segStop: make(chan struct{}), segDone: make(chan struct{}),
+		segStop: make(chan struct{}), segDone: make(chan struct{}), segBusy: -1,
 		writers: map[*trackWriter]struct{}{}, bySID: map[string]int{}, gapStart: -1}
 }
 
