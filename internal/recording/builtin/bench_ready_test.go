@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +32,8 @@ type readyFigures struct {
 	ComposeCPU     float64 `json:"compose_cpu_s_per_min"`
 	CPUPctOfCore   float64 `json:"cpu_pct_of_one_core"`
 	Segments       int     `json:"segments"`
+	AtStop         int     `json:"segments_composed_at_stop"` // not composed during the meeting
+	LoadAvg        string  `json:"load_average"`              // of the machine, at stop
 	DurationSec    float64 `json:"duration_s"`
 	VideoAudioDiff float64 `json:"video_audio_diff_s"`
 	Gaps           int     `json:"gaps"` // packets whose timestamp does not follow the one before
@@ -72,33 +73,26 @@ func TestBenchReadyAtStop(t *testing.T) {
 		f.CPUPctOfCore = 100 * (f.RecordCPU + f.ComposeCPU) / 60
 		b, _ := json.Marshal(f)
 		fmt.Printf("BENCH_READY %s\n", b)
-		t.Logf("%.0f min (synthetic %v): ready %.2fs after stop (tail %.1fs), CPU %.1f%% of a core (record %.1fs + compose %.1fs per meeting minute), %s",
-			f.Minutes, f.Synthetic, f.ReadySeconds, f.TailSeconds, f.CPUPctOfCore, f.RecordCPU, f.ComposeCPU, f.Check)
+		t.Logf("%.0f min (synthetic %v): ready %.2fs after stop (tail %.1fs, %d segments composed at stop, load %s), CPU %.1f%% of a core (record %.1fs + compose %.1fs per meeting minute), %s",
+			f.Minutes, f.Synthetic, f.ReadySeconds, f.TailSeconds, f.AtStop, f.LoadAvg, f.CPUPctOfCore, f.RecordCPU, f.ComposeCPU, f.Check)
 	}
 }
 
 func benchReadyLive(t *testing.T, minutes float64) readyFigures {
 	e := newEnv(t, false)
-	e.createRoom(t, "ready")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPublishers$", "-test.v")
-	cmd.Env = append(os.Environ(), "PARLEY_BENCH_PUBLISH="+e.lk.WSURL+" "+e.lk.APIKey+" "+e.lk.APISecret+" ready")
-	cmd.Stderr, cmd.Stdout = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	waitFor(t, 60*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		res, err := e.rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "ready"})
-		return err == nil && countPublished(res) >= 4
-	})
+	defer startBenchPublishers(t, e, "ready")()
 	u0, _ := ReadUsage()
 	began := time.Now()
 	startRecording(t, e.rec, "rec-ready", "ready")
 	time.Sleep(time.Duration(minutes*60*float64(time.Second)) - time.Since(began))
-	u1, _ := ReadUsage()
 	stopAt := time.Now()
+	before := 0
+	for name := range segmentsDone(t, filepath.Join(e.work, "rec-ready")) {
+		if filepath.Ext(name) == segVideoExt {
+			before++
+		}
+	}
+	load := loadAverage()
 	stopRecording(t, e.rec, "rec-ready")
 	u := e.rep.wait(t, recording.StatusComplete, 10*time.Minute)
 	ready := time.Since(stopAt)
@@ -109,8 +103,8 @@ func benchReadyLive(t *testing.T, minutes float64) readyFigures {
 		TailSeconds: secs - seg*math.Floor((secs-segLag)/seg),
 		RecordCPU:   (u2.CPU - u0.CPU).Seconds() / (secs / 60),
 		ComposeCPU:  (u2.ChildCPU - u0.ChildCPU).Seconds() / (secs / 60),
-		Segments:    len(planSegments(secs, seg, e.rec.cfg.FPS)), FileMiB: float64(u.SizeBytes) / (1 << 20)}
-	_ = u1
+		Segments:    len(planSegments(secs, seg, e.rec.cfg.FPS)), FileMiB: float64(u.SizeBytes) / (1 << 20), LoadAvg: load}
+	f.AtStop = f.Segments - before
 	verifyReady(t, &f, filepath.Join(e.store.root, filepath.FromSlash(u.FileKey)), secs)
 	return f
 }
@@ -176,14 +170,15 @@ func benchReadySynthetic(t *testing.T, minutes float64) readyFigures {
 	if err := saveManifest(dir, m); err != nil {
 		t.Fatal(err)
 	}
-	stopAt := time.Now()
+	stopAt, load := time.Now(), loadAverage()
 	rec.startJob(id, dir, "", nil)
 	u := rep.wait(t, recording.StatusComplete, 10*time.Minute)
 	ready := time.Since(stopAt)
 	u1, _ := ReadUsage()
 	f := readyFigures{Minutes: minutes, Synthetic: true, ReadySeconds: ready.Seconds(), TailSeconds: end - float64(len(during))*seg,
 		ComposeCPU: (u1.ChildCPU - u0.ChildCPU).Seconds() / minutes,
-		Segments:   len(planSegments(end, seg, rec.cfg.FPS)), FileMiB: float64(u.SizeBytes) / (1 << 20)}
+		Segments:   len(planSegments(end, seg, rec.cfg.FPS)), FileMiB: float64(u.SizeBytes) / (1 << 20), LoadAvg: load}
+	f.AtStop = f.Segments - len(during)
 	verifyReady(t, &f, filepath.Join(store.root, filepath.FromSlash(u.FileKey)), end)
 	return f
 }
@@ -273,6 +268,15 @@ func verifyReady(t *testing.T, f *readyFigures, path string, want float64) {
 		f.Check = strings.Join(problems, "; ")
 		t.Errorf("%s: %s", path, f.Check)
 	}
+}
+
+// loadAverage is the machine's 1-minute load average (the bench shares it).
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // noRooms is a room service for a recorder that never joins a room.

@@ -225,38 +225,12 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 	prev := "0:v"
 	n := 0
 	for i, places := range layout(spans, w, h) {
-		groups := map[[2]int][]placement{}
-		var order [][2]int
-		for _, p := range places {
-			k := [2]int{p.W, p.H}
-			if groups[k] == nil {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], p)
-		}
-		if len(order) == 0 {
+		if len(places) == 0 {
 			continue
 		}
 		in := videoInputs[i]
-		fmt.Fprintf(&g, "[%d:v]setpts=PTS-STARTPTS+%.3f/TB", in, spans[i].Start)
-		if len(order) > 1 {
-			fmt.Fprintf(&g, ",split=%d", len(order))
-		}
-		for j := range order {
-			fmt.Fprintf(&g, "[v%d_%d]", in, j)
-		}
-		g.WriteString(";\n")
-		for j, k := range order {
-			ps := groups[k]
-			fmt.Fprintf(&g, "[v%d_%d]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1[t%d_%d];\n",
-				in, j, k[0], k[1], k[0], k[1], in, j)
-			n++
-			next := fmt.Sprintf("o%d", n)
-			fmt.Fprintf(&g, "[%s][t%d_%d]overlay=x='%s':y='%s':eval=frame:eof_action=pass:enable='%s'[%s];\n",
-				prev, in, j, piecewise(ps, func(p placement) int { return p.X }),
-				piecewise(ps, func(p placement) int { return p.Y }), enableExpr(ps), next)
-			prev = next
-		}
+		fmt.Fprintf(&g, "[%d:v]setpts=PTS-STARTPTS+%.3f/TB[c%d];\n", in, spans[i].Start, in)
+		prev = overlayTiles(&g, prev, in, places, &n, ":eof_action=pass")
 	}
 	fmt.Fprintf(&g, "[%s]format=yuv420p[vout]", prev)
 	args = append(args, "-filter_complex_script", script, "-map", "[vout]", "-map", "[aout]",
@@ -264,6 +238,45 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
 		"-movflags", "+faststart", "-t", end, out)
 	return args, g.String()
+}
+
+// overlayTiles overlays video input in (labelled c<in>, on the timeline) on prev at its
+// placements, one scaled copy per tile size, and returns the label of the result; n
+// numbers the overlays of the graph.
+func overlayTiles(g *strings.Builder, prev string, in int, places []placement, n *int, overlayOpts string) string {
+	groups := map[[2]int][]placement{}
+	var order [][2]int
+	for _, p := range places {
+		k := [2]int{p.W, p.H}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	src := fmt.Sprintf("c%d", in)
+	if len(order) > 1 {
+		fmt.Fprintf(g, "[%s]split=%d", src, len(order))
+		for j := range order {
+			fmt.Fprintf(g, "[v%d_%d]", in, j)
+		}
+		g.WriteString(";\n")
+	}
+	for j, k := range order {
+		from := src
+		if len(order) > 1 {
+			from = fmt.Sprintf("v%d_%d", in, j)
+		}
+		ps := groups[k]
+		fmt.Fprintf(g, "[%s]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1[t%d_%d];\n",
+			from, k[0], k[1], k[0], k[1], in, j)
+		*n++
+		next := fmt.Sprintf("o%d", *n)
+		fmt.Fprintf(g, "[%s][t%d_%d]overlay=x='%s':y='%s':eval=frame%s:enable='%s'[%s];\n",
+			prev, in, j, piecewise(ps, func(p placement) int { return p.X }),
+			piecewise(ps, func(p placement) int { return p.Y }), overlayOpts, enableExpr(ps), next)
+		prev = next
+	}
+	return prev
 }
 
 // piecewise is an ffmpeg expression of t worth f(p) during each placement.

@@ -200,38 +200,7 @@ func segmentArgs(m *Timeline, dir, segDir string, sg segment, idx map[int]*ivfIn
 	prev := "0:v"
 	n := 0
 	for _, v := range videos {
-		groups := map[[2]int][]placement{}
-		var order [][2]int
-		for _, p := range v.ps {
-			k := [2]int{p.W, p.H}
-			if groups[k] == nil {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], p)
-		}
-		src := fmt.Sprintf("c%d", v.input)
-		if len(order) > 1 {
-			fmt.Fprintf(&g, "[%s]split=%d", src, len(order))
-			for j := range order {
-				fmt.Fprintf(&g, "[v%d_%d]", v.input, j)
-			}
-			g.WriteString(";\n")
-		}
-		for j, k := range order {
-			in := src
-			if len(order) > 1 {
-				in = fmt.Sprintf("v%d_%d", v.input, j)
-			}
-			ps := groups[k]
-			fmt.Fprintf(&g, "[%s]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1[t%d_%d];\n",
-				in, k[0], k[1], k[0], k[1], v.input, j)
-			n++
-			next := fmt.Sprintf("o%d", n)
-			fmt.Fprintf(&g, "[%s][t%d_%d]overlay=x='%s':y='%s':eval=frame:enable='%s'[%s];\n",
-				prev, v.input, j, piecewise(ps, func(p placement) int { return p.X }),
-				piecewise(ps, func(p placement) int { return p.Y }), enableExpr(ps), next)
-			prev = next
-		}
+		prev = overlayTiles(&g, prev, v.input, v.ps, &n, "")
 	}
 	fmt.Fprintf(&g, "[%s]format=yuv420p[vout]", prev)
 	args = append(args, "-filter_complex_script", script,

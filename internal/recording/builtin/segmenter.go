@@ -54,6 +54,9 @@ func (r *Recorder) composeSegment(ctx context.Context, log *slog.Logger, m *Time
 
 var tmpSeq atomic.Int64
 
+// urgentMedia is how many seconds of media left at stop are composed at normal priority.
+const urgentMedia = 60
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
@@ -184,9 +187,10 @@ func missing(plan []segment, segDir string, busy int) []segment {
 	return out
 }
 
-// composeSegments composes todo, one per core at once. A short list is a just-stopped
-// recording's tail and runs at normal priority; a long one (a recording recovered or
-// retried) at low priority like the segments of a meeting.
+// composeSegments composes todo, one per core at once. Up to urgentMedia of them is a
+// just-stopped recording's tail (or a meeting's segments that fell behind on a busy
+// machine), which someone waits for: normal priority. More (a long recording recovered or
+// retried whole) runs at low priority like the segments of a meeting.
 func (r *Recorder) composeSegments(ctx context.Context, log *slog.Logger, m *Timeline, dir string, todo []segment, progress func(float64), total int) error {
 	if len(todo) == 0 {
 		return nil
@@ -196,7 +200,11 @@ func (r *Recorder) composeSegments(ctx context.Context, log *slog.Logger, m *Tim
 	if workers == 1 {
 		threads = 0
 	}
-	urgent := len(todo) <= 3
+	var media float64
+	for _, sg := range todo {
+		media += sg.B - sg.A
+	}
+	urgent := media <= urgentMedia
 	jobs := make(chan segment)
 	errs := make(chan error, workers)
 	var done atomic.Int64
