@@ -46,7 +46,7 @@ type readyFigures struct {
 // "1"). One minute is recorded live (two publishers from a child process); longer ones are
 // synthetic: track files of that length written like the recorder's (looped VP8 and Opus
 // of two publishers), their segments composed as the meeting would have (two at a time,
-// to save the bench's time; CPU is what is counted), then stopped. It prints one
+// at normal priority, to save the bench's time; CPU is what is counted), then stopped. It prints one
 // "BENCH_READY {json}" line per length.
 func TestBenchReadyAtStop(t *testing.T) {
 	if os.Getenv("PARLEY_BENCH") != "1" {
@@ -151,7 +151,7 @@ func benchReadySynthetic(t *testing.T, minutes float64) readyFigures {
 			defer wg.Done()
 			idx := map[int]*ivfIndex{}
 			for sg := range jobs {
-				if err := rec.composeSegment(context.Background(), rec.log, m, dir, sg, idx, 1, false); err != nil {
+				if err := rec.composeSegment(context.Background(), rec.log, m, dir, sg, idx, 1, true); err != nil {
 					t.Errorf("segment %d: %v", sg.K, err)
 				}
 			}

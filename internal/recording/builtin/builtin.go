@@ -52,8 +52,9 @@ type Config struct {
 	// message is best effort (lost when the signal connection is down at that moment), and
 	// LiveKit would keep a silent recorder in the meeting until its connection times out.
 	Rooms ParticipantRemover
-	// MaxConcurrentCompositions is how many ffmpeg compositions run at once (default 1):
-	// each uses every core, the others wait in a queue.
+	// MaxConcurrentCompositions is how many ffmpeg compositions of stopped recordings run at
+	// once (default 1; each uses every core, the others wait in a queue), and separately how
+	// many segments of meetings being recorded are composed at once (on one thread each).
 	MaxConcurrentCompositions int
 	// SegmentSeconds is the length of the segments composed while a meeting is recorded
 	// (default 8, rounded up to whole audio and video frames), so the file is ready soon
@@ -93,7 +94,7 @@ type Recorder struct {
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
 	sem    chan struct{} // MaxConcurrentCompositions slots: ffmpeg uses every core
-	segSem chan struct{} // one segment composed at a time during meetings, for all of them
+	segSem chan struct{} // as many segments composed at once during meetings, for all of them
 	m      *composeMetrics
 }
 
@@ -170,7 +171,7 @@ func New(cfg Config) (*Recorder, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{cfg: cfg, log: cfg.Log, now: cfg.Now, sdkLog: SDKLogger(cfg.Log), createFile: createExclusive, sessions: map[string]*session{},
 		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxConcurrentCompositions),
-		segSem: make(chan struct{}, 1),
+		segSem: make(chan struct{}, cfg.MaxConcurrentCompositions),
 		m:      newComposeMetrics(cfg.Registry)}, nil
 }
 

@@ -62,8 +62,8 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // segmentLoop composes the recording's segments while it is being written, each once the
-// timeline is segLag past its end, one ffmpeg at a time for the whole recorder (the
-// composition slots) and on one thread at low priority. A segment that fails is tried
+// timeline is segLag past its end, MaxConcurrentCompositions at a time for the whole
+// recorder (default one) and on one thread at low priority. A segment that fails is tried
 // again a few times, then left to the composition at stop.
 func (s *session) segmentLoop() {
 	defer s.r.jobs.Done()
@@ -75,21 +75,25 @@ func (s *session) segmentLoop() {
 	defer tick.Stop()
 	next, fails := 0, 0
 	var notBefore time.Time
+	wait := true // false: the next segment may be due already (the loop fell behind)
 	for {
-		select {
-		case <-s.segStop:
-			return
-		case <-s.r.ctx.Done():
-			return
-		case <-tick.C:
+		if wait {
+			select {
+			case <-s.segStop:
+				return
+			case <-s.r.ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
+		wait = true
 		now := s.r.now()
 		if s.offset(now) < float64(next+1)*seg+segLag || now.Before(notBefore) {
 			continue
 		}
 		sg := fullOrTail(next, float64(next)*seg, float64(next+1)*seg, seg, s.r.cfg.FPS)
 		if sg.done(dir) {
-			next++
+			next, wait = next+1, false
 			continue
 		}
 		select {
@@ -131,7 +135,7 @@ func (s *session) segmentLoop() {
 			continue
 		}
 		s.log.Debug("recorder: segment composed", "segment", sg.K, "took", s.r.now().Sub(began).Round(time.Millisecond))
-		next, fails = next+1, 0
+		next, fails, wait = next+1, 0, false
 	}
 }
 
