@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -211,7 +212,8 @@ func (r *Recorder) composeSegments(ctx context.Context, log *slog.Logger, m *Tim
 	urgent := media <= urgentMedia
 	jobs := make(chan segment)
 	errs := make(chan error, workers)
-	var done atomic.Int64
+	var mu sync.Mutex // progress is called from the workers, one at a time
+	done := 0
 	for w := 0; w < workers; w++ {
 		go func() {
 			idx := map[int]*ivfIndex{}
@@ -221,7 +223,10 @@ func (r *Recorder) composeSegments(ctx context.Context, log *slog.Logger, m *Tim
 					continue
 				}
 				if first = r.composeSegment(ctx, log, m, dir, sg, idx, threads, urgent); first == nil {
-					progress(0.9 * float64(total-len(todo)+int(done.Add(1))) / float64(total))
+					mu.Lock()
+					done++
+					progress(0.9 * float64(total-len(todo)+done) / float64(total))
+					mu.Unlock()
 				}
 			}
 			errs <- first
