@@ -216,12 +216,7 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 		}
 		input++
 	}
-	if len(audio) == 0 {
-		g.WriteString("[1:a]anull[aout];\n")
-	} else {
-		fmt.Fprintf(&g, "[1:a]%samix=inputs=%d:duration=first:normalize=0:dropout_transition=0[aout];\n",
-			strings.Join(audio, ""), len(audio)+1)
-	}
+	mixAudio(&g, audio)
 	prev := "0:v"
 	n := 0
 	for i, places := range layout(spans, w, h) {
@@ -238,6 +233,17 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
 		"-movflags", "+faststart", "-t", end, out)
 	return args, g.String()
+}
+
+// mixAudio mixes the audio labels into [aout] over the silent base input 1, which sets
+// the length.
+func mixAudio(g *strings.Builder, audio []string) {
+	if len(audio) == 0 {
+		g.WriteString("[1:a]anull[aout];\n")
+		return
+	}
+	fmt.Fprintf(g, "[1:a]%samix=inputs=%d:duration=first:normalize=0:dropout_transition=0[aout];\n",
+		strings.Join(audio, ""), len(audio)+1)
 }
 
 // overlayTiles overlays video input in (labelled c<in>, on the timeline) on prev at its

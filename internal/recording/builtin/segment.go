@@ -191,12 +191,7 @@ func segmentArgs(m *Timeline, dir, segDir string, sg segment, idx map[int]*ivfIn
 		audio = append(audio, "["+label+"]")
 		input++
 	}
-	if len(audio) == 0 {
-		g.WriteString("[1:a]anull[aout];\n")
-	} else {
-		fmt.Fprintf(&g, "[1:a]%samix=inputs=%d:duration=first:normalize=0:dropout_transition=0[aout];\n",
-			strings.Join(audio, ""), len(audio)+1)
-	}
+	mixAudio(&g, audio)
 	prev := "0:v"
 	n := 0
 	for _, v := range videos {
