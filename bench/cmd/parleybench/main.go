@@ -27,7 +27,7 @@ import (
 )
 
 // benchmarks in the order they run; -only picks some.
-var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "hooks", "live", "ctrl", "signal", "recorder", "restart", "heal", "cold", "pg"}
+var allBenchmarks = []string{"join", "wrk", "me", "login", "webhook", "hooks", "live", "ctrl", "signal", "recorder", "ready", "restart", "heal", "cold", "pg"}
 
 type harness struct {
 	parleyBin, lkBin, self, tmp string
@@ -42,6 +42,7 @@ type harness struct {
 	authNA, roomsNA             string // why auth / rooms features cannot be benchmarked
 	idleRSS                     float64
 	recorderTest                bool
+	readyMinutes                string // meeting lengths of the ready benchmark
 	pprofAddr                   string // PARLEY_PPROF_ADDR of the instances (a -tags pprof build)
 	// suffix names the figures of a repeated run under other conditions (benchHooks).
 	suffix string
@@ -76,6 +77,7 @@ func run(ctx context.Context) error {
 	out := flag.String("out", "bench/results/latest.json", "where the JSON report goes")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs, data) for inspection")
 	flag.BoolVar(&h.recorderTest, "recorder-test", true, "also run internal/recording/builtin's TestBenchRecorder (compiles it with go test)")
+	flag.StringVar(&h.readyMinutes, "ready-minutes", "1,10,30", "meeting lengths (minutes) of the ready benchmark; above 1 they are synthetic")
 	flag.StringVar(&h.pprofAddr, "pprof", "", "PARLEY_PPROF_ADDR for the main instance (profiles under load need go build -tags pprof ./server)")
 	flag.Parse()
 
@@ -125,7 +127,7 @@ func run(ctx context.Context) error {
 	selected := func(b string) bool { return len(want) == 0 || want[b] }
 	needMain := false
 	for _, b := range allBenchmarks {
-		if selected(b) && b != "cold" && b != "restart" && b != "heal" && b != "pg" {
+		if selected(b) && b != "cold" && b != "restart" && b != "heal" && b != "pg" && b != "ready" {
 			needMain = true
 		}
 	}
@@ -136,7 +138,8 @@ func run(ctx context.Context) error {
 	}
 	steps := map[string]func(context.Context){
 		"join": h.benchJoin, "wrk": h.benchWrk, "me": h.benchMe, "login": h.benchLogin, "webhook": h.benchWebhook, "hooks": h.benchHooks,
-		"live": h.benchLive, "ctrl": h.benchCtrl, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
+		"ready": h.benchReady,
+		"live":  h.benchLive, "ctrl": h.benchCtrl, "signal": h.benchSignal, "pg": h.benchPostgres, "heal": h.benchHeal,
 		"recorder": func(ctx context.Context) {
 			h.benchRecorder(ctx)
 			if h.recorderTest {

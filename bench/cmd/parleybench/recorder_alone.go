@@ -58,8 +58,8 @@ func (h *harness) recorderAlone(ctx context.Context) {
 	one(name, "% of a core", f.RecorderCPUPct, src)
 	one("recorder alone: process RSS", "MiB", f.ProcessRSSMiB, src)
 	one("recorder alone: Go heap in use", "MiB", f.HeapInUseMiB, src)
-	one("recorder alone: composition per meeting minute", "s", f.ComposePerMinute,
-		fmt.Sprintf("%.1fs wall, ffmpeg CPU %.1fs", f.ComposeSeconds, f.ComposeCPUSeconds))
+	one("recorder alone: stop -> complete per meeting minute", "s", f.ComposePerMinute,
+		fmt.Sprintf("%.1fs wall, ffmpeg CPU after stop %.1fs (segments are composed during the meeting)", f.ComposeSeconds, f.ComposeCPUSeconds))
 }
 
 func lastLine(s string) string {

@@ -43,20 +43,7 @@ func TestBenchRecorder(t *testing.T) {
 		secs = v
 	}
 	e := newEnv(t, false)
-	e.createRoom(t, "bench")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPublishers$", "-test.v")
-	cmd.Env = append(os.Environ(), "PARLEY_BENCH_PUBLISH="+e.lk.WSURL+" "+e.lk.APIKey+" "+e.lk.APISecret+" bench")
-	cmd.Stderr, cmd.Stdout = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	waitFor(t, 60*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		res, err := e.rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "bench"})
-		return err == nil && countPublished(res) >= 4
-	})
+	defer startBenchPublishers(t, e, "bench")()
 
 	began := time.Now()
 	startRecording(t, e.rec, "rec-bench", "bench")
@@ -84,6 +71,27 @@ func TestBenchRecorder(t *testing.T) {
 	fmt.Printf("BENCH %s\n", b)
 	t.Logf("recorder CPU %.2f%% of one core, RSS %.0f MiB, heap %.1f MiB; composition %.1fs for %.0fs (%.1fs per meeting minute, ffmpeg CPU %.1fs)",
 		f.RecorderCPUPct, f.ProcessRSSMiB, f.HeapInUseMiB, f.ComposeSeconds, f.RecordSeconds, f.ComposePerMinute, f.ComposeCPUSeconds)
+}
+
+// startBenchPublishers creates room and runs TestHelperPublishers's two publishers in it
+// from a child process (so this process's CPU is the recorder's); it returns once their
+// four tracks are published, and the function that ends them.
+func startBenchPublishers(t *testing.T, e *env, room string) func() {
+	e.createRoom(t, room)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPublishers$", "-test.v")
+	cmd.Env = append(os.Environ(), "PARLEY_BENCH_PUBLISH="+e.lk.WSURL+" "+e.lk.APIKey+" "+e.lk.APISecret+" "+room)
+	cmd.Stderr, cmd.Stdout = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	waitFor(t, 60*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		res, err := e.rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: room})
+		return err == nil && countPublished(res) >= 4
+	})
+	return stop
 }
 
 // TestHelperPublishers is the benchmark's publisher process, not a test.

@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-logr/logr"
 	protoLogger "github.com/livekit/protocol/logger"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -53,9 +52,14 @@ type Config struct {
 	// message is best effort (lost when the signal connection is down at that moment), and
 	// LiveKit would keep a silent recorder in the meeting until its connection times out.
 	Rooms ParticipantRemover
-	// MaxConcurrentCompositions is how many ffmpeg compositions run at once (default 1):
-	// each uses every core, the others wait in a queue.
+	// MaxConcurrentCompositions is how many ffmpeg compositions of stopped recordings run at
+	// once (default 1; each uses every core, the others wait in a queue), and separately how
+	// many segments of meetings being recorded are composed at once (on one thread each).
 	MaxConcurrentCompositions int
+	// SegmentSeconds is the length of the segments composed while a meeting is recorded
+	// (default 8, rounded up to whole audio and video frames), so the file is ready soon
+	// after stop whatever the meeting's length; negative: compose after stop only.
+	SegmentSeconds float64
 	// ComposeBudget, when set, replaces the meeting-scaled time limit of one composition.
 	ComposeBudget time.Duration
 	// Registry receives the composer's metrics (nil: unregistered).
@@ -90,6 +94,7 @@ type Recorder struct {
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
 	sem    chan struct{} // MaxConcurrentCompositions slots: ffmpeg uses every core
+	segSem chan struct{} // as many segments composed at once during meetings, for all of them
 	m      *composeMetrics
 }
 
@@ -146,6 +151,14 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.MaxConcurrentCompositions <= 0 {
 		cfg.MaxConcurrentCompositions = 1
 	}
+	switch {
+	case cfg.SegmentSeconds == 0:
+		cfg.SegmentSeconds = segmentLength(8, cfg.FPS)
+	case cfg.SegmentSeconds < 0:
+		cfg.SegmentSeconds = 0
+	default:
+		cfg.SegmentSeconds = segmentLength(max(cfg.SegmentSeconds, 1), cfg.FPS)
+	}
 	if cfg.JoinTimeout <= 0 {
 		cfg.JoinTimeout = 15 * time.Second
 	}
@@ -158,7 +171,8 @@ func New(cfg Config) (*Recorder, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{cfg: cfg, log: cfg.Log, now: cfg.Now, sdkLog: SDKLogger(cfg.Log), createFile: createExclusive, sessions: map[string]*session{},
 		composing: map[string]bool{}, ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxConcurrentCompositions),
-		m: newComposeMetrics(cfg.Registry)}, nil
+		segSem: make(chan struct{}, cfg.MaxConcurrentCompositions),
+		m:      newComposeMetrics(cfg.Registry)}, nil
 }
 
 // Name is "builtin".
@@ -187,7 +201,8 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		return "", fmt.Errorf("recording %s: %w", req.RecordingID, err)
 	}
 	s := newSession(r, dir, &Timeline{Version: 1, RecordingID: req.RecordingID, Room: req.Room,
-		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{}})
+		FileKey: req.FileKey, StartedAt: r.now(), State: stateRecording, Tracks: []Track{},
+		SegmentSeconds: r.cfg.SegmentSeconds})
 	r.sessions[req.RecordingID] = s
 	r.mu.Unlock()
 
@@ -211,6 +226,12 @@ func (r *Recorder) Start(ctx context.Context, req recording.StartRequest) (strin
 		return "", fmt.Errorf("recording %s: join room %q: %w", req.RecordingID, req.Room, err)
 	}
 	go s.run()
+	if s.man.SegmentSeconds > 0 {
+		r.jobs.Add(1)
+		go s.segmentLoop()
+	} else {
+		close(s.segDone)
+	}
 	r.report(recording.Update{RecordingID: req.RecordingID, Handle: req.RecordingID, Status: recording.StatusActive})
 	r.log.Info("recording started", "recording", req.RecordingID, "room", req.Room)
 	return req.RecordingID, nil
@@ -295,109 +316,12 @@ func (r *Recorder) Close(ctx context.Context) error {
 	}
 }
 
-// Recover composes the recordings an earlier process left unfinished: interrupted while
-// recording or while composing. Each becomes complete with a note, or failed with a reason.
-func (r *Recorder) Recover(ctx context.Context) error {
-	entries, err := os.ReadDir(r.cfg.WorkDir)
-	if err != nil {
-		return fmt.Errorf("builtin recorder: recover: %w", err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		id := e.Name()
-		dir := filepath.Join(r.cfg.WorkDir, id)
-		m, err := loadManifest(dir)
-		if err != nil {
-			r.log.Warn("recorder: skipping a directory without a readable manifest", "dir", dir, "err", err)
-			continue
-		}
-		r.mu.Lock()
-		busy := r.sessions[id] != nil || r.composing[id]
-		r.mu.Unlock()
-		if busy {
-			continue
-		}
-		switch m.State {
-		case stateRecording:
-			m.State = stateStopped
-			m.End = 0 // unknown: taken from the files
-			if err := saveManifest(dir, m); err != nil {
-				r.log.Error("recorder: recover", "recording", id, "err", err)
-				continue
-			}
-			r.log.Info("recorder: composing a recording interrupted by a restart", "recording", id)
-			r.startJob(id, dir, "recording interrupted by a restart; composed from what was written")
-		case stateStopped:
-			r.log.Info("recorder: resuming an interrupted composition", "recording", id)
-			r.startJob(id, dir, "composed after a restart")
-		case stateFailed:
-			// Kept for the service's scheduled retry; List reports it failed meanwhile, so
-			// a recording whose failure report was lost is not aborted by the reconciler.
-			r.remember(recording.BackendRecording{Handle: id, Room: m.Room, Status: recording.StatusFailed,
-				Error: orDefault(m.Error, "failed before a restart"), Retryable: true})
-		case stateDone:
-			if !r.cfg.KeepTracks {
-				_ = os.RemoveAll(dir)
-			}
-		}
-	}
-	return nil
-}
-
-// report delivers u, retrying briefly: a lost final state would leave the recording stuck.
-func (r *Recorder) report(u recording.Update) {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = r.cfg.Reporter.Report(ctx, u)
-		cancel()
-		if err == nil || errors.Is(err, recording.ErrIllegalTransition) || errors.Is(err, recording.ErrNotFound) {
-			return // done, or a state the service has moved past: retrying changes nothing
-		}
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-	r.log.Error("recorder: report failed", "recording", u.RecordingID, "status", u.Status, "err", err)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // validID accepts ids that are safe as a directory name.
 func validID(id string) error {
 	if id == "" || len(id) > 128 || strings.ContainsAny(id, `/\`) || id == "." || id == ".." || strings.HasPrefix(id, ".") {
 		return fmt.Errorf("%w: recording id %q must be a non-empty name without slashes", ErrBadRequest, id)
 	}
 	return nil
-}
-
-// SDKLogger adapts log for the LiveKit SDK, keeping its warnings and errors only: at info
-// level it reports every ICE and signalling state change.
-func SDKLogger(log *slog.Logger) protoLogger.Logger {
-	return protoLogger.LogRLogger(logr.FromSlogHandler(minLevel{log.Handler(), slog.LevelWarn}))
-}
-
-// minLevel drops records below level.
-type minLevel struct {
-	slog.Handler
-	level slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.level && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(a), h.level}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.level}
 }
 
 func createExclusive(path string) (*os.File, error) {

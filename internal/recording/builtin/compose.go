@@ -13,8 +13,10 @@ import (
 )
 
 // startJob queues the composition of a stopped recording; at most MaxConcurrentCompositions
-// run at once (ffmpeg uses every core), the others wait in the queue.
-func (r *Recorder) startJob(id, dir, note string) {
+// run at once (ffmpeg uses every core), the others wait in the queue. s is the session
+// that recorded it (nil after a restart or for a retry): its segment in composition is
+// waited for, not composed twice.
+func (r *Recorder) startJob(id, dir, note string, s *session) {
 	r.mu.Lock()
 	r.composing[id] = true
 	r.mu.Unlock()
@@ -37,14 +39,14 @@ func (r *Recorder) startJob(id, dir, note string) {
 		defer func() { <-r.sem }()
 		r.m.running.Inc()
 		defer r.m.running.Dec()
-		r.compose(r.ctx, id, dir, note)
+		r.compose(r.ctx, id, dir, note, s)
 	}()
 }
 
 // compose turns a stopped recording's tracks into one MP4, stores it and reports the result.
 // If ctx ends (shutdown) the manifest stays "stopped" and Recover resumes it. A failure
 // keeps the track files and is reported retryable: the service retries it with backoff.
-func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
+func (r *Recorder) compose(ctx context.Context, id, dir, note string, s *session) {
 	log := r.log.With("recording", id)
 	m, err := loadManifest(dir)
 	if err != nil {
@@ -70,21 +72,25 @@ func (r *Recorder) compose(ctx context.Context, id, dir, note string) {
 	r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: 0})
 	began := r.now()
 	out := filepath.Join(dir, "composed.mp4")
-	script := filepath.Join(dir, "filter.txt")
-	args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)
-	if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
-		fail(failInternal, "composition: "+err.Error())
-		return
-	}
 	var last time.Time
-	run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, total: m.End, budget: r.budget(m.End), log: log,
-		progress: func(p float64) {
-			if now := r.now(); now.Sub(last) >= time.Second {
-				last = now
-				r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
-			}
-		}}
-	err = run.run(ctx)
+	progress := func(p float64) {
+		if now := r.now(); now.Sub(last) >= time.Second {
+			last = now
+			r.report(recording.Update{RecordingID: id, Handle: id, Status: recording.StatusEnding, Progress: p})
+		}
+	}
+	if m.SegmentSeconds > 0 {
+		err = r.composeSegmented(ctx, log, m, dir, out, progress, s)
+	} else {
+		script := filepath.Join(dir, "filter.txt")
+		args, graph := composeArgs(m, dir, out, script, r.cfg.Width, r.cfg.Height, r.cfg.FPS)
+		if err := os.WriteFile(script, []byte(graph), 0o600); err != nil {
+			fail(failInternal, "composition: "+err.Error())
+			return
+		}
+		run := ffmpegRun{bin: r.cfg.FFmpeg, args: args, total: m.End, budget: r.budget(m.End), log: log, progress: progress}
+		err = run.run(ctx)
+	}
 	took := r.now().Sub(began)
 	if ctx.Err() != nil {
 		log.Info("recorder: composition interrupted; it resumes at the next start")
@@ -210,47 +216,16 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 		}
 		input++
 	}
-	if len(audio) == 0 {
-		g.WriteString("[1:a]anull[aout];\n")
-	} else {
-		fmt.Fprintf(&g, "[1:a]%samix=inputs=%d:duration=first:normalize=0:dropout_transition=0[aout];\n",
-			strings.Join(audio, ""), len(audio)+1)
-	}
+	mixAudio(&g, audio)
 	prev := "0:v"
 	n := 0
 	for i, places := range layout(spans, w, h) {
-		groups := map[[2]int][]placement{}
-		var order [][2]int
-		for _, p := range places {
-			k := [2]int{p.W, p.H}
-			if groups[k] == nil {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], p)
-		}
-		if len(order) == 0 {
+		if len(places) == 0 {
 			continue
 		}
 		in := videoInputs[i]
-		fmt.Fprintf(&g, "[%d:v]setpts=PTS-STARTPTS+%.3f/TB", in, spans[i].Start)
-		if len(order) > 1 {
-			fmt.Fprintf(&g, ",split=%d", len(order))
-		}
-		for j := range order {
-			fmt.Fprintf(&g, "[v%d_%d]", in, j)
-		}
-		g.WriteString(";\n")
-		for j, k := range order {
-			ps := groups[k]
-			fmt.Fprintf(&g, "[v%d_%d]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1[t%d_%d];\n",
-				in, j, k[0], k[1], k[0], k[1], in, j)
-			n++
-			next := fmt.Sprintf("o%d", n)
-			fmt.Fprintf(&g, "[%s][t%d_%d]overlay=x='%s':y='%s':eval=frame:eof_action=pass:enable='%s'[%s];\n",
-				prev, in, j, piecewise(ps, func(p placement) int { return p.X }),
-				piecewise(ps, func(p placement) int { return p.Y }), enableExpr(ps), next)
-			prev = next
-		}
+		fmt.Fprintf(&g, "[%d:v]setpts=PTS-STARTPTS+%.3f/TB[c%d];\n", in, spans[i].Start, in)
+		prev = overlayTiles(&g, prev, in, places, &n, ":eof_action=pass")
 	}
 	fmt.Fprintf(&g, "[%s]format=yuv420p[vout]", prev)
 	args = append(args, "-filter_complex_script", script, "-map", "[vout]", "-map", "[aout]",
@@ -258,6 +233,56 @@ func composeArgs(m *Timeline, dir, out, script string, w, h, fps int) ([]string,
 		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
 		"-movflags", "+faststart", "-t", end, out)
 	return args, g.String()
+}
+
+// mixAudio mixes the audio labels into [aout] over the silent base input 1, which sets
+// the length.
+func mixAudio(g *strings.Builder, audio []string) {
+	if len(audio) == 0 {
+		g.WriteString("[1:a]anull[aout];\n")
+		return
+	}
+	fmt.Fprintf(g, "[1:a]%samix=inputs=%d:duration=first:normalize=0:dropout_transition=0[aout];\n",
+		strings.Join(audio, ""), len(audio)+1)
+}
+
+// overlayTiles overlays video input in (labelled c<in>, on the timeline) on prev at its
+// placements, one scaled copy per tile size, and returns the label of the result; n
+// numbers the overlays of the graph.
+func overlayTiles(g *strings.Builder, prev string, in int, places []placement, n *int, overlayOpts string) string {
+	groups := map[[2]int][]placement{}
+	var order [][2]int
+	for _, p := range places {
+		k := [2]int{p.W, p.H}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	src := fmt.Sprintf("c%d", in)
+	if len(order) > 1 {
+		fmt.Fprintf(g, "[%s]split=%d", src, len(order))
+		for j := range order {
+			fmt.Fprintf(g, "[v%d_%d]", in, j)
+		}
+		g.WriteString(";\n")
+	}
+	for j, k := range order {
+		from := src
+		if len(order) > 1 {
+			from = fmt.Sprintf("v%d_%d", in, j)
+		}
+		ps := groups[k]
+		fmt.Fprintf(g, "[%s]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1[t%d_%d];\n",
+			from, k[0], k[1], k[0], k[1], in, j)
+		*n++
+		next := fmt.Sprintf("o%d", *n)
+		fmt.Fprintf(g, "[%s][t%d_%d]overlay=x='%s':y='%s':eval=frame%s:enable='%s'[%s];\n",
+			prev, in, j, piecewise(ps, func(p placement) int { return p.X }),
+			piecewise(ps, func(p placement) int { return p.Y }), overlayOpts, enableExpr(ps), next)
+		prev = next
+	}
+	return prev
 }
 
 // piecewise is an ffmpeg expression of t worth f(p) during each placement.

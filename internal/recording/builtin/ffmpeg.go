@@ -102,6 +102,8 @@ type ffmpegRun struct {
 	budget   time.Duration
 	log      *slog.Logger
 	progress func(float64)
+	// urgent runs at normal priority: a recording's tail after stop, which someone waits for.
+	urgent bool
 }
 
 // maxLoggedLines bounds how much of one run's stderr reaches the log: a broken input can
@@ -127,7 +129,9 @@ func (f ffmpegRun) run(ctx context.Context) error {
 		return &ffmpegError{class: failStart, status: "could not start: " + err.Error()}
 	}
 	// Composition must not slow the meetings still running on this machine.
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
+	if !f.urgent {
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
+	}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")

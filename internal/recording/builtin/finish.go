@@ -20,6 +20,7 @@ const (
 func (r *Recorder) finish(s *session, mode string, cause error) {
 	defer close(s.done)
 	s.mu.Lock()
+	close(s.segStop) // under s.mu: the segment loop starts no segment after this
 	m := s.man
 	end := s.offset(s.stopAt)
 	if s.stopAt.IsZero() {
@@ -56,7 +57,7 @@ func (r *Recorder) finish(s *session, mode string, cause error) {
 	case modeStop, modeEnded:
 		s.log.Info("recording stopped; composing", "seconds", end, "tracks", len(m.Tracks), "gaps", len(m.Gaps))
 		r.report(recording.Update{RecordingID: s.id, Handle: s.id, Status: recording.StatusEnding})
-		r.startJob(s.id, s.dir, "")
+		r.startJob(s.id, s.dir, "", s)
 	case modeFail:
 		s.log.Error("recording failed", "err", cause)
 		r.report(recording.Update{RecordingID: s.id, Handle: s.id, Status: recording.StatusFailed, Error: m.Error})

@@ -137,11 +137,15 @@ type env struct {
 	store fsStorage
 	work  string
 	rec   *Recorder
+	seg   float64 // Config.SegmentSeconds of the recorders newRecorder makes
 }
 
-func newEnv(t *testing.T, keep bool) *env {
+func newEnv(t *testing.T, keep bool) *env { return newSegEnv(t, keep, 0) }
+
+// newSegEnv is newEnv with recorders composing segments of seg seconds (0: the default).
+func newSegEnv(t *testing.T, keep bool, seg float64) *env {
 	t.Helper()
-	e := &env{lk: lktest.Start(t, lktest.Options{}), rep: &reporter{}, store: fsStorage{root: t.TempDir()}, work: t.TempDir()}
+	e := &env{lk: lktest.Start(t, lktest.Options{}), rep: &reporter{}, store: fsStorage{root: t.TempDir()}, work: t.TempDir(), seg: seg}
 	e.rooms = lksdk.NewRoomServiceClient(e.lk.HTTPURL, e.lk.APIKey, e.lk.APISecret)
 	e.rec = e.newRecorder(t, e.work, e.rep, keep)
 	return e
@@ -150,7 +154,7 @@ func newEnv(t *testing.T, keep bool) *env {
 func (e *env) newRecorder(t *testing.T, work string, rep recording.Reporter, keep bool) *Recorder {
 	t.Helper()
 	rec, err := New(Config{URL: e.lk.WSURL, APIKey: e.lk.APIKey, APISecret: e.lk.APISecret, WorkDir: work,
-		KeepTracks: keep, Reporter: rep, Storage: e.store, Rooms: e.rooms, Now: time.Now,
+		KeepTracks: keep, Reporter: rep, Storage: e.store, Rooms: e.rooms, Now: time.Now, SegmentSeconds: e.seg,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)

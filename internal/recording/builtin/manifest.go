@@ -33,6 +33,9 @@ type Timeline struct {
 	End    float64 `json:"end,omitempty"`
 	Error  string  `json:"error,omitempty"`
 	Tracks []Track `json:"tracks"`
+	// SegmentSeconds is the length of the segments composed while recording; 0: the
+	// recording is composed whole after it stops (recordings of earlier versions).
+	SegmentSeconds float64 `json:"segmentSeconds,omitempty"`
 	// Gaps are spans where the recorder was not connected to LiveKit.
 	Gaps []Span `json:"gaps,omitempty"`
 }

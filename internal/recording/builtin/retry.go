@@ -39,7 +39,7 @@ func (r *Recorder) Retry(ctx context.Context, handle string) error {
 		return fmt.Errorf("built-in recording %q is %s here, not failed: %w", handle, m.State, recording.ErrNotRetryable)
 	}
 	r.log.Info("recorder: retrying a failed composition", "recording", handle, "earlier", m.Error)
-	r.startJob(handle, dir, "composed on a retry")
+	r.startJob(handle, dir, "composed on a retry", nil)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	lkc "github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/recording"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,9 @@ type session struct {
 	failc chan error
 	wake  chan struct{} // a rejoin attempt is due now (Recorder.Rejoin)
 	done  chan struct{} // closed once the session is finished and reported
+	// segStop ends the segment loop (closed by finish); segDone is closed when it has ended.
+	segStop, segDone chan struct{}
+	segBusy          int // segment the loop is composing, -1 when none
 
 	mu       sync.Mutex
 	man      *Timeline
@@ -58,6 +62,7 @@ func newSession(r *Recorder, dir string, m *Timeline) *session {
 	return &session{r: r, id: m.RecordingID, room: m.Room, dir: dir, man: m,
 		log:   r.log.With("recording", m.RecordingID, "room", m.Room),
 		stopc: make(chan string, 1), failc: make(chan error, 1), wake: make(chan struct{}, 1), done: make(chan struct{}),
+		segStop: make(chan struct{}), segDone: make(chan struct{}), segBusy: -1,
 		writers: map[*trackWriter]struct{}{}, bySID: map[string]int{}, gapStart: -1}
 }
 
@@ -287,6 +292,10 @@ func (s *session) onTrack(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPubli
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.man.Tracks[idx].Start = s.offset(t)
+		if seg := s.man.SegmentSeconds; seg > 0 && kind == "video" {
+			start := s.offset(t)
+			w.keyEvery, w.keyNext = seg, math.Ceil((start+keyLead)/seg)*seg-keyLead-start
+		}
 		s.saveOrFail()
 	}
 	source := strings.ToLower(pub.Source().String())
@@ -341,58 +350,4 @@ func (s *session) endTrack(w *trackWriter) {
 		delete(s.bySID, t.TrackSID)
 	}
 	s.saveOrFail()
-}
-
-func (s *session) onMute(sid string, muted bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	idx, ok := s.bySID[sid]
-	if !ok {
-		return
-	}
-	t := &s.man.Tracks[idx]
-	at := s.offset(s.r.now())
-	n := len(t.Mutes)
-	switch {
-	case muted && (n == 0 || t.Mutes[n-1].End != 0):
-		t.Mutes = append(t.Mutes, Span{Start: at})
-	case !muted && n > 0 && t.Mutes[n-1].End == 0:
-		t.Mutes[n-1].End = at
-	default:
-		return
-	}
-	s.saveOrFail()
-}
-
-func (s *session) gapOpen() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gapStart < 0 {
-		s.gapStart = s.offset(s.r.now())
-	}
-}
-
-func (s *session) gapClose() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gapStart < 0 {
-		return
-	}
-	s.man.Gaps = append(s.man.Gaps, Span{Start: s.gapStart, End: s.offset(s.r.now())})
-	s.gapStart = -1
-	s.saveOrFail()
-}
-
-// safeName keeps identities usable in file names.
-func safeName(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 40 {
-		b = b[:40]
-	}
-	return string(b)
 }

@@ -58,7 +58,11 @@ type trackWriter struct {
 	written  int64     // audio: samples written to the Ogg file
 	lastPLI  time.Time
 	seqShift uint16 // padding packets dropped so far
-	flushed  time.Time
+	// keyEvery and keyNext (video, seconds of this track's media): a keyframe is requested
+	// just before each segment boundary, so composing a segment decodes from close to its
+	// start (browsers send keyframes only when asked).
+	keyEvery, keyNext float64
+	flushed           time.Time
 
 	// io makes writing and closing exclusive: the session may close a writer whose reader
 	// is stuck, and nothing must write to the file after that.
@@ -206,6 +210,12 @@ func (w *trackWriter) writeSample(s *media.Sample) error {
 	}
 	w.pos += ticks
 	w.lastTS, w.last = s.PacketTimestamp, now
+	if w.keyEvery > 0 && float64(w.pos)/float64(w.clock) >= w.keyNext {
+		for float64(w.pos)/float64(w.clock) >= w.keyNext {
+			w.keyNext += w.keyEvery
+		}
+		w.requestKeyframe(true)
+	}
 	return w.write(s.Data)
 }
 
