@@ -186,13 +186,19 @@ func (s *Service) Schedules(ctx context.Context, name string, c Caller) ([]Sched
 	return s.st.schedules(ctx, "room_id = ?", a.Room.ID)
 }
 
-// DeleteSchedule removes a planned meeting (moderators); its invitees are told.
-func (s *Service) DeleteSchedule(ctx context.Context, name, id string, c Caller) error {
+// moderatedSchedule is the schedule id of room name, for a caller who may change it.
+func (s *Service) moderatedSchedule(ctx context.Context, name, id string, c Caller) (Access, Schedule, error) {
 	a, err := s.requireModerator(ctx, name, c, "change the schedule")
 	if err != nil {
-		return err
+		return Access{}, Schedule{}, err
 	}
 	old, err := s.schedule(ctx, a.Room, id)
+	return a, old, err
+}
+
+// DeleteSchedule removes a planned meeting (moderators); its invitees are told.
+func (s *Service) DeleteSchedule(ctx context.Context, name, id string, c Caller) error {
+	a, old, err := s.moderatedSchedule(ctx, name, id, c)
 	if err != nil {
 		return err
 	}

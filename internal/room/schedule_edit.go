@@ -75,11 +75,7 @@ func (s *Service) schedule(ctx context.Context, r Room, id string) (Schedule, er
 // rule drops the occurrences cancelled one by one (they named starts of the old times).
 // Every change raises the sequence, so invitees' calendars take the update.
 func (s *Service) UpdateSchedule(ctx context.Context, name, id string, c Caller, p SchedulePatch) (Schedule, error) {
-	a, err := s.requireModerator(ctx, name, c, "change the schedule")
-	if err != nil {
-		return Schedule{}, err
-	}
-	old, err := s.schedule(ctx, a.Room, id)
+	a, old, err := s.moderatedSchedule(ctx, name, id, c)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -124,11 +120,7 @@ func (s *Service) UpdateSchedule(ctx context.Context, name, id string, c Caller,
 // CancelOccurrence cancels the one occurrence starting at start (moderators): it leaves
 // the feed, the next occurrences and the lobby's opening times, and invitees are told.
 func (s *Service) CancelOccurrence(ctx context.Context, name, id string, start time.Time, c Caller) (Schedule, error) {
-	a, err := s.requireModerator(ctx, name, c, "change the schedule")
-	if err != nil {
-		return Schedule{}, err
-	}
-	old, err := s.schedule(ctx, a.Room, id)
+	a, old, err := s.moderatedSchedule(ctx, name, id, c)
 	if err != nil {
 		return Schedule{}, err
 	}
