@@ -266,19 +266,41 @@ func (t *Tunnel) Serve(client net.Conn) {
 		}
 		_ = t.up.SetReadDeadline(time.Now().Add(tunnelLinger))
 	}()
-	_, _ = io.Copy(client, t.upReader) // until LiveKit ends, or the client is gone
-	// What the client sent before it went may not have reached LiveKit yet: let that copy
-	// finish before closing both sides, so the socket is not closed with it unread.
-	select {
-	case <-done:
-	case <-time.After(tunnelLinger):
+	fromUp := &readEnd{r: t.upReader}
+	_, _ = io.Copy(client, fromUp) // until LiveKit ends, or the client is gone
+	if fromUp.err == nil {
+		// The client is gone (a write to it failed). What it sent before it went may not
+		// have reached LiveKit yet: let that copy finish before closing both sides, so the
+		// socket is not closed with it unread. When LiveKit's side ended (it stopped or
+		// crashed) there is nothing to wait for, and the client must hear it at once to
+		// heal.
+		select {
+		case <-done:
+		case <-time.After(tunnelLinger):
+		}
 	}
 	t.close()
 	<-done
 }
 
-// tunnelLinger bounds how long a tunnel whose one side ended waits for the other to finish.
-const tunnelLinger = 5 * time.Second
+// tunnelLinger bounds how long a tunnel whose client went waits for its last bytes to
+// reach LiveKit (a variable for the tests).
+var tunnelLinger = 5 * time.Second
+
+// readEnd remembers the error that ended reading from r (io.EOF too), telling a copy that
+// ended on its source from one that ended on its destination.
+type readEnd struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readEnd) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
 
 // close ends both sides. Closing unblocks the copies; a past deadline covers connections
 // whose Close is deferred to their server (a hijacked connection).

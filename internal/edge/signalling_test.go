@@ -268,3 +268,38 @@ func TestSignalProxyDeliversTheLastMessage(t *testing.T) {
 		}
 	}
 }
+
+// When LiveKit's side of a tunnel ends (LiveKit stopped or crashed), the client hears it at
+// once: the linger that lets a leaving client's last message through is not waited out (it
+// is an hour here, longer than the test may take).
+func TestSignalProxyClosesWhenLiveKitEnds(t *testing.T) {
+	old := tunnelLinger
+	tunnelLinger = time.Hour
+	t.Cleanup(func() { tunnelLinger = old })
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.WriteMessage(websocket.BinaryMessage, []byte("join"))
+		c.UnderlyingConn().Close() // gone without a close frame, as a killed process
+	}))
+	t.Cleanup(srv.Close)
+	front := proxyServer(t, NewSignalProxy(strings.TrimPrefix(srv.URL, "http://"), slog.New(slog.DiscardHandler)))
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+front+"/rtc?access_token=x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, b, err := ws.ReadMessage(); err != nil || string(b) != "join" {
+		t.Fatalf("first message %q %v", b, err)
+	}
+	// A minute is far below the hour of linger: a tunnel that waited it out fails here.
+	_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
+	_, _, err = ws.ReadMessage()
+	var ne net.Error
+	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Fatalf("after LiveKit's side ended the client read %v, want the end of the connection", err)
+	}
+}
