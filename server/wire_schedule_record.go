@@ -47,24 +47,44 @@ func (r *scheduleRecorder) ScheduleChanged(_, _ *room.Schedule) {
 func (r *scheduleRecorder) run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var last time.Time
+	soon := false // the timer is set for a pass that events asked for
 	for ctx.Err() == nil {
 		// The bus drops a subscriber that falls behind: subscribe again when it does.
 		events, cancel := r.live.SubscribeTypes(64, live.EventTrackPublished, live.EventParticipantJoined)
 		for open := true; open && ctx.Err() == nil; {
+			event := false
 			select {
 			case <-ctx.Done():
 			case _, open = <-events:
+				event = open
 			case <-r.wake:
 			case <-timer.C:
+				soon = false
 			}
-			if ctx.Err() == nil {
-				timer.Reset(r.pass(ctx))
+			if ctx.Err() != nil {
+				continue
 			}
+			// Joins and publications come in bursts (thousands a second on a busy
+			// server): they ask for one pass within passGap, not a database read each.
+			if gap := passGap - time.Since(last); event && gap > 0 {
+				if !soon {
+					timer.Reset(gap)
+					soon = true
+				}
+				continue
+			}
+			soon = false
+			timer.Reset(r.pass(ctx))
+			last = time.Now()
 		}
 		cancel()
 	}
 	return nil
 }
+
+// passGap is the least time between two passes that joins or publications asked for.
+const passGap = time.Second
 
 // pass starts and stops recordings as the schedules say now, and returns how long until
 // the next occurrence starts or ends.
