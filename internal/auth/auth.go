@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/fielderr"
+	"github.com/parley/parley/internal/secret"
 )
 
 // Sentinel errors. The api package maps each to a status and a stable error code.
@@ -173,7 +174,7 @@ func New(g *gorm.DB, cfg Config, log *slog.Logger, now func() time.Time) (*Servi
 		checks = newCheckCache(checkCacheTTL)
 	}
 	h := newHasher(cfg.Hash, cfg.MaxConcurrentHashes)
-	dummy, err := h.hash(randomToken(24))
+	dummy, err := h.hash(secret.Random(24))
 	if err != nil {
 		return nil, fmt.Errorf("auth: dummy hash: %w", err)
 	}

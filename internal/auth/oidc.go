@@ -13,6 +13,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // Errors of single sign-on. The api package maps them.
@@ -145,8 +147,8 @@ func (s *SSO) Begin(ctx context.Context, name string) (redirect, state string, e
 	if err != nil {
 		return "", "", err
 	}
-	state, nonce, verifier := randomToken(32), randomToken(32), oauth2.GenerateVerifier()
-	row := oidcLoginRow{StateHash: hashRefresh(state), Provider: name, Nonce: nonce, Verifier: verifier,
+	state, nonce, verifier := secret.Random(32), secret.Random(32), oauth2.GenerateVerifier()
+	row := oidcLoginRow{StateHash: secret.Hash(state), Provider: name, Nonce: nonce, Verifier: verifier,
 		ExpiresAt: s.svc.now().Add(loginTTL)}
 	if err := s.svc.store.createOIDCLogin(ctx, &row); err != nil {
 		return "", "", fmt.Errorf("store sign-in state: %w", err)
@@ -175,7 +177,7 @@ func (s *SSO) Finish(ctx context.Context, cb Callback) (string, error) {
 	if cb.State == "" || cb.BrowserState == "" || cb.State != cb.BrowserState {
 		return "", fmt.Errorf("provider %q: state does not match this browser's sign-in: %w", cb.Provider, ErrOIDCState)
 	}
-	login, err := s.svc.store.takeOIDCLogin(ctx, hashRefresh(cb.State), s.svc.now())
+	login, err := s.svc.store.takeOIDCLogin(ctx, secret.Hash(cb.State), s.svc.now())
 	if err != nil {
 		return "", err
 	}
@@ -213,8 +215,8 @@ func (s *SSO) Finish(ctx context.Context, cb Callback) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	code := randomToken(32)
-	h := oidcHandoffRow{CodeHash: hashRefresh(code), UserID: u.ID, Provider: p.cfg.Name, IDToken: raw, ExpiresAt: s.svc.now().Add(handoffTTL)}
+	code := secret.Random(32)
+	h := oidcHandoffRow{CodeHash: secret.Hash(code), UserID: u.ID, Provider: p.cfg.Name, IDToken: raw, ExpiresAt: s.svc.now().Add(handoffTTL)}
 	if err := s.svc.store.createHandoff(ctx, &h); err != nil {
 		return "", fmt.Errorf("store sign-in code: %w", err)
 	}
@@ -250,7 +252,7 @@ func (s *SSO) claims(ctx context.Context, op *oidc.Provider, idt *oidc.IDToken, 
 // Exchange trades the one-time code of Finish for a session, which remembers its provider
 // and ID token for the provider's logout.
 func (s *SSO) Exchange(ctx context.Context, code string, cl Client) (Grant, error) {
-	h, err := s.svc.store.takeHandoff(ctx, hashRefresh(code), s.svc.now())
+	h, err := s.svc.store.takeHandoff(ctx, secret.Hash(code), s.svc.now())
 	if err != nil {
 		return Grant{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // account finds or makes the account a provider's sign-in is for. A known subject is its
@@ -67,7 +69,7 @@ func (s *SSO) linkByEmail(ctx context.Context, p *provider, subject string, clai
 		if !p.cfg.CreateUsers {
 			return userRow{}, fmt.Errorf("provider %q: %s: %w", p.cfg.Name, email, ErrNoAccount)
 		}
-		if u, err = s.svc.createUser(ctx, email, s.displayName(p, claims, email), randomToken(32), RoleUser, false); err != nil {
+		if u, err = s.svc.createUser(ctx, email, s.displayName(p, claims, email), secret.Random(32), RoleUser, false); err != nil {
 			return userRow{}, err
 		}
 		s.log.Info("user created at first sign-in", "provider", p.cfg.Name, "user_id", u.ID, "email", email)

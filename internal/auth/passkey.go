@@ -13,6 +13,8 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // Errors of passkey sign-in and registration. The api package maps them.
@@ -294,8 +296,8 @@ func (k *Passkeys) saveCeremony(ctx context.Context, userID, purpose string, sd 
 	if err != nil {
 		return "", err
 	}
-	id := randomToken(32)
-	row := passkeyCeremonyRow{IDHash: hashRefresh(id), UserID: userID, Purpose: purpose, Session: string(raw), ExpiresAt: k.svc.now().Add(ceremonyTTL)}
+	id := secret.Random(32)
+	row := passkeyCeremonyRow{IDHash: secret.Hash(id), UserID: userID, Purpose: purpose, Session: string(raw), ExpiresAt: k.svc.now().Add(ceremonyTTL)}
 	if err := k.svc.store.createCeremony(ctx, &row); err != nil {
 		return "", fmt.Errorf("store passkey ceremony: %w", err)
 	}
@@ -309,7 +311,7 @@ func (k *Passkeys) takeCeremony(ctx context.Context, id, purpose, userID string)
 	if id == "" || len(id) > 128 {
 		return sd, ErrPasskeyCeremony
 	}
-	row, err := k.svc.store.takeCeremony(ctx, hashRefresh(id), k.svc.now())
+	row, err := k.svc.store.takeCeremony(ctx, secret.Hash(id), k.svc.now())
 	if err != nil {
 		return sd, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // ErrMailDisabled is returned by the e-mail flows when no SMTP server is configured.
@@ -89,7 +91,7 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 	if r.mail == nil {
 		return User{}, ErrMailDisabled
 	}
-	in.Password = randomToken(32) // nobody knows it: the invitee sets their own
+	in.Password = secret.Random(32) // nobody knows it: the invitee sets their own
 	u, err := r.svc.CreateUser(ctx, in)
 	if err != nil {
 		return User{}, err
@@ -107,9 +109,9 @@ func (r *Recovery) Invite(ctx context.Context, in NewUser) (User, error) {
 
 // issue stores a new single-use token and returns its link to page.
 func (r *Recovery) issue(ctx context.Context, userID, purpose string, ttl time.Duration, page string) (string, error) {
-	token := randomToken(32)
+	token := secret.Random(32)
 	now := r.svc.now()
-	row := passwordTokenRow{TokenHash: hashRefresh(token), ID: uuid.NewString(), UserID: userID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	row := passwordTokenRow{TokenHash: secret.Hash(token), ID: uuid.NewString(), UserID: userID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := r.svc.store.createPasswordToken(ctx, &row); err != nil {
 		return "", fmt.Errorf("store %s token: %w", purpose, err)
 	}
@@ -143,7 +145,7 @@ func (r *Recovery) claim(ctx context.Context, token string, purposes ...string) 
 	if token == "" || len(token) > 128 {
 		return userRow{}, fmt.Errorf("%s token: %w", purposes[0], ErrInvalidToken)
 	}
-	userID, err := r.svc.store.claimPasswordToken(ctx, hashRefresh(token), purposes, r.svc.now())
+	userID, err := r.svc.store.claimPasswordToken(ctx, secret.Hash(token), purposes, r.svc.now())
 	if err != nil {
 		return userRow{}, err
 	}

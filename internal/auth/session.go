@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // Registration is the body of POST /api/auth/register.
@@ -181,7 +183,7 @@ func (s *Service) Refresh(ctx context.Context, token, callerID string, cl Client
 // loadRefresh finds a refresh token and its session (with the user), refusing a token of
 // another user than callerID (when not "").
 func loadRefresh(ctx context.Context, st *store, token, callerID string) (refreshRow, sessionRow, error) {
-	rt, sess, err := st.refreshSession(ctx, hashRefresh(token))
+	rt, sess, err := st.refreshSession(ctx, secret.Hash(token))
 	if err != nil {
 		return rt, sess, err
 	}

@@ -1,16 +1,14 @@
 package auth
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 const issuer = "parley"
@@ -98,27 +96,11 @@ func (t *tokenCodec) verify(raw string) (*accessClaims, error) {
 	return &c, nil
 }
 
-// randomToken returns n random bytes, base64url-encoded.
-func randomToken(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // refreshPrefix marks Parley refresh tokens so they are recognisable in logs and scanners.
 const refreshPrefix = "prt_"
 
 // newRefreshToken returns an opaque refresh token (256 random bits) and its stored hash.
 func newRefreshToken() (token, hash string) {
-	token = refreshPrefix + randomToken(32)
-	return token, hashRefresh(token)
-}
-
-// hashRefresh is the stored form of a refresh token: SHA-256 is enough (the token has 256
-// bits of entropy, nothing to brute-force) and keeps lookups a single indexed equality.
-func hashRefresh(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	token = refreshPrefix + secret.Random(32)
+	return token, secret.Hash(token)
 }

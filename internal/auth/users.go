@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // User returns one account.
@@ -225,7 +227,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (Boot
 		if n > 0 {
 			return Bootstrap{}, nil
 		}
-		email, generated = DefaultAdminEmail, randomToken(18)
+		email, generated = DefaultAdminEmail, secret.Random(18)
 		password = generated
 	}
 	e, err := NormalizeEmail(email)

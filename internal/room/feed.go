@@ -2,10 +2,6 @@ package room
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,6 +9,8 @@ import (
 	"github.com/parley/parley/internal/db"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/parley/parley/internal/secret"
 )
 
 // A calendar feed URL carries its own secret, since calendar apps subscribe without
@@ -43,23 +41,14 @@ type feedRow struct {
 
 func (feedRow) TableName() string { return "calendar_feeds" }
 
-func hashFeedToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // RotateFeed gives the user a new feed token, replacing (and so disabling) the old one.
 // The token is in this answer only.
 func (s *Service) RotateFeed(ctx context.Context, c Caller) (string, time.Time, error) {
 	if c.UserID == "" {
 		return "", time.Time{}, ErrLoginRequired
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", time.Time{}, err
-	}
-	token := feedPrefix + base64.RawURLEncoding.EncodeToString(b)
-	row := feedRow{UserID: c.UserID, TokenHash: hashFeedToken(token), CreatedAt: s.now().UTC()}
+	token := feedPrefix + secret.Random(32)
+	row := feedRow{UserID: c.UserID, TokenHash: secret.Hash(token), CreatedAt: s.now().UTC()}
 	err := s.st.g.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "user_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"token_hash", "created_at"})}).Create(&row).Error
 	if err != nil {
@@ -100,7 +89,7 @@ func (s *Service) FeedOwner(ctx context.Context, token string) (string, error) {
 		return "", ErrFeedNotFound
 	}
 	var rows []feedRow
-	if err := s.st.g.WithContext(ctx).Where("token_hash = ?", hashFeedToken(token)).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.st.g.WithContext(ctx).Where("token_hash = ?", secret.Hash(token)).Limit(1).Find(&rows).Error; err != nil {
 		return "", fmt.Errorf("calendar feed: read: %w", err)
 	}
 	if len(rows) == 0 {

@@ -2,15 +2,15 @@ package room
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	tokens "github.com/parley/parley/internal/secret"
 )
 
 // The lobby. In a room with Lobby on, a guest (and with LobbyUsers a signed-in user who does
@@ -127,7 +127,7 @@ func (s *Service) hold(ctx context.Context, r Room, userID, identity, display st
 		return nil, err
 	}
 	secret := randomString(32)
-	row := lobbyRow{ID: uuid.NewString(), SecretHash: hashSecret(secret), RoomID: r.ID, Status: LobbyWaiting,
+	row := lobbyRow{ID: uuid.NewString(), SecretHash: tokens.Hash(secret), RoomID: r.ID, Status: LobbyWaiting,
 		Identity: identity, UserID: userID, Name: display, CreatedAt: now, ExpiresAt: now.Add(s.lobby.timeout)}
 	if err := s.st.holdInLobby(ctx, row); err != nil {
 		return nil, err
@@ -141,11 +141,6 @@ func (s *Service) hold(ctx context.Context, r Room, userID, identity, display st
 	return &LobbyTicket{ID: row.ID, Holder: row.ID + "." + secret, Room: r.Name, Position: pos, ExpiresAt: row.ExpiresAt}, nil
 }
 
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
 // ticket reads the request a holder presents; a malformed or unknown one, or a wrong
 // secret, is ErrTicketNotFound alike.
 func (s *Service) ticket(ctx context.Context, holder string) (lobbyRow, error) {
@@ -157,7 +152,7 @@ func (s *Service) ticket(ctx context.Context, holder string) (lobbyRow, error) {
 	if err != nil {
 		return lobbyRow{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(row.SecretHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(tokens.Hash(secret)), []byte(row.SecretHash)) != 1 {
 		return lobbyRow{}, ErrTicketNotFound
 	}
 	return row, nil
