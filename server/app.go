@@ -10,12 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/parley/parley/internal/api"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/db"
+	"github.com/parley/parley/internal/memtrim"
 	"github.com/parley/parley/internal/obs"
 	"github.com/parley/parley/internal/schema"
 	"github.com/parley/parley/web"
@@ -204,8 +204,9 @@ func serve(ctx context.Context, cfg config.Config, src config.Source, stdout io.
 	}
 	// Start-up hashes passwords (the login dummy hash, the bootstrap admin) with argon2id,
 	// whose tens of MiB the runtime would otherwise hand back to the OS only minutes later:
-	// return them now so an idle server's RSS is its real size.
-	debug.FreeOSMemory()
+	// return them now, with the executable's pages start-up alone read, so an idle server's
+	// RSS is its real size.
+	memtrim.Release()
 	fmt.Fprintf(stdout, "Parley is listening on %s (public URL %s)\n", urlOf(ln, cfg), cfg.Server.PublicURL)
 
 	g, gctx := errgroup.WithContext(workCtx)

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
 
 	"github.com/parley/parley/internal/live"
+	"github.com/parley/parley/internal/memtrim"
 )
 
 // meetingsState is what returnMemoryWhenIdle watches (*live.Service).
@@ -43,5 +43,5 @@ func returnMemoryWhenIdle(ctx context.Context, m meetingsState, free func()) err
 	}
 }
 
-// freeOSMemory is debug.FreeOSMemory, named for the wiring.
-func freeOSMemory() { debug.FreeOSMemory() }
+// freeOSMemory is memtrim.Release, named for the wiring.
+func freeOSMemory() { memtrim.Release() }

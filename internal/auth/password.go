@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/parley/parley/internal/memtrim"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -50,7 +50,7 @@ var errBadHash = errors.New("unrecognised password hash")
 type hasher struct {
 	params HashParams
 	sem    chan struct{}
-	// free returns memory to the OS (debug.FreeOSMemory; tests count the calls).
+	// free returns memory to the OS (memtrim.Release; tests count the calls).
 	free   func()
 	mu     sync.Mutex
 	settle *time.Timer // runs free once no hash has ended for returnAfter
@@ -70,7 +70,7 @@ func newHasher(p HashParams, maxConcurrent int) *hasher {
 	if maxConcurrent <= 0 {
 		maxConcurrent = 2 * runtime.GOMAXPROCS(0)
 	}
-	return &hasher{params: p, sem: make(chan struct{}, maxConcurrent), free: debug.FreeOSMemory}
+	return &hasher{params: p, sem: make(chan struct{}, maxConcurrent), free: memtrim.Release}
 }
 
 // acquire takes a hashing slot, or gives up when ctx ends.

@@ -5,12 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
-	"github.com/parley/parley/internal/bounded"
 	"sync"
 	"time"
 
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
+	"github.com/parley/parley/internal/bounded"
 )
 
 // JoinRequest is a request for a join token. Caller.UserID empty means a guest.
