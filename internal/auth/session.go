@@ -235,9 +235,12 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 // Recheck reads an authenticated principal's session and user again: long-lived requests
 // (event streams) call it so that a revoked session, a disabled account or a changed role
 // takes effect while they last, not only when they opened. The access token's own expiry
-// is not checked again: it was valid when the request began.
+// is not checked again: it was valid when the request began. It reads through the same
+// check cache as Authenticate: every write to sessions and users in this process empties
+// it, and it is off where other instances write too, so a stream learns of a change no
+// later than a request would, without a database read per event of a busy meeting.
 func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
-	return s.session(ctx, p.UserID, p.SessionID, false)
+	return s.session(ctx, p.UserID, p.SessionID, true)
 }
 
 // session is the principal of userID's session sid, if that session is still live.
