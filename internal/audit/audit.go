@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/parley/parley/internal/db"
 	"gorm.io/gorm"
 )
 
@@ -101,8 +102,13 @@ func hashOf(e Entry) string {
 }
 
 // Record appends e to the chain. Writers on every instance are serialized on the chain's
-// head row (a row lock on PostgreSQL, SQLite's write lock), so the chain never forks.
+// head row (a row lock on PostgreSQL, SQLite's write lock), so the chain never forks. On
+// SQLite it queues on the write gate (db.Gate) first: an entry of every sign-in of a burst
+// would otherwise wait in SQLite's busy handler, and one that kept losing was not written.
 func (l *Log) Record(ctx context.Context, e Entry) error {
+	gate := db.WriteGate(l.g)
+	gate.Lock()
+	defer gate.Unlock()
 	e.Actor.Name = clip(e.Actor.Name, 200)
 	e.Target, e.Detail, e.Address = clip(e.Target, 254), clip(e.Detail, 2000), clip(e.Address, 64)
 	err := l.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

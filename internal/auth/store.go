@@ -176,6 +176,9 @@ func (s *store) createUser(ctx context.Context, u *userRow) error {
 
 // createSession stores a session and its first refresh token.
 func (s *store) createSession(ctx context.Context, sess *sessionRow, tokenHash string) error {
+	gate := db.WriteGate(s.g)
+	gate.Lock()
+	defer gate.Unlock()
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Omit(clause.Associations).Create(sess).Error; err != nil {
 			return fmt.Errorf("create session: %w", err)
@@ -186,8 +189,14 @@ func (s *store) createSession(ctx context.Context, sess *sessionRow, tokenHash s
 
 // inTx runs fn in one transaction on a store bound to it: every method called on st inside
 // fn is part of that transaction, which commits when fn returns nil. (checkSession is for
-// the request hot path and is not meant to run inside one.)
+// the request hot path and is not meant to run inside one.) It holds the database's write
+// gate (db.Gate): a burst of sign-ins then queues in the process instead of in SQLite's
+// busy handler, where writers that kept losing the lock failed with "database is locked".
+// fn must not start another transaction of its own.
 func (s *store) inTx(ctx context.Context, fn func(st *store) error) error {
+	gate := db.WriteGate(s.g)
+	gate.Lock()
+	defer gate.Unlock()
 	// Invalidated after the commit (or rollback): a check read before then carries the old
 	// generation and is not cached; one read after it sees the committed rows.
 	defer s.checks.invalidate()
