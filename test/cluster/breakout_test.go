@@ -92,9 +92,9 @@ func (m *clusterMover) where() string {
 func TestBreakoutsOnCluster(t *testing.T) {
 	port := testenv.FreePort(t)
 	lk := startCluster(t, fmt.Sprintf("http://127.0.0.1:%d/api/livekit/webhook", port))
-	n0, n1 := lk.nodes[0], lk.nodes[1]
+	n0, n1 := lk.Nodes[0], lk.Nodes[1]
 	env := parleyEnv(n0.WSURL, n0.HTTPURL)
-	env["PARLEY_LIVEKIT_REDIS_ADDRESS"], env["PARLEY_LIVEKIT_REDIS_DB"] = lk.addr, fmt.Sprint(lk.db)
+	env["PARLEY_LIVEKIT_REDIS_ADDRESS"], env["PARLEY_LIVEKIT_REDIS_DB"] = lk.Addr, fmt.Sprint(lk.DB)
 	p := startParley(t, "parley", port, env)
 	admin, _ := p.login(t, adminEmail, adminPass)
 	p.must(t, 201, "POST", "/api/rooms", admin, map[string]any{"name": "class", "allowGuests": true, "public": true})
@@ -142,7 +142,7 @@ func TestBreakoutsOnCluster(t *testing.T) {
 		return at["class_breakout_1"] == 2 && at["class_breakout_2"] == 2, s
 	})
 	t.Logf("split across the cluster after %v", time.Since(started).Round(time.Millisecond))
-	if a, b := lk.regionOf(t, "class_breakout_1"), lk.regionOf(t, "class_breakout_2"); a == b {
+	if a, b := lk.RegionOf(t, "class_breakout_1"), lk.RegionOf(t, "class_breakout_2"); a == b {
 		t.Fatalf("both breakout rooms on one node (%s): the test does not span the cluster", a)
 	}
 	called := time.Now()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -13,63 +12,12 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/parley/parley/internal/testenv"
-	"github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/proto"
 )
 
-// lkCluster is two livekit-server nodes sharing one Redis database. Each node is its own
-// region and selects nodes region-aware, so a room created through a node's API is hosted
-// on that node: the test knows where every room lives (and checks it in Redis).
-type lkCluster struct {
-	nodes [2]*lktest.Server
-	rdb   *redis.Client
-	addr  string
-	db    int
-}
-
-func startCluster(t *testing.T, webhookURL string) *lkCluster {
+// startCluster is lktest's two-node cluster with this package's keys.
+func startCluster(t *testing.T, webhookURL string) *lktest.Cluster {
 	t.Helper()
-	addr := testenv.RequireRedis(t)
-	// A private Redis database: other clusters' nodes are not candidates (15 is internal/live's).
-	db := 1 + rand.IntN(14)
-	c := &lkCluster{rdb: redis.NewClient(&redis.Options{Addr: addr, DB: db}), addr: addr, db: db}
-	if err := c.rdb.FlushDB(context.Background()).Err(); err != nil {
-		testenv.SkipOrFail(t, "Redis", err)
-	}
-	t.Cleanup(func() {
-		_ = c.rdb.FlushDB(context.Background()).Err()
-		_ = c.rdb.Close()
-	})
-	for i := range c.nodes {
-		// lktest writes "redis:\n  address: ..." last, so the first line extends that block.
-		// The selector drops nodes whose load average per core passes sysload_limit before it
-		// looks at regions; on a busy test machine that sent rooms to the wrong node, so the
-		// limit is out of reach here.
-		extra := fmt.Sprintf("  db: %d\nregion: r%d\nnode_selector:\n  kind: regionaware\n  sysload_limit: 1000\n  regions:\n"+
-			"    - {name: r0, lat: 0, lon: 0}\n    - {name: r1, lat: 50, lon: 50}\n", db, i)
-		c.nodes[i] = lktest.Start(t, lktest.Options{RedisAddr: addr, APIKey: lkKey, APISecret: lkSecret,
-			WebhookURL: webhookURL, ExtraYAML: extra})
-	}
-	return c
-}
-
-// regionOf reports the region of the node hosting room, from LiveKit's Redis routing table.
-func (c *lkCluster) regionOf(t *testing.T, room string) string {
-	t.Helper()
-	ctx := context.Background()
-	id, err := c.rdb.HGet(ctx, "room_node_map", room).Result()
-	if err != nil {
-		return "none (" + err.Error() + ")"
-	}
-	data, err := c.rdb.HGet(ctx, "nodes", id).Bytes()
-	if err != nil {
-		return "unknown node " + id
-	}
-	var n livekit.Node
-	if err := proto.Unmarshal(data, &n); err != nil {
-		t.Fatal(err)
-	}
-	return n.Region
+	return lktest.StartCluster(t, lktest.Options{APIKey: lkKey, APISecret: lkSecret, WebhookURL: webhookURL})
 }
 
 // guest joins room through Parley's API and connects to LiveKit at wsURL (either node).
@@ -125,10 +73,10 @@ func states(ps map[string]map[string]any) string {
 func TestLiveKitCluster(t *testing.T) {
 	port := testenv.FreePort(t)
 	lk := startCluster(t, fmt.Sprintf("http://127.0.0.1:%d/api/livekit/webhook", port))
-	n0, n1 := lk.nodes[0], lk.nodes[1]
+	n0, n1 := lk.Nodes[0], lk.Nodes[1]
 	env := parleyEnv(n0.WSURL, n0.HTTPURL)
 	// The cluster's Redis: Parley reads LiveKit's node registry to notice a dead node.
-	env["PARLEY_LIVEKIT_REDIS_ADDRESS"], env["PARLEY_LIVEKIT_REDIS_DB"] = lk.addr, fmt.Sprint(lk.db)
+	env["PARLEY_LIVEKIT_REDIS_ADDRESS"], env["PARLEY_LIVEKIT_REDIS_DB"] = lk.Addr, fmt.Sprint(lk.DB)
 	p := startParley(t, "parley", port, env)
 	admin, _ := p.login(t, adminEmail, adminPass)
 
@@ -150,7 +98,7 @@ func TestLiveKitCluster(t *testing.T) {
 	r4, g4 := guest(t, p, "beta", "g4", n0.WSURL, nil)
 	publishMic(t, r4)
 	_, g5 := guest(t, p, "beta", "g5", n1.WSURL, nil)
-	if a, b := lk.regionOf(t, "alpha"), lk.regionOf(t, "beta"); a != "r0" || b != "r1" {
+	if a, b := lk.RegionOf(t, "alpha"), lk.RegionOf(t, "beta"); a != "r0" || b != "r1" {
 		t.Fatalf("rooms are hosted in regions alpha=%s beta=%s, want r0 and r1", a, b)
 	}
 
@@ -230,7 +178,7 @@ func TestLiveKitCluster(t *testing.T) {
 		t.Errorf("g5 left with reason %v, want node_lost (only Redis shows its node died)", ps[g5]["leaveReason"])
 	}
 	t.Logf("node 1 killed: its sessions left in Parley after %v; beta now: %s (g4 rejoined: %v, room on %s)",
-		took.Round(time.Millisecond), states(ps), ps[g4] != nil && ps[g4]["state"] == "joined", lk.regionOf(t, "beta"))
+		took.Round(time.Millisecond), states(ps), ps[g4] != nil && ps[g4]["state"] == "joined", lk.RegionOf(t, "beta"))
 	ps = participants(p, admin, "alpha")
 	if ps[g1] == nil || ps[g1]["state"] != "joined" || ps[g1]["sid"] != alphaBefore[g1]["sid"] {
 		t.Errorf("alpha (node 0) was disturbed by node 1's death: %s", states(ps))
