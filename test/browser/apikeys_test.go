@@ -17,7 +17,7 @@ func TestAdminKeysAndAudit(t *testing.T) {
 	admin.login(adminEmail, adminPassword)
 	admin.navigate("/admin")
 	admin.fill(`[data-testid=key-name]`, "crm")
-	admin.click(`[data-testid=key-create]`)
+	admin.clickSettled(`[data-testid=key-create]`)
 	admin.waitVisible(`[data-testid=key-secret] code`, 10*time.Second)
 	secret := admin.evalString(`document.querySelector('[data-testid=key-secret] code').textContent`)
 	if !strings.HasPrefix(secret, "pk_") {

@@ -247,6 +247,25 @@ func (p *page) click(sel string) {
 	p.do("click "+sel, 20*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
+// clickSettled is click once sel has stopped moving. chromedp clicks where the element is
+// when it looks, and a page still filling in the sections above it (the admin dashboard's
+// status, checks and live rooms) can move it before the click lands, which then hits
+// something else. Two polls 250 ms apart must find it at the same place.
+func (p *page) clickSettled(sel string) {
+	p.t.Helper()
+	p.waitJS("settled "+sel, fmt.Sprintf(`((sel) => {
+  const el = document.querySelector(sel);
+  if (!el) return false;
+  const r = el.getBoundingClientRect();
+  const at = [r.top, r.left, r.width, r.height, document.documentElement.scrollHeight].join(',');
+  const seen = (window.parleySettled ||= {});
+  const same = seen[sel] === at;
+  seen[sel] = at;
+  return same;
+})(%q)`, sel), 20*time.Second)
+	p.click(sel)
+}
+
 func (p *page) fill(sel, value string) {
 	p.t.Helper()
 	p.do("fill "+sel, 20*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), value))

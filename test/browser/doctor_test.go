@@ -13,7 +13,7 @@ func TestAdminDoctorTable(t *testing.T) {
 	admin := newPage(t, browser, s, "admin")
 	admin.login(adminEmail, adminPassword)
 	admin.navigate("/admin")
-	admin.click(`[data-testid=doctor-run]`)
+	admin.clickSettled(`[data-testid=doctor-run]`)
 	admin.waitJS("the checks' table", `document.querySelectorAll('[data-testid=doctor-row]').length >= 10`, 60*time.Second)
 	admin.screenshot("doctor-table")
 	for _, check := range []string{"LiveKit API", "LiveKit signalling", "webhooks", "port server.listen"} {

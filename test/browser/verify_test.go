@@ -57,7 +57,7 @@ func TestEmailVerificationAndInviteByMail(t *testing.T) {
 	p.signOut()
 	p.login(adminEmail, adminPassword)
 	p.navigate("/admin")
-	p.click(`[data-testid=invite-open]`)
+	p.clickSettled(`[data-testid=invite-open]`)
 	invitee := uniq("ivan") + "@example.test"
 	p.fill(`[data-testid=invite-form] input[name=email]`, invitee)
 	p.fill(`[data-testid=invite-form] input[name=name]`, "Ivan Vited")

@@ -35,7 +35,7 @@ func TestAdminWebhooks(t *testing.T) {
 	admin.login(adminEmail, adminPassword)
 	admin.navigate("/admin")
 	admin.fill(`[data-testid=webhook-url]`, rcv.URL+"/parley")
-	admin.click(`[data-testid=webhook-add]`)
+	admin.clickSettled(`[data-testid=webhook-add]`)
 	admin.waitVisible(`[data-testid=webhook-secret] code`, 10*time.Second)
 	secret := admin.evalString(`document.querySelector('[data-testid=webhook-secret] code').textContent`)
 	admin.click(`[data-testid=webhook] button[aria-expanded]`)
