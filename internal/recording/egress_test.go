@@ -1,10 +1,7 @@
 package recording
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,7 +18,6 @@ import (
 	parleylk "github.com/parley/parley/internal/livekit"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/twitchtv/twirp"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 const (
@@ -29,29 +25,15 @@ const (
 	whSecret = "lktest-secret-0123456789-0123456789-abcd"
 )
 
-// signedPost sends ev the way LiveKit does: protojson body, Authorization JWT carrying the
-// body's sha256, content type application/webhook+json.
+// signedPost sends ev the way LiveKit does (lktest.SignWebhook).
 func signedPost(t *testing.T, url string, ev *livekit.WebhookEvent) int {
 	t.Helper()
-	body, err := protojson.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
+	body, authz := lktest.SignWebhook(t, whKey, whSecret, ev)
+	code := lktest.PostWebhook(http.DefaultClient, url, body, authz)
+	if code == 0 {
+		t.Fatalf("post %s: no answer", url)
 	}
-	sum := sha256.Sum256(body)
-	token, err := auth.NewAccessToken(whKey, whSecret).SetValidFor(5 * time.Minute).
-		SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("Authorization", token)
-	req.Header.Set("Content-Type", "application/webhook+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
 // sinkServer verifies and decodes webhooks with the protocol's own receiver and hands

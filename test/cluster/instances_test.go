@@ -2,24 +2,19 @@ package cluster
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/parley/parley/internal/db"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/parley/parley/internal/livekit/lktest"
 	"github.com/parley/parley/internal/testenv"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // TestParleyInstances runs two parley processes on one PostgreSQL database with one shared
@@ -58,14 +53,14 @@ func TestParleyInstances(t *testing.T) {
 			Room: &livekit.Room{Name: room, Sid: "RM_" + room, CreationTime: joined.Unix()},
 			Participant: &livekit.ParticipantInfo{Sid: "PA_" + room, Identity: "w1", Name: "w1",
 				State: livekit.ParticipantInfo_ACTIVE, JoinedAt: joined.Unix(), JoinedAtMs: joined.UnixMilli()}}
-		body, authz := signWebhook(t, ev)
+		body, authz := lktest.SignWebhook(t, lkKey, lkSecret, ev)
 		// The same delivery reaches both instances at once (a retry through the load balancer).
 		var wg sync.WaitGroup
 		for _, p := range []*parley{a, b} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if code := postWebhook(p, body, authz); code != 200 {
+				if code := lktest.PostWebhook(httpClient, p.URL+"/api/livekit/webhook", body, authz); code != 200 {
 					t.Errorf("%s: webhook status %d, want 200", p.Name, code)
 				}
 			}()
@@ -75,8 +70,8 @@ func TestParleyInstances(t *testing.T) {
 		// alone, and LiveKit knows nothing of this made-up room).
 		ev.Event, ev.Id, ev.CreatedAt = "participant_left", "EV_left_"+room, joined.Unix()+2 // LiveKit's times are seconds
 		ev.Participant.State = livekit.ParticipantInfo_DISCONNECTED
-		body, authz = signWebhook(t, ev)
-		if code := postWebhook(b, body, authz); code != 200 {
+		body, authz = lktest.SignWebhook(t, lkKey, lkSecret, ev)
+		if code := lktest.PostWebhook(httpClient, b.URL+"/api/livekit/webhook", body, authz); code != 200 {
 			t.Fatalf("webhook to B: %d", code)
 		}
 		gotA, _ := seenUntil(sseA, room, "participant_left", 5*time.Second)
@@ -167,34 +162,6 @@ func TestParleyInstances(t *testing.T) {
 		}
 		t.Logf("lease holder crashed; another instance reconciling after %v (lease %v, limit %v)", took.Round(time.Millisecond), lease, 2*lease)
 	})
-}
-
-// signWebhook encodes ev as LiveKit does (protojson) and signs it with the shared key.
-func signWebhook(t *testing.T, ev *livekit.WebhookEvent) ([]byte, string) {
-	t.Helper()
-	body, err := protojson.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(body)
-	tok, err := auth.NewAccessToken(lkKey, lkSecret).SetValidFor(5 * time.Minute).
-		SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body, tok
-}
-
-func postWebhook(p *parley, body []byte, authz string) int {
-	req, _ := http.NewRequest("POST", p.URL+"/api/livekit/webhook", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/webhook+json")
-	req.Header.Set("Authorization", authz)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // countEvents counts events of type typ for room arriving within d.

@@ -22,6 +22,7 @@ import { errorText, lowResRequested } from '../ui';
 import { encryptionFor } from './e2ee';
 import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
 import { healBack, healMark, healNoted } from './healLog';
+import { rememberSessions, watchRoster } from './rosterWatch';
 import { t } from '../i18n';
 
 declare global {
@@ -70,6 +71,10 @@ function connectFailure(e: unknown): string {
   return t('Could not connect to the meeting: {error}', { error: errorText(e) });
 }
 
+/** At most one rejoin for a missing person in this long: Parley's list can be stale for a
+ * while (a lost webhook waits for the reconciler), and a rejoin interrupts the meeting. */
+const rosterRejoinMs = 2 * 60 * 1000;
+
 interface Options {
   join: JoinResponse;
   choices: Choices;
@@ -98,6 +103,9 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
   const want = useRef<Choices>({ ...choices });
   const healing = useRef<{ attempt: number; since: number } | null>(null);
   const alive = useRef(true);
+  // The LiveKit sessions this page has seen, and when it last rejoined because one was missing.
+  const seen = useRef(new Set<string>());
+  const rosterRejoinAt = useRef(0);
   const cb = useRef({ rejoin, wire, onNotice, onHealed });
   cb.current = { rejoin, wire, onNotice, onHealed };
 
@@ -188,6 +196,20 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         audioOutputId: r.getActiveDevice('audiooutput') ?? want.current.audioOutputId,
       };
     };
+    // After a heal, someone Parley lists in the meeting may be missing from this session (a
+    // cluster node lost; roster.ts): then the app rejoins, at most once in rosterRejoinMs.
+    let stopRoster = () => {};
+    const watchAfterHeal = () => {
+      if (session.breakout) return; // Parley's list is the main room's
+      stopRoster();
+      stopRoster = watchRoster(r, session.room.name, seen.current, (sids) => {
+        if (cancelled || Date.now() - rosterRejoinAt.current < rosterRejoinMs) return;
+        rosterRejoinAt.current = Date.now();
+        healMark(`Parley lists ${sids.join(', ')} in the meeting, which this session never heard of: the app rejoins`, true);
+        startHeal(t('Someone in the meeting was missing here; Parley is reconnecting you.'));
+      });
+    };
+    rememberSessions(r, seen.current);
     for (const e of [RoomEvent.LocalTrackPublished, RoomEvent.LocalTrackUnpublished, RoomEvent.TrackMuted, RoomEvent.TrackUnmuted, RoomEvent.ActiveDeviceChanged] as const)
       r.on(e, remember);
     r.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
@@ -203,6 +225,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       if (cancelled) return;
       healBack('media connected again (livekit-client)');
       setHeals((n) => n + 1);
+      watchAfterHeal();
     });
     markHealSteps(r);
     r.on(RoomEvent.MediaDevicesError, (e) => cb.current.onNotice(t('Camera or microphone: {error}', { error: e.message })));
@@ -224,6 +247,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
         if (healed) {
           setHeals((n) => n + 1);
           cb.current.onHealed();
+          watchAfterHeal();
         }
         const controls = controlsFor(fromLiveKit(lp.permissions));
         const w = want.current;
@@ -254,6 +278,7 @@ export function useMeetingConnection({ join, choices, rejoin, wire, onNotice, on
       });
     return () => {
       cancelled = true;
+      stopRoster();
       // livekit-client leaves the E2EE worker running: each Room's own ends with it.
       void r.disconnect().finally(() => enc?.worker.terminate());
       if (window.parleyRoom === r) window.parleyRoom = undefined;
