@@ -45,6 +45,9 @@ func TestGermanPages(t *testing.T) {
 	p.join(room, "")
 	p.waitJS("own tile", `!!document.querySelector('[data-testid=tile][data-local=true]')`, connectTimeout)
 	german("meeting", "Besprechung verlassen", "Teilnehmende (1)", "(Sie)")
+	// The microphone is published after the camera: on a loaded machine the people list can
+	// be read before it is, and says "stumm" instead.
+	p.waitJS("microphone on", `document.querySelector('[data-testid=toggle-mic]')?.dataset.muted === 'false'`, connectTimeout)
 	p.click(`[data-testid=toggle-people]`)
 	p.waitVisible(`[data-testid=people-panel]`, 10*time.Second)
 	german("meeting-people", "Teilnehmende (1)", "Mikrofon an")
