@@ -22,6 +22,7 @@ import { errorText, lowResRequested } from '../ui';
 import { encryptionFor } from './e2ee';
 import { healDelay, healWindowMs, isFinalDisconnect, isFinalJoinError, resumePolicy } from './heal';
 import { healBack, healMark, healNoted } from './healLog';
+import { rosterRejoinMs } from './roster';
 import { rememberSessions, watchRoster } from './rosterWatch';
 import { t } from '../i18n';
 
@@ -70,10 +71,6 @@ function connectFailure(e: unknown): string {
   }
   return t('Could not connect to the meeting: {error}', { error: errorText(e) });
 }
-
-/** At most one rejoin for a missing person in this long: Parley's list can be stale for a
- * while (a lost webhook waits for the reconciler), and a rejoin interrupts the meeting. */
-const rosterRejoinMs = 2 * 60 * 1000;
 
 interface Options {
   join: JoinResponse;

@@ -15,6 +15,10 @@ export const rosterCheckForMs = 2 * 60 * 1000;
  * has just joined may reach Parley's state a moment before this page hears of them. */
 export const rosterMissingChecks = 3;
 
+/** At most one rejoin for a missing person in this long: Parley's list can be stale for a
+ * while (a lost webhook waits for the reconciler), and a rejoin interrupts the meeting. */
+export const rosterRejoinMs = 2 * 60 * 1000;
+
 /** The sessions Parley lists as joined that this LiveKit session should know of and does not:
  * joined no earlier than this session (by the server's clock, so the browser's does not matter), never
  * seen in this LiveKit room (a person who came and went unseen by a stale state would

@@ -20,7 +20,6 @@ export function watchRoster(r: Room, roomName: string, seen: Set<string>, onMiss
   const check = async () => {
     if (stopped || Date.now() > until) return;
     if (r.state === ConnectionState.Connected) {
-      for (const p of r.remoteParticipants.values()) seen.add(p.sid);
       let items: Participant[];
       try {
         items = (await api.get<List<Participant>>(path`/api/rooms/${roomName}/participants`)).items ?? [];
@@ -28,6 +27,8 @@ export function watchRoster(r: Room, roomName: string, seen: Set<string>, onMiss
         return;
       }
       if (stopped) return;
+      // After the read, so that who arrived meanwhile counts as seen. Those present when
+      // this session joined come with no ParticipantConnected (rememberSessions).
       for (const p of r.remoteParticipants.values()) seen.add(p.sid);
       const due = trackMissing(streaks, missingSessions(items, r.localParticipant.sid, seen));
       if (due.length > 0) {
