@@ -43,7 +43,9 @@ func (h *harness) pairedHooks(ctx context.Context, register func() error, unregi
 				h.rep.na("webhook", "webhook ingestion: with endpoints / without, paired runs", "ratio", err.Error())
 				return
 			}
+			wait := h.profileRun(ctx, fmt.Sprintf("hooks-pair%d-%s", i+1, [2]string{"without", "with"}[with]))
 			r, err = load.Run(ctx, h.opts([]string{h.main.addr}, webhookSenders, evs, false))
+			wait()
 			if err != nil {
 				h.rep.na("webhook", "webhook ingestion: with endpoints / without, paired runs", "ratio", err.Error())
 				return

@@ -15,8 +15,9 @@ import (
 var jsonHeader = [2]string{"Content-Type", "application/json"}
 
 // loadRuns loads target h.runs times, each right after the matching ceiling run (when
-// ceiling is not nil), and returns their results.
-func (h *harness) loadRuns(ctx context.Context, ceiling, target func(i int) (load.Result, error)) (ceil, got []load.Result, err error) {
+// ceiling is not nil), and returns their results. With -profiles, each target run of the main
+// instance is profiled as <profile>-run<i> (profile "": not profiled).
+func (h *harness) loadRuns(ctx context.Context, profile string, ceiling, target func(i int) (load.Result, error)) (ceil, got []load.Result, err error) {
 	for i := 0; i < h.runs && ctx.Err() == nil; i++ {
 		if ceiling != nil {
 			r, err := ceiling(i)
@@ -25,7 +26,12 @@ func (h *harness) loadRuns(ctx context.Context, ceiling, target func(i int) (loa
 			}
 			ceil = append(ceil, r)
 		}
+		wait := func() {}
+		if profile != "" {
+			wait = h.profileRun(ctx, fmt.Sprintf("%s-run%d", profile, i+1))
+		}
 		r, err := target(i)
+		wait()
 		if err != nil {
 			return ceil, got, fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -112,7 +118,7 @@ func (h *harness) benchJoin(ctx context.Context) {
 		Header: [][2]string{jsonHeader, {"Authorization", "Bearer " + refTok}}}}
 	req := joinRequests(h.user.AccessToken, roomJoin)
 	var peaks []float64
-	ceil, got, err := h.loadRuns(ctx,
+	ceil, got, err := h.loadRuns(ctx, profileName("join"+h.suffix),
 		func(int) (load.Result, error) { return load.Run(ctx, h.opts([]string{refAddr}, h.conns, refReq, true)) },
 		func(int) (load.Result, error) {
 			stop := sampleRSS(h.main.pid(), &peaks)
@@ -195,7 +201,7 @@ func (h *harness) benchMe(ctx context.Context) {
 	refTok, _ := ref.SignAccess(refJWTSecret, "user-1", time.Hour)
 	refReq := []load.Request{{Method: "GET", Path: "/api/auth/me", Header: [][2]string{{"Authorization", "Bearer " + refTok}}}}
 	req := []load.Request{{Method: "GET", Path: "/api/auth/me", Header: [][2]string{{"Authorization", "Bearer " + h.user.AccessToken}}}}
-	ceil, got, err := h.loadRuns(ctx,
+	ceil, got, err := h.loadRuns(ctx, "me",
 		func(int) (load.Result, error) { return load.Run(ctx, h.opts([]string{refAddr}, h.conns, refReq, true)) },
 		func(int) (load.Result, error) {
 			return load.Run(ctx, h.opts([]string{h.main.addr}, h.conns, req, true))
@@ -216,7 +222,7 @@ func (h *harness) benchLogin(ctx context.Context) {
 	}
 	body := fmt.Sprintf(`{"email":%q,"password":%q}`, h.sec.AdminEmail, h.sec.AdminPassword)
 	req := []load.Request{{Method: "POST", Path: "/api/auth/login", Body: []byte(body), Header: [][2]string{jsonHeader}}}
-	_, got, err := h.loadRuns(ctx, nil, func(int) (load.Result, error) {
+	_, got, err := h.loadRuns(ctx, "login", nil, func(int) (load.Result, error) {
 		return load.Run(ctx, h.opts([]string{h.main.addr}, h.conns, req, true))
 	})
 	if err != nil {

@@ -88,7 +88,7 @@ func (h *harness) benchPostgres(ctx context.Context) {
 	}
 	req := joinRequests(user.AccessToken, roomJoin)
 	var one []load.Result
-	_, two, err := h.loadRuns(ctx,
+	_, two, err := h.loadRuns(ctx, "",
 		func(int) (load.Result, error) {
 			r, err := load.Run(ctx, h.opts([]string{a.addr}, h.conns, req, true))
 			one = append(one, r)

@@ -100,7 +100,7 @@ func (h *harness) benchWebhook(ctx context.Context) {
 	window := (h.warmup + h.duration).Seconds()
 	var lastCeiling float64
 	var exhausted int
-	ceil, got, err := h.loadRuns(ctx,
+	ceil, got, err := h.loadRuns(ctx, profileName("webhook"+h.suffix),
 		func(int) (load.Result, error) {
 			r, err := load.Run(ctx, h.opts([]string{refAddr}, webhookSenders, pool, true))
 			lastCeiling = r.RPS

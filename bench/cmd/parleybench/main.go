@@ -44,6 +44,7 @@ type harness struct {
 	recorderTest                bool
 	readyMinutes                string // meeting lengths of the ready benchmark
 	pprofAddr                   string // PARLEY_PPROF_ADDR of the instances (a -tags pprof build)
+	profileDir                  string // where CPU profiles of measured runs go (profile.go)
 	// suffix names the figures of a repeated run under other conditions (benchHooks).
 	suffix string
 }
@@ -79,7 +80,11 @@ func run(ctx context.Context) error {
 	flag.BoolVar(&h.recorderTest, "recorder-test", true, "also run internal/recording/builtin's TestBenchRecorder (compiles it with go test)")
 	flag.StringVar(&h.readyMinutes, "ready-minutes", "1,10,30", "meeting lengths (minutes) of the ready benchmark; above 1 they are synthetic")
 	flag.StringVar(&h.pprofAddr, "pprof", "", "PARLEY_PPROF_ADDR for the main instance (profiles under load need go build -tags pprof ./server)")
+	flag.StringVar(&h.profileDir, "profiles", "", "with -pprof: save a CPU profile of the main instance over each measured run (join, me, login, webhook, hooks) in this folder")
 	flag.Parse()
+	if h.profileDir != "" && h.pprofAddr == "" {
+		return fmt.Errorf("-profiles needs -pprof (and a parley built with -tags pprof)")
+	}
 
 	want := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
