@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
+
+	"github.com/parley/parley/internal/jsonw"
 )
 
 // payload is an event's body: {"data": {...data, "room"}, "timestamp", "type"}, keys in
@@ -34,14 +35,14 @@ func payload(ev Event) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		var v any = ev.Room
 		if k != "room" || ev.Room == "" {
 			v = ev.Data[k]
 		}
 		if str, ok := v.(string); ok {
-			b = appendString(b, str)
+			b = jsonw.AppendString(b, str)
 			continue
 		}
 		enc, err := json.Marshal(v)
@@ -51,60 +52,8 @@ func payload(ev Event) ([]byte, error) {
 		b = append(b, enc...)
 	}
 	b = append(b, `},"timestamp":`...)
-	b = appendString(b, at.UTC().Format(time.RFC3339Nano))
+	b = jsonw.AppendString(b, at.UTC().Format(time.RFC3339Nano))
 	b = append(b, `,"type":`...)
-	b = appendString(b, ev.Type)
+	b = jsonw.AppendString(b, ev.Type)
 	return append(b, '}'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json escapes it (HTML
-// characters, U+2028 and U+2029 included; invalid UTF-8 becomes U+FFFD).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

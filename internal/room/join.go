@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/bounded"
 )
@@ -190,20 +189,8 @@ func orErr(err, otherwise error) error {
 
 // mint signs a LiveKit token for this room only; never roomAdmin nor own-metadata updates.
 func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) (string, error) {
-	mdJSON, err := json.Marshal(md)
-	if err != nil {
-		return "", err
-	}
-	perm := permissionProto(p)
-	grant := &auth.VideoGrant{RoomJoin: true, Room: room}
-	grant.SetCanSubscribe(perm.CanSubscribe)
-	grant.SetCanPublish(perm.CanPublish)
-	grant.SetCanPublishData(perm.CanPublishData)
-	grant.SetCanPublishSources(perm.CanPublishSources)
-	grant.SetCanUpdateOwnMetadata(false)
-	return auth.NewAccessToken(s.cfg.APIKey, s.cfg.APISecret).
-		SetIdentity(identity).SetName(name).SetMetadata(string(mdJSON)).
-		SetValidFor(s.cfg.TokenTTL).SetVideoGrant(grant).ToJWT()
+	return signJoinToken(s.cfg.APIKey, s.cfg.APISecret, room, identity, name, string(appendMetadata(nil, md)),
+		permissionProto(p), s.cfg.TokenTTL, s.now())
 }
 
 // ensureLiveKitRoom creates the LiveKit room (LiveKit runs with auto_create off) unless
