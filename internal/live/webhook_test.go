@@ -2,10 +2,13 @@ package live_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/live"
 )
@@ -18,6 +21,11 @@ func TestForgedSignatureIsRefused(t *testing.T) {
 		"wrong secret": signBody(t, body, "another-secret-of-forty-characters-xxxxxx"),
 		"no header":    "",
 		"garbage":      "Bearer not.a.jwt",
+		"unknown key":  claimsToken(t, body, jwt.SigningMethodHS256, testSecret, func(c jwt.MapClaims) { c["iss"] = "otherkey" }),
+		"expired":      claimsToken(t, body, jwt.SigningMethodHS256, testSecret, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-2 * time.Minute).Unix() }),
+		"not yet":      claimsToken(t, body, jwt.SigningMethodHS256, testSecret, func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(2 * time.Minute).Unix() }),
+		"HS512":        claimsToken(t, body, jwt.SigningMethodHS512, testSecret, nil),
+		"alg none":     claimsToken(t, body, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil),
 	} {
 		if code, resp := f.post(t, body, authz); code != 401 {
 			t.Errorf("%s: status %d %s, want 401", name, code, resp)
@@ -33,6 +41,25 @@ func TestForgedSignatureIsRefused(t *testing.T) {
 	if p := f.participants(t, "r1")["alice"]; p.State != live.StateJoined {
 		t.Fatalf("alice: state %q, want joined", p.State)
 	}
+}
+
+// claimsToken signs a webhook token for body as LiveKit does, changed by edit.
+func claimsToken(t *testing.T, body []byte, m jwt.SigningMethod, key any, edit func(jwt.MapClaims)) string {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	c := jwt.MapClaims{"iss": testKey, "exp": time.Now().Add(5 * time.Minute).Unix(), "nbf": time.Now().Unix(),
+		"sha256": base64.StdEncoding.EncodeToString(sum[:])}
+	if edit != nil {
+		edit(c)
+	}
+	if s, ok := key.(string); ok {
+		key = []byte(s)
+	}
+	tok, err := jwt.NewWithClaims(m, c).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func TestTamperedBodyIsRefused(t *testing.T) {
