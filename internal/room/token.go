@@ -4,11 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/jsonw"
 )
@@ -26,7 +26,7 @@ const defaultTokenTTL = 6 * time.Hour
 // (bench/README.md). TestJoinTokenMatchesSDK decodes both with LiveKit's own verifier.
 func signJoinToken(apiKey, secret, room, identity, name, metadata string, perm *livekit.ParticipantPermission, ttl time.Duration, now time.Time) (string, error) {
 	if apiKey == "" || secret == "" {
-		return "", errors.New("livekit token: api key and secret are required")
+		return "", auth.ErrKeysMissing
 	}
 	if ttl <= 0 {
 		ttl = defaultTokenTTL

@@ -43,7 +43,7 @@ func (h *harness) pairedHooks(ctx context.Context, register func() error, unregi
 				h.rep.na("webhook", "webhook ingestion: with endpoints / without, paired runs", "ratio", err.Error())
 				return
 			}
-			wait := h.profileRun(ctx, fmt.Sprintf("hooks-pair%d-%s", i+1, [2]string{"without", "with"}[with]))
+			wait := h.profileRun(ctx, "hooks-pair"+[2]string{"without", "with"}[with], i+1)
 			r, err = load.Run(ctx, h.opts([]string{h.main.addr}, webhookSenders, evs, false))
 			wait()
 			if err != nil {

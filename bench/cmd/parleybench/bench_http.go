@@ -26,10 +26,7 @@ func (h *harness) loadRuns(ctx context.Context, profile string, ceiling, target 
 			}
 			ceil = append(ceil, r)
 		}
-		wait := func() {}
-		if profile != "" {
-			wait = h.profileRun(ctx, fmt.Sprintf("%s-run%d", profile, i+1))
-		}
+		wait := h.profileRun(ctx, profile, i+1)
 		r, err := target(i)
 		wait()
 		if err != nil {

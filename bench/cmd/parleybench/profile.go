@@ -11,14 +11,15 @@ import (
 	"time"
 )
 
-// profileRun saves a CPU profile of the main instance over a load run's measured part (after
-// its warm-up) as <profileDir>/<name>.pprof, so runs can be compared frame by frame
-// (go tool pprof -diff_base). It returns at once; the returned func waits for the file.
-// Without -profiles it does nothing.
-func (h *harness) profileRun(ctx context.Context, name string) (wait func()) {
-	if h.profileDir == "" {
+// profileRun saves a CPU profile of the main instance over the measured part (after its
+// warm-up) of run i of figure as <profileDir>/<figure>-run<i>.pprof, so runs can be compared
+// frame by frame (go tool pprof -diff_base). It returns at once; the returned func waits for
+// the file. Without -profiles, or for figure "", it does nothing.
+func (h *harness) profileRun(ctx context.Context, figure string, i int) (wait func()) {
+	if h.profileDir == "" || figure == "" {
 		return func() {}
 	}
+	name := fmt.Sprintf("%s-run%d", figure, i)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
