@@ -2,15 +2,19 @@ package live
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/db/dbtest"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // BenchmarkWriterBatch measures the writer's cost per event by batch size (no HTTP).
@@ -42,5 +46,30 @@ func BenchmarkWriterBatch(b *testing.B) {
 			}
 			_ = context.Background()
 		})
+	}
+}
+
+// BenchmarkVerify measures a webhook's signature check and decoding (no HTTP, no state).
+func BenchmarkVerify(b *testing.B) {
+	const key, secret = "benchkey", "bench-secret-of-forty-characters-xxxxxxxx"
+	v := NewVerifier(map[string]string{key: secret})
+	now := time.Now()
+	ev := &livekit.WebhookEvent{Event: "participant_joined", Id: "EV_bench", CreatedAt: now.Unix(),
+		Room:        &livekit.Room{Name: "bench", Sid: "RM_1", CreationTime: now.Unix()},
+		Participant: &livekit.ParticipantInfo{Sid: "PA_1", Identity: "id-1", Name: "Bench", JoinedAt: now.Unix()}}
+	body, err := protojson.Marshal(ev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	tok, err := auth.NewAccessToken(key, secret).SetValidFor(time.Hour).SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(tok, body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
