@@ -132,7 +132,13 @@ func New(o Options) (*Service, error) {
 		o.PerEndpoint = 4
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		// As many idle connections per host as attempts may be in flight (endpoints may share
+		// a host): with net/http's default of two, every attempt past two would dial (and
+		// shake hands) anew.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = o.Concurrency
+		tr.MaxIdleConns = max(tr.MaxIdleConns, o.Concurrency)
+		o.Client = &http.Client{Timeout: o.Timeout, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a redirect is an answer, not a place to post the event to
 		}}
 	}

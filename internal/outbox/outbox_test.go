@@ -3,11 +3,14 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -326,5 +329,41 @@ func TestPayloadMatchesEncodingJSON(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("payload\n got %s\nwant %s", got, want)
 		}
+	}
+}
+
+// Attempts in flight to one endpoint (up to PerEndpoint, one per room) keep their
+// connections for the next events: a receiver behind TLS would otherwise pay a handshake
+// for most of them (net/http keeps two idle connections per host unless told otherwise).
+// Events come in bursts of one per room, each delivered before the next burst.
+func TestDeliveriesReuseConnections(t *testing.T) {
+	g := dbtest.SQLite(t, Migrations())
+	var conns atomic.Int64
+	rcv := &receiver{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond) // a burst's attempts overlap
+		rcv.ServeHTTP(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	s := newService(t, g, Options{PerEndpoint: 4})
+	if _, err := s.Register(context.Background(), NewEndpoint{URL: srv.URL, Events: []string{AllTypes}}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s)
+	const rooms, bursts = 4, 8
+	for b := range bursts {
+		for r := range rooms {
+			enqueue(t, g, s, Event{Type: TypeParticipantJoined, Room: fmt.Sprintf("room-%d", r)})
+		}
+		waitFor(t, "the burst's deliveries", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == (b+1)*rooms })
+	}
+	if n := conns.Load(); n > rooms {
+		t.Errorf("%d connections for %d bursts of %d deliveries at once, want at most %d", n, bursts, rooms, rooms)
 	}
 }
