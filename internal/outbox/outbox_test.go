@@ -367,3 +367,31 @@ func TestDeliveriesReuseConnections(t *testing.T) {
 		t.Errorf("%d connections for %d bursts of %d deliveries at once, want at most %d", n, bursts, rooms, rooms)
 	}
 }
+
+// An endpoint registered after an event was written does not get it, even though the
+// event was still waiting for its fan-out; the endpoint there at the time does.
+func TestEndpointGetsOnlyEventsOfItsLifetime(t *testing.T) {
+	g := dbtest.SQLite(t, Migrations())
+	clock := time.Now()
+	s := newService(t, g, Options{Now: func() time.Time { return clock }})
+	before, after := &receiver{}, &receiver{}
+	for _, r := range []*receiver{before, after} {
+		srv := httptest.NewServer(r)
+		defer srv.Close()
+		if _, err := s.Register(context.Background(), NewEndpoint{URL: srv.URL, Events: []string{AllTypes}}); err != nil {
+			t.Fatal(err)
+		}
+		if r == before {
+			enqueue(t, g, s, Event{Type: TypeRoomStarted, Room: "r"})
+			clock = clock.Add(time.Millisecond)
+		}
+	}
+	enqueue(t, g, s, Event{Type: TypeRoomFinished, Room: "r"})
+	run(t, s)
+	waitFor(t, "both events at the first endpoint", func() bool { _, acc, _ := before.snapshot(); return len(acc) == 2 })
+	waitFor(t, "the second event at the second endpoint", func() bool { _, acc, _ := after.snapshot(); return len(acc) >= 1 })
+	time.Sleep(100 * time.Millisecond) // ten polls: anything else would have been sent
+	if _, _, types := after.snapshot(); len(types) != 1 || types[0] != TypeRoomFinished {
+		t.Fatalf("the endpoint registered after room.started was sent %v, want only room.finished", types)
+	}
+}

@@ -177,7 +177,7 @@ func (s store) insertEvents(ctx context.Context, x Execer, rows []deliveryRow) e
 // (PostgreSQL hands out seqs before commit) is simply moved by a later call.
 //
 // The endpoints are read in the same transaction, so an endpoint deleted meanwhile (on any
-// instance) gets no deliveries.
+// instance) gets no deliveries, and one registered after the event gets none of it.
 func (s store) fanOut(ctx context.Context, limit int) (int, error) {
 	ctx = s.writeContext(ctx)
 	// Most passes find nothing: a read first, so they never take SQLite's write lock.
@@ -213,7 +213,9 @@ func (s store) fanOut(ctx context.Context, limit int) (int, error) {
 		}
 		seqs = append(seqs, seq)
 		for _, ep := range eps {
-			if ep.Wants(r.eventType) {
+			// An endpoint gets the events of its lifetime: one registered after an event was
+			// written (it waited for its fan-out) was not there when it happened.
+			if ep.Wants(r.eventType) && ep.CreatedAt.UnixMilli() <= r.createdAt {
 				r.endpointID = ep.ID
 				out = append(out, r)
 			}
