@@ -96,7 +96,9 @@ func (h *harness) healOnce(ctx context.Context, i int, media lktest.Media) (time
 	}
 	took := time.Since(t0)
 	for n, s := range seats {
-		fmt.Fprintf(os.Stderr, "   participant %d: loss noticed %s, joined again %s\n", n+1, since(t0, s.lostAt.Load()), since(t0, s.joinedAt.Load()))
+		last, _ := s.lastErr.Load().(string)
+		fmt.Fprintf(os.Stderr, "   participant %d: loss noticed %s, old connection closed in %.0fms, %d failed attempts (%s), joined again %s\n",
+			n+1, since(t0, s.lostAt.Load()), ms(time.Duration(s.closeTook.Load())), s.failed.Load(), last, since(t0, s.joinedAt.Load()))
 	}
 	return took, nil
 }
@@ -111,8 +113,10 @@ type healer struct {
 	lastRTP atomic.Int64 // unix nanoseconds
 	lost    chan struct{}
 	// lostAt and joinedAt are the last loss noticed and the last connection made, for the
-	// per-run line that tells a slow client from a slow server.
-	lostAt, joinedAt atomic.Int64
+	// per-run line that tells a slow client from a slow server; closeTook is how long the
+	// lost connection's Close took, failed the attempts that failed since, lastErr the last.
+	lostAt, joinedAt, closeTook, failed atomic.Int64
+	lastErr                             atomic.Value // string
 }
 
 func newHealer(a *api, bearer string, m lktest.Media) *healer {
@@ -123,6 +127,8 @@ func (s *healer) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		pub, err := s.connect(ctx)
 		if err != nil {
+			s.failed.Add(1)
+			s.lastErr.Store(short(err.Error()))
 			select { // LiveKit or the room is not back yet: try again shortly
 			case <-ctx.Done():
 			case <-time.After(250 * time.Millisecond):
@@ -133,7 +139,10 @@ func (s *healer) run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-s.lost:
 		}
+		t := time.Now()
 		pub.Close()
+		s.closeTook.Store(int64(time.Since(t)))
+		s.failed.Store(0)
 	}
 }
 
