@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -203,18 +205,39 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 // LiveKit would outlive every later change, and it counts moderators too: an owner who
 // raised the limit, or who joined a full room, would be refused by LiveKit with a token
 // Parley had just handed out.
+//
+// A LiveKit killed a moment ago refuses connections before its supervisor has noticed and
+// closed the wait (WaitLiveKit): a refused creation is then tried again a few times, each
+// after the wait, so that a client's first rejoin after a crash is held for the new LiveKit
+// rather than refused with 503 (the signalling proxy does the same).
 func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
-	if s.cfg.WaitLiveKit != nil {
-		if err := s.cfg.WaitLiveKit(ctx); err != nil {
-			return fmt.Errorf("room %q: %w: %v", r.Name, ErrUnavailable, err)
+	for try := 0; ; try++ {
+		if s.cfg.WaitLiveKit != nil {
+			if err := s.cfg.WaitLiveKit(ctx); err != nil {
+				return fmt.Errorf("room %q: %w: %v", r.Name, ErrUnavailable, err)
+			}
+		}
+		if s.created.fresh(r.Name, s.now()) {
+			return nil
+		}
+		_, err := s.createLiveKitRoom(ctx, r)
+		if err == nil || s.cfg.WaitLiveKit == nil || try >= refusedRetries || !errors.Is(err, syscall.ECONNREFUSED) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(refusedPause):
 		}
 	}
-	if s.created.fresh(r.Name, s.now()) {
-		return nil
-	}
-	_, err := s.createLiveKitRoom(ctx, r)
-	return err
 }
+
+// refusedRetries and refusedPause bound ensureLiveKitRoom's retries of a refused creation:
+// a supervisor notices a dead LiveKit well within them.
+const (
+	refusedRetries = 3
+	refusedPause   = 20 * time.Millisecond
+)
 
 // createLiveKitRoom creates the LiveKit room with the room's settings (CreateRoom returns
 // the room LiveKit already runs, unchanged); concurrent calls for one room share one call.

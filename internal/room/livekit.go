@@ -51,18 +51,18 @@ func lkErr(err, notFound error, format string, args ...any) error {
 			// e.g. a remote unmute while LiveKit's enable_remote_unmute is off
 			return fmt.Errorf("%s: %w: %s", what, ErrRefused, te.Msg())
 		case twirp.Unavailable, twirp.DeadlineExceeded, twirp.Canceled:
-			return fmt.Errorf("%s: %w: %v", what, ErrUnavailable, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 		case twirp.Internal, twirp.Unknown:
 			// server-sdk-go reports a refused connection as an internal twirp error
 			// wrapping the net error.
 			if isNetErr(err) {
-				return fmt.Errorf("%s: %w: %v", what, ErrUnavailable, err)
+				return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 			}
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if isNetErr(err) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %v", what, ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
