@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parley/parley/internal/livekit"
 )
 
 // ErrUpstream marks LiveKit not answering the proxy (down, restarting, refused).
@@ -96,34 +98,20 @@ func NewSignalProxy(addr string, log *slog.Logger) *SignalProxy {
 // and retried after a pause of the client's choosing. Call it before serving.
 func (p *SignalProxy) Hold(wait func(ctx context.Context) error) { p.hold = wait }
 
-// refusedRetries is how often a refused dial is tried again (refusedPause apart) when a
-// hold is set: LiveKit died a moment ago and its supervisor has not noticed yet, so the
-// next try waits in the hold instead of answering 503.
-const (
-	refusedRetries = 3
-	refusedPause   = 20 * time.Millisecond
-)
-
+// dial connects to LiveKit after the hold. A refused dial is tried again after the hold
+// (livekit.RetryRefused): LiveKit died a moment ago and its supervisor has not noticed yet,
+// so the next try waits in the hold instead of answering 503.
 func (p *SignalProxy) dial(ctx context.Context) (net.Conn, error) {
 	d := net.Dialer{Timeout: p.dialTimeout}
-	for try := 0; ; try++ {
-		if p.hold != nil {
-			if err := p.hold(ctx); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
-			}
-		}
-		c, err := d.DialContext(ctx, "tcp", p.addr)
-		if err == nil {
-			return c, nil
-		}
-		if p.hold == nil || try >= refusedRetries || ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(refusedPause):
-		}
+	var c net.Conn
+	err := livekit.RetryRefused(ctx, p.hold, func() (err error) {
+		c, err = d.DialContext(ctx, "tcp", p.addr)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
 	}
+	return c, nil
 }
 
 // upstreamHeader is the request's header as LiveKit gets it: the client's address replaces

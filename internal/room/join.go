@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
 	"github.com/parley/parley/internal/bounded"
+	lk "github.com/parley/parley/internal/livekit"
 )
 
 // JoinRequest is a request for a join token. Caller.UserID empty means a guest.
@@ -206,38 +205,27 @@ func (s *Service) mint(room, identity, name string, md Metadata, p Permissions) 
 // raised the limit, or who joined a full room, would be refused by LiveKit with a token
 // Parley had just handed out.
 //
-// A LiveKit killed a moment ago refuses connections before its supervisor has noticed and
-// closed the wait (WaitLiveKit): a refused creation is then tried again a few times, each
-// after the wait, so that a client's first rejoin after a crash is held for the new LiveKit
-// rather than refused with 503 (the signalling proxy does the same).
+// A creation LiveKit refuses (killed a moment ago, its supervisor not yet aware) is tried
+// again after the wait (lk.RetryRefused), so that a client's first rejoin after a crash is
+// held for the new LiveKit rather than refused with 503, as the signalling proxy's is.
 func (s *Service) ensureLiveKitRoom(ctx context.Context, r Room) error {
-	for try := 0; ; try++ {
-		if s.cfg.WaitLiveKit != nil {
+	var wait func(context.Context) error
+	if s.cfg.WaitLiveKit != nil {
+		wait = func(ctx context.Context) error {
 			if err := s.cfg.WaitLiveKit(ctx); err != nil {
 				return fmt.Errorf("room %q: %w: %v", r.Name, ErrUnavailable, err)
 			}
+			return nil
 		}
+	}
+	return lk.RetryRefused(ctx, wait, func() error {
 		if s.created.fresh(r.Name, s.now()) {
 			return nil
 		}
 		_, err := s.createLiveKitRoom(ctx, r)
-		if err == nil || s.cfg.WaitLiveKit == nil || try >= refusedRetries || !errors.Is(err, syscall.ECONNREFUSED) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(refusedPause):
-		}
-	}
+		return err
+	})
 }
-
-// refusedRetries and refusedPause bound ensureLiveKitRoom's retries of a refused creation:
-// a supervisor notices a dead LiveKit well within them.
-const (
-	refusedRetries = 3
-	refusedPause   = 20 * time.Millisecond
-)
 
 // createLiveKitRoom creates the LiveKit room with the room's settings (CreateRoom returns
 // the room LiveKit already runs, unchanged); concurrent calls for one room share one call.
