@@ -30,7 +30,8 @@ type Verifier struct {
 func NewVerifier(secrets map[string]string) *Verifier {
 	// Unknown fields are tolerated: a newer LiveKit may add some. The token is checked as
 	// LiveKit's own verifier checks it (HS256 only, a minute of leeway on its times).
-	return &Verifier{secrets: secrets, decode: protojson.UnmarshalOptions{DiscardUnknown: true}, now: time.Now}
+	return &Verifier{secrets: secrets, decode: protojson.UnmarshalOptions{DiscardUnknown: true},
+		macs: newMACs(secrets), now: time.Now}
 }
 
 // Verify checks the signature and checksum, then decodes the body with protojson (LiveKit

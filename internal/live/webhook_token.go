@@ -68,22 +68,25 @@ func (audience) UnmarshalJSON(b []byte) error {
 	return errTokenMalformed
 }
 
-// macs keeps one HMAC-SHA256 per secret for reuse (hmac.New allocates its pads every time).
-type macs struct {
-	pools sync.Map // secret -> *sync.Pool of hash.Hash
+// macs keeps HMAC-SHA256s of each secret for reuse (hmac.New allocates its pads every
+// time); the secrets are fixed when the verifier is made.
+type macs map[string]*sync.Pool
+
+func newMACs(secrets map[string]string) macs {
+	m := make(macs, len(secrets))
+	for _, secret := range secrets {
+		m[secret] = &sync.Pool{New: func() any { return hmac.New(sha256.New, []byte(secret)) }}
+	}
+	return m
 }
 
-func (m *macs) sum(secret string, data []byte) []byte {
-	p, ok := m.pools.Load(secret)
-	if !ok {
-		p, _ = m.pools.LoadOrStore(secret, &sync.Pool{New: func() any { return hmac.New(sha256.New, []byte(secret)) }})
-	}
-	pool := p.(*sync.Pool)
-	h := pool.Get().(hash.Hash)
+// sum is the HMAC of data with secret, one of the verifier's.
+func (m macs) sum(secret string, data []byte) []byte {
+	h := m[secret].Get().(hash.Hash)
 	h.Reset()
 	h.Write(data)
 	out := h.Sum(make([]byte, 0, sha256.Size))
-	pool.Put(h)
+	m[secret].Put(h)
 	return out
 }
 
