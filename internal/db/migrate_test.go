@@ -123,6 +123,45 @@ func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 	}
 }
 
+// An idle database costs the checkpointer no query: it runs a pass after a commit only.
+func TestSQLiteCheckpointerRestsWhileIdle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idle.db")
+	g, err := db.Open("sqlite", path, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(g)
+	if err := g.Exec("CREATE TABLE t (n INTEGER)").Error; err != nil {
+		t.Fatal(err)
+	}
+	waitPass := func(after int64) int64 {
+		for deadline := time.Now().Add(time.Minute); db.CheckpointPasses(g) == after; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no checkpoint pass in a minute after a commit")
+			}
+		}
+		return db.CheckpointPasses(g)
+	}
+	// The pass after the CREATE, and one more if that pass found readers in the way.
+	n := waitPass(0)
+	time.Sleep(600 * time.Millisecond)
+	n = db.CheckpointPasses(g)
+	var count int
+	for range 20 { // reads commit nothing
+		if err := g.Raw("SELECT count(*) FROM t").Scan(&count).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // four periods
+	if got := db.CheckpointPasses(g); got != n {
+		t.Fatalf("%d checkpoint passes in a second without a commit, want none", got-n)
+	}
+	if err := g.Exec("INSERT INTO t VALUES (1)").Error; err != nil {
+		t.Fatal(err)
+	}
+	waitPass(n)
+}
+
 // Under a steady write load the WAL stays bounded: the checkpointer restarts it.
 func TestSQLiteWALStaysBoundedUnderLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "w.db")

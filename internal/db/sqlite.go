@@ -38,9 +38,16 @@ const restartFrames = 4096
 
 var registerOnce sync.Once
 
+// commits counts the write transactions committed on this process's SQLite connections.
+// The checkpointer skips its pass while it stays the same: an idle Parley would otherwise
+// run a checkpoint query four times a second, its largest cost at rest. One counter serves
+// every database of the process; a commit to another one costs a pass that finds nothing.
+var commits atomic.Uint64
+
 func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, error) {
 	registerOnce.Do(func() {
 		sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			c.RegisterCommitHook(func() int { commits.Add(1); return 0 })
 			_, err := c.Exec("PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864", nil)
 			return err
 		}})
@@ -92,7 +99,7 @@ func openSQLite(dsn string, gcfg *gorm.Config, log *slog.Logger) (*gorm.DB, erro
 // the *gorm.DB itself carries it to Close (no process-wide registry).
 type checkpointer struct {
 	stop   func()
-	passes atomic.Int64 // completed passes, for tests that pace a writer by them
+	passes atomic.Int64 // passes that ran a checkpoint, for tests that pace a writer by them
 }
 
 const checkpointerName = "parley:checkpointer"
@@ -108,19 +115,25 @@ func startCheckpointer(g *gorm.DB, sqlDB *sql.DB, log *slog.Logger) error {
 		defer close(done)
 		t := time.NewTicker(checkpointEvery)
 		defer t.Stop()
-		failing := false
+		failing, seen, settled := false, uint64(0), false
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			err := checkpoint(ctx, sqlDB, WriteGate(g))
+			// Read before the pass: a commit during it is seen by the next one.
+			n := commits.Load()
+			if n == seen && settled {
+				continue
+			}
+			seen = n
+			complete, err := checkpoint(ctx, sqlDB, WriteGate(g))
 			c.passes.Add(1)
 			if err != nil && ctx.Err() == nil && !failing {
 				log.Warn("database: WAL checkpoint failed; retrying", "err", err)
 			}
-			failing = err != nil
+			failing, settled = err != nil, err == nil && complete
 		}
 	}()
 	c.stop = func() { cancel(); <-done }
@@ -145,17 +158,21 @@ func stopCheckpointer(g *gorm.DB) {
 //
 // The RESTART holds the write gate (writegate.go): writers would wait for it anyway, on
 // the gate they start the moment it ends rather than after a busy handler's sleep.
-func checkpoint(ctx context.Context, sqlDB *sql.DB, gate *Gate) error {
+//
+// complete is whether every frame of the WAL is in the database file now; until it is, the
+// next pass runs even without a new commit.
+func checkpoint(ctx context.Context, sqlDB *sql.DB, gate *Gate) (complete bool, err error) {
 	var busy, frames, done int
 	if err := sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
-		return err
+		return false, err
 	}
 	if frames < restartFrames {
-		return nil
+		return done == frames, nil
 	}
 	gate.Lock()
 	defer gate.Unlock()
-	return sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
+	err = sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
+	return err == nil && busy == 0 && done == frames, err
 }
 
 // privateFiles makes the database file and its WAL and shared-memory files readable by
