@@ -95,6 +95,15 @@ type worker struct {
 
 func (w *worker) pass(ctx context.Context) error {
 	s := w.s
+	s.mu.RLock()
+	none := len(s.endpoints) == 0
+	s.mu.RUnlock()
+	if none {
+		// No endpoint, no delivery (Enqueue writes nothing, and an endpoint's deliveries go
+		// with it): without a lease renewal and two reads a second, Parley rests when idle.
+		w.leaseUntil.Store(0)
+		return nil
+	}
 	now := s.o.Now()
 	// The lease is renewed at most once a Poll, not on every pass (a pass follows every
 	// drain that ends): each renewal is a write, and SQLite's one writer is the webhook
