@@ -176,6 +176,12 @@ func (s *Service) StartBreakouts(ctx context.Context, name string, c Caller, p B
 		s.sendMove(ctx, name, n, ids)
 	}
 	s.log.Info("breakout rooms started", "room", name, "rooms", p.Rooms, "people", len(members), "by", c.UserID)
+	if row.EndsAt != nil {
+		select {
+		case s.breakoutKick <- struct{}{}:
+		default:
+		}
+	}
 	s.breakout.Notify(name)
 	return Breakouts{Rooms: row.Rooms, EndsAt: row.EndsAt, Members: members, StartedAt: now}, nil
 }
@@ -312,30 +318,49 @@ func (s *Service) closeBreakouts(ctx context.Context, r Room, remove bool) (bool
 	return true, nil
 }
 
-// RunBreakoutTimer ends splits whose timer ran out, until ctx ends. Every instance runs it;
-// the conditional delete lets one of them call the people back.
+// breakoutRecheck is the longest the breakout timer sleeps without reading the timers: a
+// split started on another instance, whose own timer stopped with it, ends at most this late.
+const breakoutRecheck = 10 * time.Second
+
+// RunBreakoutTimer ends splits whose timer ran out, until ctx ends. It sleeps until the
+// next timer's end (woken early when this instance starts a split), instead of reading the
+// database every second. Every instance runs it; the conditional delete lets one of them
+// call the people back.
 func (s *Service) RunBreakoutTimer(ctx context.Context) error {
-	t := time.NewTicker(time.Second)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-s.breakoutKick:
 		}
-		ids, err := s.st.dueBreakouts(ctx, s.now().UTC())
-		if err != nil {
-			s.log.Debug("breakout timer: read", "err", err)
+		t.Reset(s.endDueBreakouts(ctx))
+	}
+}
+
+// endDueBreakouts ends the splits whose timer ran out and says how long until the next end.
+func (s *Service) endDueBreakouts(ctx context.Context) time.Duration {
+	rows, err := s.st.breakoutTimers(ctx)
+	if err != nil {
+		s.log.Debug("breakout timer: read", "err", err)
+		return time.Second
+	}
+	wait, now := breakoutRecheck, s.now()
+	for _, row := range rows {
+		if left := row.EndsAt.Sub(now); left > 0 {
+			wait = min(wait, left)
 			continue
 		}
-		for _, id := range ids {
-			e, err := s.st.loadRoomByID(ctx, id)
-			if err == nil {
-				_, err = s.closeBreakouts(ctx, e.room, false)
-			}
-			if err != nil {
-				s.log.Warn("breakout timer: could not end the breakout rooms", "room_id", id, "err", err)
-			}
+		e, err := s.st.loadRoomByID(ctx, row.RoomID)
+		if err == nil {
+			_, err = s.closeBreakouts(ctx, e.room, false)
+		}
+		if err != nil {
+			s.log.Warn("breakout timer: could not end the breakout rooms", "room_id", row.RoomID, "err", err)
+			wait = min(wait, time.Second) // tried again soon, as a due timer should be
 		}
 	}
+	return wait
 }

@@ -100,9 +100,9 @@ func (s store) endBreakouts(ctx context.Context, roomID string) (ended bool, err
 	return ended, nil
 }
 
-// dueBreakouts lists the rooms whose breakout timer ran out.
-func (s store) dueBreakouts(ctx context.Context, now time.Time) ([]string, error) {
-	var ids []string
-	err := s.g.WithContext(ctx).Model(&breakoutRow{}).Where("ends_at IS NOT NULL AND ends_at <= ?", now).Pluck("room_id", &ids).Error
-	return ids, err
+// breakoutTimers lists the rooms whose breakout split has a timer, with its end.
+func (s store) breakoutTimers(ctx context.Context) ([]breakoutRow, error) {
+	var rows []breakoutRow
+	err := s.g.WithContext(ctx).Select("room_id", "ends_at").Where("ends_at IS NOT NULL").Find(&rows).Error
+	return rows, err
 }

@@ -40,7 +40,9 @@ type Service struct {
 	rooms    *roomCache
 	lobby    lobby
 	breakout BreakoutOptions
-	notify   []ScheduleNotifier // told of schedule changes
+	// breakoutKick wakes RunBreakoutTimer when this instance starts a split with a timer.
+	breakoutKick chan struct{}
+	notify       []ScheduleNotifier // told of schedule changes
 }
 
 // New builds the service; the LiveKit client and the live state are required.
@@ -61,7 +63,7 @@ func New(cfg Config, g *gorm.DB, lk LiveKit, live Live, log *slog.Logger, now fu
 		now = time.Now
 	}
 	return &Service{cfg: cfg, st: store{g}, rooms: newRoomCache(roomCacheTTL), lk: lk, live: live, log: log.With("component", "room"), now: now,
-		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout)), lobby: defaultLobby()}, nil
+		created: newCreatedRooms(createdTTL(cfg.DepartureTimeout)), lobby: defaultLobby(), breakoutKick: make(chan struct{}, 1)}, nil
 }
 
 // View is a room as one caller sees it, with its live figures.
