@@ -1,15 +1,12 @@
 package livekit
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -122,105 +119,4 @@ func (p *process) exitReason() string {
 		return fmt.Sprintf("%s (%s)", r, status)
 	}
 	return status
-}
-
-// logSink receives LiveKit's stdout and stderr, logs each line with component=livekit at
-// its level, and keeps the recent lines to explain an exit.
-type logSink struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	buf  []byte
-	tail []string // last lines that look like errors
-}
-
-const tailLines = 8
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.buf = append(s.buf, p...)
-	for {
-		i := bytes.IndexByte(s.buf, '\n')
-		if i < 0 {
-			break
-		}
-		s.line(string(s.buf[:i]))
-		s.buf = s.buf[i+1:]
-	}
-	if len(s.buf) > 64<<10 { // a line this long is logged in pieces rather than held forever
-		s.line(string(s.buf))
-		s.buf = nil
-	}
-	return len(p), nil
-}
-
-func (s *logSink) flush() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.buf) > 0 {
-		s.line(string(s.buf))
-		s.buf = nil
-	}
-}
-
-// line logs one line. JSON lines (logging.json) keep their level and fields; plain lines
-// are LiveKit's fatal messages ("TURN domain required") or library output, logged as warnings.
-func (s *logSink) line(l string) {
-	l = strings.TrimRight(l, "\r")
-	if strings.TrimSpace(l) == "" {
-		return
-	}
-	var m map[string]any
-	if strings.HasPrefix(l, "{") && json.Unmarshal([]byte(l), &m) == nil {
-		lvl := zapLevel(fmt.Sprint(m["level"]))
-		msg, _ := m["msg"].(string)
-		attrs := make([]any, 0, 2*len(m))
-		for k, v := range m {
-			switch k {
-			case "level", "ts", "msg", "logger":
-				continue
-			}
-			attrs = append(attrs, k, v)
-		}
-		s.log.Log(context.Background(), lvl, msg, attrs...)
-		if lvl >= slog.LevelError {
-			if e, ok := m["error"]; ok {
-				msg = fmt.Sprintf("%s: %v", msg, e)
-			}
-			s.keep(msg)
-		}
-		return
-	}
-	s.log.Warn(l)
-	s.keep(l)
-}
-
-func (s *logSink) keep(l string) {
-	s.tail = append(s.tail, l)
-	if len(s.tail) > tailLines {
-		s.tail = s.tail[1:]
-	}
-}
-
-// reason is the last error-like line LiveKit printed.
-func (s *logSink) reason() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.tail) == 0 {
-		return ""
-	}
-	return s.tail[len(s.tail)-1]
-}
-
-func zapLevel(l string) slog.Level {
-	switch strings.ToLower(l) {
-	case "debug":
-		return slog.LevelDebug
-	case "info":
-		return slog.LevelInfo
-	case "warn", "warning":
-		return slog.LevelWarn
-	default: // error, dpanic, panic, fatal
-		return slog.LevelError
-	}
 }

@@ -146,6 +146,31 @@ func TestLogSinkLevelsAndReason(t *testing.T) {
 	}
 }
 
+// Fields keep LiveKit's text (a large integer is not turned into a float), in its order,
+// repeated names included; a JSON log gets the same values as JSON; a line below the log's
+// level is dropped; a line that only looks like JSON is logged whole.
+func TestLogSinkKeepsLiveKitsValues(t *testing.T) {
+	line := `{"level":"info","ts":1.5,"msg":"forwarding","room":"a","timestamp":2168455907,"ok":false,"track":{"sid":"TR_1","muted":true},"room":"b"}` + "\n"
+	text := &logBuf{}
+	s := &logSink{log: slog.New(slog.NewTextHandler(text, nil))}
+	s.Write([]byte(line + `{"level":"debug","msg":"hidden"}` + "\n" + `{"level":"info","msg":"cut` + "\n"))
+	for _, want := range []string{`msg=forwarding room=a timestamp=2168455907 ok=false track="{\"sid\":\"TR_1\",\"muted\":true}" room=b`,
+		`level=WARN msg="{\"level\":\"info\",\"msg\":\"cut"`} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text log lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text.String(), "hidden") || strings.Contains(text.String(), "ts=") {
+		t.Errorf("text log has a debug line or LiveKit's ts:\n%s", text)
+	}
+	js := &logBuf{}
+	s = &logSink{log: slog.New(slog.NewJSONHandler(js, nil))}
+	s.Write([]byte(line))
+	if want := `"msg":"forwarding","room":"a","timestamp":2168455907,"ok":false,"track":{"sid":"TR_1","muted":true},"room":"b"}`; !strings.Contains(js.String(), want) {
+		t.Errorf("JSON log lacks %s:\n%s", want, js)
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	want := []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, w := range want {
