@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -88,6 +89,7 @@ func (h *harness) benchCtrl(ctx context.Context) {
 	// The registrations' password hashes are over: Parley hands their memory back a second
 	// later (internal/auth), so the first run starts from the idle it returns to.
 	time.Sleep(3 * time.Second)
+	h.ctrlIdle(lk)
 	var runs []ctrlRun
 	for i := range h.runs {
 		if ctx.Err() != nil {
@@ -100,6 +102,27 @@ func (h *harness) benchCtrl(ctx context.Context) {
 	}
 	h.reportCtrl(runs, len(bearers))
 	h.ctrlClosed(ctx, watches)
+}
+
+// ctrlIdleFor is how long Parley's CPU at rest is measured, once, before the first run.
+const ctrlIdleFor = 30 * time.Second
+
+// ctrlIdle: Parley's CPU at rest beside an idle LiveKit, with the rooms created and their
+// event streams open (the app left open in a browser), no one in a meeting.
+func (h *harness) ctrlIdle(lk int) {
+	_, _, p0, err := procStat(h.main.pid())
+	_, _, l0, err2 := procStat(lk)
+	time.Sleep(ctrlIdleFor)
+	_, _, p1, err3 := procStat(h.main.pid())
+	_, _, l1, err4 := procStat(lk)
+	if err := errors.Join(err, err2, err3, err4); err != nil {
+		h.rep.na("control plane", "Parley CPU at rest", "% core", err.Error())
+		return
+	}
+	f := stat("control plane", "Parley CPU at rest", "% core", []float64{100 * (p1 - p0).Seconds() / ctrlIdleFor.Seconds()})
+	f.Note = fmt.Sprintf("one run of %s before the load: the %d rooms' event streams open, no one in them; LiveKit %.2f %% of a core meanwhile",
+		ctrlIdleFor, ctrlRooms, 100*(l1-l0).Seconds()/ctrlIdleFor.Seconds())
+	h.rep.add(f)
 }
 
 // ctrlClosed reads Parley's memory once LiveKit has closed the emptied rooms (their
