@@ -175,6 +175,14 @@ func (s *Service) reload(ctx context.Context) error {
 	return nil
 }
 
+// loadedEndpoints is the endpoint list as last loaded; reload replaces it whole, so the
+// slice is never changed under its readers.
+func (s *Service) loadedEndpoints() []Endpoint {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.endpoints
+}
+
 // Kick wakes the worker (after a replay or a test-send); it never blocks.
 func (s *Service) Kick() {
 	select {
@@ -187,9 +195,7 @@ func (s *Service) Kick() {
 // some endpoint subscribed to (none when no endpoint wants it), whatever the number of
 // endpoints; the worker fans them out to deliveries off the caller's path.
 func (s *Service) Enqueue(ctx context.Context, x Execer, evs []Event) error {
-	s.mu.RLock()
-	eps := s.endpoints
-	s.mu.RUnlock()
+	eps := s.loadedEndpoints()
 	if len(eps) == 0 || len(evs) == 0 {
 		return nil
 	}

@@ -95,10 +95,7 @@ type worker struct {
 
 func (w *worker) pass(ctx context.Context) error {
 	s := w.s
-	s.mu.RLock()
-	none := len(s.endpoints) == 0
-	s.mu.RUnlock()
-	if none {
+	if len(s.loadedEndpoints()) == 0 {
 		// No endpoint, no delivery (Enqueue writes nothing, and an endpoint's deliveries go
 		// with it): without a lease renewal and two reads a second, Parley rests when idle.
 		w.leaseUntil.Store(0)
@@ -135,11 +132,9 @@ func (w *worker) pass(ctx context.Context) error {
 		return fmt.Errorf("outbox: due deliveries: %w", err)
 	}
 	eps := map[string]Endpoint{}
-	s.mu.RLock()
-	for _, e := range s.endpoints {
+	for _, e := range s.loadedEndpoints() {
 		eps[e.ID] = e
 	}
-	s.mu.RUnlock()
 	for i, d := range due {
 		ep, ok := eps[d.EndpointID]
 		if !ok {
