@@ -93,34 +93,39 @@ func (s *logSink) jsonLine(l []byte) bool {
 			return false
 		}
 		k := kt.String()
-		if d.PeekKind() == '"' {
-			vt, err := d.ReadToken()
-			if err != nil {
+		if k == "ts" || k == "logger" { // Parley's record has its own time and component
+			if d.SkipValue() != nil {
 				return false
-			}
-			v := vt.String()
-			switch k {
-			case "level":
-				if lvl = zapLevel(v); !s.log.Enabled(context.Background(), lvl) {
-					return true
-				}
-			case "msg":
-				msg = v
-			case "ts", "logger":
-			default:
-				if k == "error" {
-					errText = v
-				}
-				s.attrs = append(s.attrs, slog.String(k, v))
 			}
 			continue
 		}
-		v, err := d.ReadValue()
+		if d.PeekKind() != '"' {
+			v, err := d.ReadValue()
+			if err != nil {
+				return false
+			}
+			if k != "level" && k != "msg" {
+				s.attrs = append(s.attrs, slog.Any(k, rawJSON(v)))
+			}
+			continue
+		}
+		vt, err := d.ReadToken()
 		if err != nil {
 			return false
 		}
-		if k != "ts" && k != "level" && k != "msg" && k != "logger" {
-			s.attrs = append(s.attrs, slog.Any(k, rawJSON(v)))
+		v := vt.String()
+		switch k {
+		case "level":
+			if lvl = zapLevel(v); !s.log.Enabled(context.Background(), lvl) {
+				return true
+			}
+		case "msg":
+			msg = v
+		default:
+			if k == "error" {
+				errText = v
+			}
+			s.attrs = append(s.attrs, slog.String(k, v))
 		}
 	}
 	if _, err := d.ReadToken(); err != nil {
