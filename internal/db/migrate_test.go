@@ -99,12 +99,7 @@ func TestSQLitePragmas(t *testing.T) {
 // Automatic checkpoints wait for 8192 pages (they run inside a request's commit); the
 // background checkpointer moves committed pages into the database file long before.
 func TestSQLiteBackgroundCheckpoint(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.db")
-	g, err := db.Open("sqlite", path, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(g)
+	g, path := openSQLiteFile(t, "c.db")
 	before := fileSize(t, path)
 	if err := g.Exec("CREATE TABLE blob (b BLOB)").Error; err != nil {
 		t.Fatal(err)
@@ -125,27 +120,14 @@ func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 
 // An idle database costs the checkpointer no query: it runs a pass after a commit only.
 func TestSQLiteCheckpointerRestsWhileIdle(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "idle.db")
-	g, err := db.Open("sqlite", path, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(g)
+	g, _ := openSQLiteFile(t, "idle.db")
 	if err := g.Exec("CREATE TABLE t (n INTEGER)").Error; err != nil {
 		t.Fatal(err)
 	}
-	waitPass := func(after int64) int64 {
-		for deadline := time.Now().Add(time.Minute); db.CheckpointPasses(g) == after; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("no checkpoint pass in a minute after a commit")
-			}
-		}
-		return db.CheckpointPasses(g)
-	}
 	// The pass after the CREATE, and one more if that pass found readers in the way.
-	n := waitPass(0)
+	waitCheckpointPass(t, g, 0)
 	time.Sleep(600 * time.Millisecond)
-	n = db.CheckpointPasses(g)
+	n := db.CheckpointPasses(g)
 	var count int
 	for range 20 { // reads commit nothing
 		if err := g.Raw("SELECT count(*) FROM t").Scan(&count).Error; err != nil {
@@ -159,17 +141,12 @@ func TestSQLiteCheckpointerRestsWhileIdle(t *testing.T) {
 	if err := g.Exec("INSERT INTO t VALUES (1)").Error; err != nil {
 		t.Fatal(err)
 	}
-	waitPass(n)
+	waitCheckpointPass(t, g, n)
 }
 
 // Under a steady write load the WAL stays bounded: the checkpointer restarts it.
 func TestSQLiteWALStaysBoundedUnderLoad(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.db")
-	g, err := db.Open("sqlite", path, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(g)
+	g, path := openSQLiteFile(t, "w.db")
 	if err := g.Exec("CREATE TABLE blob (b BLOB)").Error; err != nil {
 		t.Fatal(err)
 	}
@@ -188,18 +165,35 @@ func TestSQLiteWALStaysBoundedUnderLoad(t *testing.T) {
 			maxWAL = max(maxWAL, fi.Size())
 		}
 		if written-mark >= pace {
-			for deadline := time.Now().Add(time.Minute); db.CheckpointPasses(g) == passes; time.Sleep(5 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatal("the background checkpointer ran no pass in a minute")
-				}
-			}
-			passes, mark = db.CheckpointPasses(g), written
+			passes, mark = waitCheckpointPass(t, g, passes), written
 		}
 	}
 	if maxWAL > limit {
 		t.Fatalf("WAL grew to %d MiB while writing %d MiB, want at most %d MiB", maxWAL>>20, total>>20, limit>>20)
 	}
 	t.Logf("largest WAL: %d MiB", maxWAL>>20)
+}
+
+// openSQLiteFile opens a SQLite database in a file of the test's own, closed when it ends.
+func openSQLiteFile(t *testing.T, name string) (*gorm.DB, string) {
+	path := filepath.Join(t.TempDir(), name)
+	g, err := db.Open("sqlite", path, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(g) })
+	return g, path
+}
+
+// waitCheckpointPass waits, a minute at most, until the checkpointer has run more than after
+// passes, and returns their number.
+func waitCheckpointPass(t *testing.T, g *gorm.DB, after int64) int64 {
+	for deadline := time.Now().Add(time.Minute); db.CheckpointPasses(g) == after; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the background checkpointer ran no pass in a minute")
+		}
+	}
+	return db.CheckpointPasses(g)
 }
 
 func fileSize(t *testing.T, path string) int64 {
