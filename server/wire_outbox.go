@@ -51,23 +51,26 @@ func (l liveOutbox) Enqueue(ctx context.Context, x live.Execer, evs []live.Event
 		if !ok || ev.Hidden { // a recorder is no participant to an integration
 			continue
 		}
-		data := map[string]any{}
-		switch d := ev.Data.(type) {
-		case map[string]any:
-			for k, v := range d {
-				data[k] = v
-			}
-		case map[string]string:
-			for k, v := range d {
-				data[k] = v
-			}
-		}
-		if ev.Participant != "" {
-			data["identity"] = ev.Participant
-		}
-		out = append(out, outbox.Event{Type: typ, Room: ev.Room, At: ev.At, Data: data})
+		out = append(out, outbox.Event{Type: typ, Room: ev.Room, Identity: ev.Participant, At: ev.At, Data: eventData(ev.Data)})
 	}
 	return l.ob.Enqueue(ctx, x, out)
+}
+
+// eventData is a live event's data as an outbox event's. The live state's maps are made
+// per event and never changed once published, so the outbox reads them as they are: this
+// runs in the webhook writer's transaction.
+func eventData(d any) map[string]any {
+	switch d := d.(type) {
+	case map[string]any:
+		return d
+	case map[string]string:
+		m := make(map[string]any, len(d))
+		for k, v := range d {
+			m[k] = v
+		}
+		return m
+	}
+	return nil
 }
 
 var recordingTypes = map[recording.Status]string{

@@ -75,13 +75,8 @@ type benchOutbox struct{ ob *outbox.Service }
 func (o benchOutbox) Enqueue(ctx context.Context, x Execer, evs []Event) error {
 	out := make([]outbox.Event, 0, len(evs))
 	for _, ev := range evs {
-		data := map[string]any{"identity": ev.Participant}
-		if d, ok := ev.Data.(map[string]any); ok {
-			for k, v := range d {
-				data[k] = v
-			}
-		}
-		out = append(out, outbox.Event{Type: ev.Type, Room: ev.Room, At: ev.At, Data: data})
+		data, _ := ev.Data.(map[string]any)
+		out = append(out, outbox.Event{Type: ev.Type, Room: ev.Room, Identity: ev.Participant, At: ev.At, Data: data})
 	}
 	return o.ob.Enqueue(ctx, x, out)
 }

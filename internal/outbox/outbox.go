@@ -60,8 +60,10 @@ var (
 type Event struct {
 	Type string
 	Room string
-	At   time.Time
-	Data map[string]any
+	// Identity, when set, is the participant's identity: data.identity in the body.
+	Identity string
+	At       time.Time
+	Data     map[string]any
 }
 
 // Execer is the caller's open transaction (a *sql.Tx, or a connection inside BEGIN).

@@ -312,6 +312,7 @@ func TestPayloadMatchesEncodingJSON(t *testing.T) {
 	for _, ev := range []Event{
 		{Type: TypeParticipantJoined, Room: "r", At: at, Data: map[string]any{"identity": "a\"b\\c<d>&e\n\t\x01\u2028\u2029é\xff", "sid": "PA_1", "room": "ignored"}},
 		{Type: TypeRecordingCompleted, At: at, Data: map[string]any{"recording": map[string]any{"id": "x", "size": 3}, "n": 1.5, "ok": true, "nil": nil, "room": "kept"}},
+		{Type: TypeParticipantLeft, Room: "r", Identity: "alice", At: at, Data: map[string]any{"identity": "replaced", "zeta": "z", "a": "1"}},
 		{Type: TypeTest, At: at},
 	} {
 		got, err := payload(ev)
@@ -324,6 +325,9 @@ func TestPayloadMatchesEncodingJSON(t *testing.T) {
 		}
 		if ev.Room != "" {
 			data["room"] = ev.Room
+		}
+		if ev.Identity != "" {
+			data["identity"] = ev.Identity
 		}
 		want, _ := json.Marshal(map[string]any{"type": ev.Type, "timestamp": at.UTC().Format(time.RFC3339Nano), "data": data})
 		if string(got) != string(want) {

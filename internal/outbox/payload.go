@@ -9,24 +9,35 @@ import (
 	"github.com/parley/parley/internal/jsonw"
 )
 
-// payload is an event's body: {"data": {...data, "room"}, "timestamp", "type"}, keys in
-// order, as encoding/json writes maps. It runs inside the webhook writer's transaction,
-// the one serial step of ingestion, for every event: string values (nearly all of them) are
-// written directly, only others go through encoding/json, whose map encoding (reflection,
-// key sorting, copies) was most of the outbox's share of that step (bench/README.md).
+// payload is an event's body: {"data": {...data, "identity", "room"}, "timestamp", "type"},
+// keys in order, as encoding/json writes maps. It runs inside the webhook writer's
+// transaction, the one serial step of ingestion, for every event: string values (nearly all
+// of them) are written directly, only others go through encoding/json, whose map encoding
+// (reflection, key sorting, copies) was most of the outbox's share of that step
+// (bench/README.md). The event's own fields (identity, room) are written beside the map's,
+// replacing a key of the same name, so that callers need not copy their maps to add them.
 func payload(ev Event) ([]byte, error) {
 	at := ev.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	keys := make([]string, 0, len(ev.Data)+1)
+	var ownArr [2][2]string
+	own := ownArr[:0]
+	if ev.Identity != "" {
+		own = append(own, [2]string{"identity", ev.Identity})
+	}
+	if ev.Room != "" {
+		own = append(own, [2]string{"room", ev.Room})
+	}
+	var keysArr [12]string
+	keys := keysArr[:0]
 	for k := range ev.Data {
-		if k != "room" || ev.Room == "" {
+		if _, mine := ownValue(own, k); !mine {
 			keys = append(keys, k)
 		}
 	}
-	if ev.Room != "" {
-		keys = append(keys, "room")
+	for _, f := range own {
+		keys = append(keys, f[0])
 	}
 	slices.Sort(keys)
 	b := make([]byte, 0, 96+32*len(keys))
@@ -37,10 +48,11 @@ func payload(ev Event) ([]byte, error) {
 		}
 		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
-		var v any = ev.Room
-		if k != "room" || ev.Room == "" {
-			v = ev.Data[k]
+		if v, mine := ownValue(own, k); mine {
+			b = jsonw.AppendString(b, v)
+			continue
 		}
+		v := ev.Data[k]
 		if str, ok := v.(string); ok {
 			b = jsonw.AppendString(b, str)
 			continue
@@ -51,9 +63,20 @@ func payload(ev Event) ([]byte, error) {
 		}
 		b = append(b, enc...)
 	}
-	b = append(b, `},"timestamp":`...)
-	b = jsonw.AppendString(b, at.UTC().Format(time.RFC3339Nano))
-	b = append(b, `,"type":`...)
+	// An RFC 3339 time has nothing to escape.
+	b = append(b, `},"timestamp":"`...)
+	b = at.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","type":`...)
 	b = jsonw.AppendString(b, ev.Type)
 	return append(b, '}'), nil
+}
+
+// ownValue finds key among the event's own fields.
+func ownValue(own [][2]string, key string) (string, bool) {
+	for _, f := range own {
+		if f[0] == key {
+			return f[1], true
+		}
+	}
+	return "", false
 }
