@@ -95,12 +95,13 @@ func (h *harness) benchCtrl(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
-		r := h.ctrlOnce(ctx, lk, a, bearers, watches, media)
+		r := h.ctrlOnce(ctx, lk, a, bearers, watches, media, "")
 		fmt.Fprintf(os.Stderr, "   ctrl run %d: Parley %.2f %% core, LiveKit %.2f %%, RSS idle %.1f peak %.1f after %.1f MiB, %d joins, %d leaves, %d failures\n",
 			i+1, r.parleyCPU, r.livekitCPU, r.idleRSS, r.peakRSS, r.afterRSS, len(r.joins), len(r.leaves), len(r.failures))
 		runs = append(runs, r)
 	}
 	h.reportCtrl(runs, len(bearers))
+	h.ctrlDirect(ctx, lk, a, bearers, watches, media, runs)
 	h.ctrlClosed(ctx, watches)
 }
 
@@ -153,8 +154,9 @@ func (h *harness) ctrlClosed(ctx context.Context, watches []*roomWatch) {
 	h.rep.na(g, "Parley RSS once the rooms closed", "MiB", "LiveKit did not close the rooms within 90 s")
 }
 
-// ctrlOnce runs the load once.
-func (h *harness) ctrlOnce(ctx context.Context, lk int, a *api, bearers []string, watches []*roomWatch, media lktest.Media) ctrlRun {
+// ctrlOnce runs the load once. With signalURL the participants signal there instead of the
+// URL their join answer names.
+func (h *harness) ctrlOnce(ctx context.Context, lk int, a *api, bearers []string, watches []*roomWatch, media lktest.Media, signalURL string) ctrlRun {
 	var r ctrlRun
 	r.idleRSS, _ = rssMB(h.main.pid())
 	r.idleAnon, _ = anonMB(h.main.pid())
@@ -185,7 +187,7 @@ func (h *harness) ctrlOnce(ctx context.Context, lk int, a *api, bearers []string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctrlParticipant(ctx, a, bearer, room, w, media, start, record, &r.joins, &r.leaves, &r.closes)
+			ctrlParticipant(ctx, a, bearer, room, w, media, start, signalURL, record, &r.joins, &r.leaves, &r.closes)
 		}()
 	}
 	wg.Wait()
@@ -287,7 +289,7 @@ func (h *harness) reportCtrl(runs []ctrlRun, participants int) {
 // cycle after the join, join again at the next cycle. Each join and leave is timed until the
 // room's event stream shows it. The schedules are spread over one cycle, so joins and leaves
 // arrive evenly, as in the meetings of a busy server; the run is over when the last one ends.
-func ctrlParticipant(ctx context.Context, a *api, bearer, room string, w *roomWatch, media lktest.Media, start time.Time,
+func ctrlParticipant(ctx context.Context, a *api, bearer, room string, w *roomWatch, media lktest.Media, start time.Time, signalURL string,
 	record func(*[]float64, time.Duration, error), joins, leaves, closes *[]float64) {
 	until := func(t time.Time) bool {
 		select {
@@ -309,7 +311,11 @@ func ctrlParticipant(ctx context.Context, a *api, bearer, room string, w *roomWa
 		}
 		// Participants subscribe to each other's tracks, as in a meeting: LiveKit forwards
 		// every publisher to the 4 others.
-		pub, err := lktest.Publish(j.URL, j.Token, media, lktest.PublishOptions{AudioName: "microphone", VideoName: "camera", Quiet: true,
+		url := j.URL
+		if signalURL != "" {
+			url = signalURL
+		}
+		pub, err := lktest.Publish(url, j.Token, media, lktest.PublishOptions{AudioName: "microphone", VideoName: "camera", Quiet: true,
 			Connect: []lksdk.ConnectOption{lksdk.WithAutoSubscribe(true)}})
 		if err != nil {
 			record(joins, 0, fmt.Errorf("publish: %w", err))
