@@ -29,8 +29,7 @@ func payload(ev Event) ([]byte, error) {
 	if ev.Room != "" {
 		own = append(own, [2]string{"room", ev.Room})
 	}
-	var keysArr [12]string
-	keys := keysArr[:0]
+	keys := make([]string, 0, len(ev.Data)+len(own))
 	for k := range ev.Data {
 		if _, mine := ownValue(own, k); !mine {
 			keys = append(keys, k)
