@@ -108,33 +108,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// enqueue commits events in a transaction of their own, as a state change would.
-func enqueue(t *testing.T, g *gorm.DB, s *Service, evs ...Event) {
-	t.Helper()
-	sqlDB, _ := g.DB()
-	tx, err := sqlDB.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Enqueue(context.Background(), tx, evs); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Failures hold their room's queue: the first three attempts fail, and still every event
 // arrives once, in order, and the delivery log says how many attempts it took.
 func TestRetriesKeepRoomOrder(t *testing.T) {
-	for name, open := range drivers {
-		t.Run(name, func(t *testing.T) { retriesKeepRoomOrder(t, open(t)) })
-	}
-}
-
-var drivers = map[string]func(t *testing.T) *gorm.DB{
-	"sqlite":   func(t *testing.T) *gorm.DB { return dbtest.SQLite(t, Migrations()) },
-	"postgres": func(t *testing.T) *gorm.DB { return dbtest.Postgres(t, Migrations()) },
+	forEachDriver(t, retriesKeepRoomOrder)
 }
 
 func retriesKeepRoomOrder(t *testing.T, g *gorm.DB) {
@@ -271,38 +248,35 @@ func TestRegisterRefusesBadInput(t *testing.T) {
 // Two instances on one database: one delivers at a time (the lease), every event arrives
 // once, and when the holder stops the other takes over.
 func TestOneWorkerAcrossInstances(t *testing.T) {
-	for name, open := range drivers {
-		t.Run(name, func(t *testing.T) {
-			g := open(t)
-			rcv := &receiver{}
-			srv := httptest.NewServer(rcv)
-			defer srv.Close()
-			a := newService(t, g, Options{Instance: "a", Timeout: time.Second})
-			b := newService(t, g, Options{Instance: "b", Timeout: time.Second})
-			if _, err := a.Register(context.Background(), NewEndpoint{URL: srv.URL, Events: []string{AllTypes}}); err != nil {
-				t.Fatal(err)
+	forEachDriver(t, func(t *testing.T, g *gorm.DB) {
+		rcv := &receiver{}
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		a := newService(t, g, Options{Instance: "a", Timeout: time.Second})
+		b := newService(t, g, Options{Instance: "b", Timeout: time.Second})
+		if _, err := a.Register(context.Background(), NewEndpoint{URL: srv.URL, Events: []string{AllTypes}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, stopA := context.WithCancel(context.Background())
+		doneA := make(chan struct{})
+		go func() { _ = a.Run(ctx); close(doneA) }()
+		run(t, b)
+		for i := 0; i < 30; i++ {
+			svc := a
+			if i%2 == 1 {
+				svc = b
 			}
-			if err := b.reload(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			ctx, stopA := context.WithCancel(context.Background())
-			doneA := make(chan struct{})
-			go func() { _ = a.Run(ctx); close(doneA) }()
-			run(t, b)
-			for i := 0; i < 30; i++ {
-				svc := a
-				if i%2 == 1 {
-					svc = b
-				}
-				enqueue(t, g, svc, Event{Type: TypeParticipantJoined, Room: string(rune('a' + i%5))})
-			}
-			waitFor(t, "30 deliveries", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 30 })
-			stopA()
-			<-doneA
-			enqueue(t, g, b, Event{Type: TypeRoomFinished, Room: "z"})
-			waitFor(t, "the event after the first holder stopped", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 31 })
-		})
-	}
+			enqueue(t, g, svc, Event{Type: TypeParticipantJoined, Room: string(rune('a' + i%5))})
+		}
+		waitFor(t, "30 deliveries", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 30 })
+		stopA()
+		<-doneA
+		enqueue(t, g, b, Event{Type: TypeRoomFinished, Room: "z"})
+		waitFor(t, "the event after the first holder stopped", func() bool { _, acc, _ := rcv.snapshot(); return len(acc) == 31 })
+	})
 }
 
 // TestPayloadMatchesEncodingJSON: the hand-written payload is byte for byte what
